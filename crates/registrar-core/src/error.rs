@@ -1,0 +1,67 @@
+//! The errors of the registration boundary, named by their RFC 7591/7592/6750 codes.
+
+/// Everything registration, read, update and delete can fail with.
+///
+/// `registrar-server` maps each variant to its HTTP response in one exhaustive `match`.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    /// RFC 7591 §3.2.2.
+    #[error("{0}")]
+    InvalidRedirectUri(String),
+    /// RFC 7591 §3.2.2.
+    #[error("{0}")]
+    InvalidClientMetadata(String),
+    /// RFC 7591 §3.2.2.
+    #[error("{0}")]
+    InvalidSoftwareStatement(String),
+    /// RFC 7591 §3.2.2.
+    #[error("{0}")]
+    UnapprovedSoftwareStatement(String),
+    /// RFC 6750 §3.1; also an unknown client at the management endpoint (RFC 7592 §2).
+    /// The description is the same in every case so that it reveals nothing.
+    #[error("the access token is missing, invalid, expired or used up")]
+    InvalidToken,
+    /// A failure of the store; logged, never echoed to the caller.
+    #[error("store failure: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl RegistrationError {
+    /// The RFC error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRedirectUri(_) => "invalid_redirect_uri",
+            Self::InvalidClientMetadata(_) => "invalid_client_metadata",
+            Self::InvalidSoftwareStatement(_) => "invalid_software_statement",
+            Self::UnapprovedSoftwareStatement(_) => "unapproved_software_statement",
+            Self::InvalidToken => "invalid_token",
+            Self::Store(_) => "server_error",
+        }
+    }
+
+    pub(crate) fn metadata(description: impl Into<String>) -> Self {
+        Self::InvalidClientMetadata(description.into())
+    }
+
+    pub(crate) fn redirect(description: impl Into<String>) -> Self {
+        Self::InvalidRedirectUri(description.into())
+    }
+}
+
+/// A failure of a store backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint was violated; the name says which.
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    /// The initial access token could not be consumed: unknown, expired, revoked or used up.
+    /// Raised inside the insert transaction, so the check and the use are one atomic step.
+    #[error("the initial access token is no longer usable")]
+    InitialTokenRejected,
+    /// The backend cannot be reached or is out of connections.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else the backend reported.
+    #[error("{0}")]
+    Backend(String),
+}

@@ -1,0 +1,201 @@
+//! Building `ClientMetadata` from a request's JSON object, with type errors that name the field.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::ClientMetadata;
+use crate::error::RegistrationError;
+
+/// The human-readable fields that may carry a BCP 47 language tag (RFC 7591 §2.2).
+pub const LOCALIZABLE_FIELDS: [&str; 5] = [
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "tos_uri",
+    "policy_uri",
+];
+
+/// A member name of the form `field#tag` whose field is localizable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalizedKey<'a> {
+    pub field: &'a str,
+    pub tag: &'a str,
+}
+
+impl<'a> LocalizedKey<'a> {
+    /// Splits `client_name#fr` into its field and tag; `None` when the field is not localizable.
+    pub fn split(key: &'a str) -> Option<Self> {
+        let (field, tag) = key.split_once('#')?;
+        LOCALIZABLE_FIELDS
+            .contains(&field)
+            .then_some(Self { field, tag })
+    }
+}
+
+type Result<T> = std::result::Result<T, RegistrationError>;
+
+fn type_error(name: &str, expected: &str) -> RegistrationError {
+    RegistrationError::metadata(format!("{name} must be {expected}"))
+}
+
+/// Typed access to the members of a request object. JSON `null` counts as absent, as
+/// RFC 7592 §2.2 allows for updates.
+struct Members<'a>(&'a Map<String, Value>);
+
+impl Members<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|value| !value.is_null())
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) if text.is_empty() => Err(RegistrationError::metadata(
+                format!("{name} must not be empty"),
+            )),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(type_error(name, "a string")),
+        }
+    }
+
+    fn strings(&self, name: &str) -> Result<Vec<String>> {
+        let Some(value) = self.get(name) else {
+            return Ok(Vec::new());
+        };
+        let Value::Array(items) = value else {
+            return Err(type_error(name, "an array of strings"));
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| match item {
+                Value::String(text) if text.is_empty() => Err(RegistrationError::metadata(
+                    format!("{name}[{index}] must not be empty"),
+                )),
+                Value::String(text) => Ok(text.clone()),
+                _ => Err(type_error(&format!("{name}[{index}]"), "a string")),
+            })
+            .collect()
+    }
+
+    fn boolean(&self, name: &str) -> Result<Option<bool>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(_) => Err(type_error(name, "a boolean")),
+        }
+    }
+
+    fn unsigned(&self, name: &str) -> Result<Option<u64>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) => number
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| type_error(name, "a non-negative integer")),
+            Some(_) => Err(type_error(name, "a non-negative integer")),
+        }
+    }
+
+    fn object(&self, name: &str) -> Result<Option<Value>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(value @ Value::Object(_)) => Ok(Some(value.clone())),
+            Some(_) => Err(type_error(name, "a JSON object")),
+        }
+    }
+
+    fn localized(&self) -> Result<BTreeMap<String, String>> {
+        let mut localized = BTreeMap::new();
+        // RFC 7591 §2.2: tags compare case-insensitively, so `#fr` and `#FR` name the same value.
+        let mut seen = HashSet::new();
+        for (key, value) in self.0 {
+            let Some(LocalizedKey { field, tag }) = LocalizedKey::split(key) else {
+                continue;
+            };
+            if value.is_null() {
+                continue;
+            }
+            if language_tags::LanguageTag::parse(tag).is_err() {
+                return Err(RegistrationError::metadata(format!(
+                    "{key}: \"{tag}\" is not a BCP 47 language tag"
+                )));
+            }
+            if !seen.insert((field, tag.to_ascii_lowercase())) {
+                return Err(RegistrationError::metadata(format!(
+                    "{key} is given twice with different letter case"
+                )));
+            }
+            match value {
+                Value::String(text) if text.is_empty() => {
+                    return Err(RegistrationError::metadata(format!(
+                        "{key} must not be empty"
+                    )));
+                }
+                Value::String(text) => {
+                    localized.insert(key.clone(), text.clone());
+                }
+                _ => return Err(type_error(key, "a string")),
+            }
+        }
+        Ok(localized)
+    }
+}
+
+impl ClientMetadata {
+    /// Reads the members Registrar understands from a request object and drops the rest.
+    /// Checks JSON types only; the validation pipeline checks values.
+    pub fn from_object(object: &Map<String, Value>) -> Result<Self> {
+        let members = Members(object);
+        Ok(Self {
+            redirect_uris: members.strings("redirect_uris")?,
+            token_endpoint_auth_method: members.string("token_endpoint_auth_method")?,
+            grant_types: members.strings("grant_types")?,
+            response_types: members.strings("response_types")?,
+            client_name: members.string("client_name")?,
+            client_uri: members.string("client_uri")?,
+            logo_uri: members.string("logo_uri")?,
+            scope: members.string("scope")?,
+            contacts: members.strings("contacts")?,
+            tos_uri: members.string("tos_uri")?,
+            policy_uri: members.string("policy_uri")?,
+            jwks_uri: members.string("jwks_uri")?,
+            jwks: members.object("jwks")?,
+            software_id: members.string("software_id")?,
+            software_version: members.string("software_version")?,
+            application_type: members.string("application_type")?,
+            sector_identifier_uri: members.string("sector_identifier_uri")?,
+            subject_type: members.string("subject_type")?,
+            id_token_signed_response_alg: members.string("id_token_signed_response_alg")?,
+            id_token_encrypted_response_alg: members.string("id_token_encrypted_response_alg")?,
+            id_token_encrypted_response_enc: members.string("id_token_encrypted_response_enc")?,
+            userinfo_signed_response_alg: members.string("userinfo_signed_response_alg")?,
+            userinfo_encrypted_response_alg: members.string("userinfo_encrypted_response_alg")?,
+            userinfo_encrypted_response_enc: members.string("userinfo_encrypted_response_enc")?,
+            request_object_signing_alg: members.string("request_object_signing_alg")?,
+            request_object_encryption_alg: members.string("request_object_encryption_alg")?,
+            request_object_encryption_enc: members.string("request_object_encryption_enc")?,
+            token_endpoint_auth_signing_alg: members.string("token_endpoint_auth_signing_alg")?,
+            default_max_age: members.unsigned("default_max_age")?,
+            require_auth_time: members.boolean("require_auth_time")?,
+            default_acr_values: members.strings("default_acr_values")?,
+            initiate_login_uri: members.string("initiate_login_uri")?,
+            request_uris: members.strings("request_uris")?,
+            post_logout_redirect_uris: members.strings("post_logout_redirect_uris")?,
+            frontchannel_logout_uri: members.string("frontchannel_logout_uri")?,
+            frontchannel_logout_session_required: members
+                .boolean("frontchannel_logout_session_required")?,
+            backchannel_logout_uri: members.string("backchannel_logout_uri")?,
+            backchannel_logout_session_required: members
+                .boolean("backchannel_logout_session_required")?,
+            access_token_lifetime: members.unsigned("access_token_lifetime")?,
+            identity_token_lifetime: members.unsigned("identity_token_lifetime")?,
+            authorization_code_lifetime: members.unsigned("authorization_code_lifetime")?,
+            absolute_refresh_token_lifetime: members.unsigned("absolute_refresh_token_lifetime")?,
+            sliding_refresh_token_lifetime: members.unsigned("sliding_refresh_token_lifetime")?,
+            consent_lifetime: members.unsigned("consent_lifetime")?,
+            localized: members.localized()?,
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! What this server supports and allows: the one source of truth for the validator and for
+//! discovery, so the two can never disagree.
+
+use url::Url;
+
+/// Who may register (`registration.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegistrationMode {
+    /// An initial access token (or, later, an authorized bearer token) is required.
+    #[default]
+    Protected,
+    /// Anyone may register; client-only grants are then refused (see `validate::grant_types`).
+    Open,
+}
+
+/// Upper bounds and defaults for the lifetime extensions, in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifetimeLimits {
+    pub default_access_token: u64,
+    pub max_access_token: u64,
+    pub max_identity_token: u64,
+    pub max_authorization_code: u64,
+    pub max_absolute_refresh_token: u64,
+    pub max_sliding_refresh_token: u64,
+    pub max_consent: u64,
+}
+
+impl Default for LifetimeLimits {
+    fn default() -> Self {
+        Self {
+            default_access_token: 3_600,
+            max_access_token: 86_400,
+            max_identity_token: 3_600,
+            max_authorization_code: 600,
+            max_absolute_refresh_token: 30 * 86_400,
+            max_sliding_refresh_token: 30 * 86_400,
+            max_consent: 365 * 86_400,
+        }
+    }
+}
+
+/// The server's registration settings and capabilities.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The issuer identifier; every endpoint URL is derived from it.
+    pub issuer: Url,
+    pub mode: RegistrationMode,
+    /// The scopes a client may register (`scopes`).
+    pub scopes: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub token_endpoint_auth_methods: Vec<String>,
+    /// Algorithms accepted for `private_key_jwt` client assertions.
+    pub asymmetric_signing_algs: Vec<String>,
+    /// Algorithms this server can sign ID tokens and userinfo responses with.
+    pub id_token_signing_algs: Vec<String>,
+    pub subject_types: Vec<String>,
+    /// Lifetime of issued client secrets in seconds; 0 means they never expire.
+    pub client_secret_lifetime: u64,
+    /// How long a rotated registration access token stays valid; 0 means not at all.
+    pub registration_token_grace: u64,
+    pub lifetimes: LifetimeLimits,
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|value| (*value).to_owned()).collect()
+}
+
+impl Settings {
+    /// The defaults of INTERFACE.md for the given issuer.
+    pub fn new(issuer: Url) -> Self {
+        Self {
+            issuer,
+            mode: RegistrationMode::Protected,
+            scopes: strings(&["openid", "profile", "email", "offline_access"]),
+            grant_types: strings(&["authorization_code", "refresh_token", "client_credentials"]),
+            response_types: strings(&["code"]),
+            token_endpoint_auth_methods: strings(&[
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "none",
+            ]),
+            asymmetric_signing_algs: strings(&[
+                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+            ]),
+            id_token_signing_algs: strings(&["RS256", "ES256", "EdDSA"]),
+            subject_types: strings(&["public"]),
+            client_secret_lifetime: 0,
+            registration_token_grace: 0,
+            lifetimes: LifetimeLimits::default(),
+        }
+    }
+
+    /// An endpoint URL under the issuer: `{issuer}/{path}` with exactly one slash between.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.issuer.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
+    pub fn registration_endpoint(&self) -> String {
+        self.endpoint("connect/dcr")
+    }
+
+    /// RFC 7592 §3: where a client manages its registration.
+    pub fn registration_client_uri(&self, client_id: &crate::ClientId) -> String {
+        self.endpoint(&format!("connect/dcr/{client_id}"))
+    }
+
+    pub fn supports_auth_method(&self, method: &str) -> bool {
+        self.token_endpoint_auth_methods
+            .iter()
+            .any(|supported| supported == method)
+    }
+}

@@ -1,0 +1,140 @@
+//! The store traits: what the pipeline and the CLI need from a backend, and nothing about how.
+//!
+//! This is an API boundary. Every backend (SQLite, PostgreSQL) passes the same contract suite in
+//! `registrar-testkit`. Atomic steps (consuming an initial access token with the insert, rotating
+//! a registration access token) are single methods, so no backend can split them.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::ids::ClientId;
+use crate::metadata::ClientMetadata;
+use crate::secrets::TokenHash;
+
+/// A client secret as stored: its hash and when it stops working.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSecret {
+    pub hash: TokenHash,
+    /// Seconds since the epoch; 0 means never (RFC 7591 §3.2.1).
+    pub expires_at: i64,
+}
+
+/// A registered client as the store holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisteredClient {
+    pub client_id: ClientId,
+    pub client_id_issued_at: i64,
+    pub secret: Option<StoredSecret>,
+    /// The hash of the current registration access token. `None` once it was revoked.
+    pub registration_token: Option<TokenHash>,
+    /// The validated metadata with the server's defaults applied.
+    pub metadata: ClientMetadata,
+    /// The initial access token this client was registered with, for provenance.
+    pub initial_token_id: Option<String>,
+    pub updated_at: i64,
+}
+
+/// One row of `registrar clients list`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSummary {
+    pub client_id: ClientId,
+    pub client_name: Option<String>,
+    pub client_id_issued_at: i64,
+    pub grant_types: Vec<String>,
+}
+
+/// How a registration access token may be presented: the current one, or the previous one within
+/// its grace period.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenCheck<'a> {
+    pub presented: &'a TokenHash,
+    pub now: i64,
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync + Debug {
+    /// Inserts a client. With `initial_token`, consumes one use of that token in the same
+    /// transaction, failing with `StoreError::InitialTokenRejected` if it is unknown, expired or
+    /// used up, in which case nothing is inserted.
+    async fn insert_client(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    async fn get_client(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<RegisteredClient>, StoreError>;
+
+    /// The client whose current registration access token, or previous one still within its grace
+    /// period, hashes to `check.presented`.
+    async fn find_client_by_registration_token(
+        &self,
+        check: TokenCheck<'_>,
+    ) -> Result<Option<RegisteredClient>, StoreError>;
+
+    /// Replaces the client's metadata and secret and rotates its registration access token to
+    /// `client.registration_token`, as one compare-and-set: only while `check` still holds.
+    /// The token being replaced stays valid until `previous_valid_until` (no grace when that is
+    /// not after `check.now`). Returns false, changing nothing, when the check no longer holds.
+    async fn replace_client(
+        &self,
+        client: &RegisteredClient,
+        check: TokenCheck<'_>,
+        previous_valid_until: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Revokes every registration access token of the client (RFC 7592 §2.1).
+    async fn revoke_registration_token(&self, client_id: &ClientId) -> Result<(), StoreError>;
+
+    /// Deletes the client with its secret and tokens. Returns false when there was none.
+    async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError>;
+
+    /// Every client, oldest first.
+    async fn list_clients(&self) -> Result<Vec<ClientSummary>, StoreError>;
+
+    /// Whether the backend answers; for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// An initial access token as stored. The token itself is never stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitialAccessToken {
+    /// A public handle for listing and revoking, unrelated to the token value.
+    pub id: String,
+    pub token_hash: TokenHash,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub max_uses: Option<u32>,
+    pub uses: u32,
+    pub note: Option<String>,
+}
+
+impl InitialAccessToken {
+    /// Whether the token may register one more client at `now`.
+    pub fn is_usable(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|expires_at| now < expires_at)
+            && self.max_uses.is_none_or(|max_uses| self.uses < max_uses)
+    }
+}
+
+#[async_trait]
+pub trait InitialAccessTokenStore: Send + Sync + Debug {
+    async fn insert_initial_token(&self, token: &InitialAccessToken) -> Result<(), StoreError>;
+    async fn find_initial_token(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<InitialAccessToken>, StoreError>;
+    async fn list_initial_tokens(&self) -> Result<Vec<InitialAccessToken>, StoreError>;
+    /// Returns false when no token has that id.
+    async fn revoke_initial_token(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// A backend that holds everything: what the server and the CLI are given.
+pub trait Store: ClientStore + InitialAccessTokenStore {}
+
+impl<T: ClientStore + InitialAccessTokenStore> Store for T {}
