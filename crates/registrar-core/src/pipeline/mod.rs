@@ -194,14 +194,14 @@ impl Pipeline {
         Ok(self.policy.respond(&self.settings, &client, &issued))
     }
 
-    /// RFC 7592 §2.2: replaces the registration and rotates the registration access token.
+    /// RFC 7592 §2.2: replaces the registration of `current`, a client authenticated by
+    /// [`Pipeline::authenticate_client`] with `token`, and rotates the registration access token.
     pub async fn update(
         &self,
-        client_id: &str,
+        current: RegisteredClient,
         token: &str,
         request: &Map<String, Value>,
     ) -> Result<ClientInformation, RegistrationError> {
-        let current = self.authenticate_client(client_id, token).await?;
         self.check_update_request(&current, request)?;
         let metadata = ClientMetadata::from_object(request)?;
         let caller = Caller::Client {
@@ -245,7 +245,7 @@ impl Pipeline {
 
     /// RFC 7592 §2: the client the token belongs to, if it is the one in the path. A valid token
     /// presented for another client is revoked (RFC 7592 §2.1), and every failure looks the same.
-    async fn authenticate_client(
+    pub async fn authenticate_client(
         &self,
         client_id: &str,
         token: &str,

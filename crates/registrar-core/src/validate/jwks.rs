@@ -60,8 +60,10 @@ fn base64url_member(
     member: &str,
 ) -> Result<usize, RegistrationError> {
     match key.get(member) {
+        // A length of 4n + 1 characters encodes no whole number of bytes (RFC 4648 §4).
         Some(Value::String(text))
             if !text.is_empty()
+                && text.len() % 4 != 1
                 && text
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
@@ -99,10 +101,11 @@ fn public_key(field: &str, key: &Map<String, Value>) -> StepResult {
     for member in ["kid", "alg"] {
         string_member(field, key, member)?;
     }
-    if let Some(key_use) = string_member(field, key, "use")? {
-        if key_use != "sig" && key_use != "enc" {
-            return Err(invalid(format!("{field}.use must be \"sig\" or \"enc\"")));
-        }
+    if let Some(key_use) = string_member(field, key, "use")?
+        && key_use != "sig"
+        && key_use != "enc"
+    {
+        return Err(invalid(format!("{field}.use must be \"sig\" or \"enc\"")));
     }
     let curve = string_member(field, key, "crv")?;
     match string_member(field, key, "kty")? {

@@ -77,6 +77,15 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// A segment that servers such as Tomcat read as `..` or `.` once they drop the `;` path
+/// parameters (CVE-2026-3872). The URL parser leaves `..;` alone, and it leaves `%2e` encoded
+/// unless the whole segment is a dot segment, so `%2e%2e;` is decoded here first (RFC 3986
+/// §2.3: `%2e` and `.` are the same character).
+fn is_dot_segment_with_parameters(segment: &str) -> bool {
+    let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+    segment.starts_with("..;") || segment.starts_with(".;")
+}
+
 /// One redirect URI, named `field` in errors, for a client of `application_type`.
 pub fn redirect_uri(field: &str, uri: &str, application_type: &str, implicit: bool) -> StepResult {
     let fail = |reason: String| Err(RegistrationError::redirect(format!("{field} {reason}")));
@@ -105,9 +114,10 @@ pub fn redirect_uri(field: &str, uri: &str, application_type: &str, implicit: bo
             "is not in canonical form; register \"{url}\" instead"
         ));
     }
-    if url.path_segments().is_some_and(|mut segments| {
-        segments.any(|segment| segment.starts_with("..;") || segment.starts_with(".;"))
-    }) {
+    if url
+        .path_segments()
+        .is_some_and(|mut segments| segments.any(is_dot_segment_with_parameters))
+    {
         return fail("must not contain dot segments".to_owned());
     }
     match (scheme, application_type) {
@@ -116,6 +126,8 @@ pub fn redirect_uri(field: &str, uri: &str, application_type: &str, implicit: bo
         }
         ("https", _) => Ok(()),
         ("http", _) if implicit => fail("must use https with the implicit grant".to_owned()),
+        // The rule: loopback http for web clients too, so a developer's local web app
+        // can register; RFC 9700 §2.6 would limit it to native clients, and a policy can.
         ("http", _) if is_loopback(&url) => Ok(()),
         ("http", _) => fail(
             "must use https; http is allowed only on a loopback host (127.0.0.1, [::1], localhost)"

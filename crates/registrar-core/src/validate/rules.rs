@@ -348,13 +348,12 @@ pub fn lifetimes(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> 
     if let (Some(sliding), Some(absolute)) = (
         metadata.sliding_refresh_token_lifetime,
         metadata.absolute_refresh_token_lifetime,
-    ) {
-        if sliding > absolute {
-            return Err(invalid(
-                "sliding_refresh_token_lifetime must not exceed absolute_refresh_token_lifetime"
-                    .to_owned(),
-            ));
-        }
+    ) && sliding > absolute
+    {
+        return Err(invalid(
+            "sliding_refresh_token_lifetime must not exceed absolute_refresh_token_lifetime"
+                .to_owned(),
+        ));
     }
     Ok(())
 }
