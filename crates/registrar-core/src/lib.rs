@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod token;
 pub mod validate;
 
 pub use clock::{Clock, SystemClock};

@@ -1,1 +1,39 @@
-//! Placeholder.
+//! The store backends: `SqliteStore` (the default, one file) and `PgStore` (PostgreSQL, for
+//! several instances behind a load balancer), both implementing the `registrar-core` store traits.
+//!
+//! Both run the same SQL (`queries`), store the same rows (`rows`) and map errors the same way
+//! (`error`); a backend module holds only what differs: how to connect, how to begin a write
+//! transaction, and which error codes mean "unavailable".
+//! Each backend embeds its migrations (`migrations/sqlite`, `migrations/postgres`) and runs them
+//! when it opens.
+//!
+//! **Invariant:** no credential is stored in clear, and no value or hash is ever logged or put in
+//! an error message.
+
+mod error;
+pub mod postgres;
+mod queries;
+mod rows;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use registrar_core::error::StoreError;
+use registrar_core::store::Store;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Opens the store a database URL names: `sqlite://path/to.db` (created if missing) or
+/// `postgres://…` (the database must exist). Migrations run before this returns.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    // Only the scheme is ever echoed: the rest of a URL can hold a password.
+    let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+    match scheme {
+        "sqlite" => Ok(Arc::new(SqliteStore::open(url).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PgStore::open(url).await?)),
+        _ => Err(StoreError::Backend(format!(
+            "unsupported database url scheme {scheme:?}: expected sqlite:// or postgres://"
+        ))),
+    }
+}

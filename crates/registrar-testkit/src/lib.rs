@@ -1,1 +1,279 @@
-//! Placeholder.
+//! Test support: `TestServer` boots the real router on a real port over a real store, and
+//! `store_contract` is the suite every store backend must pass.
+
+pub mod store_contract;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
+use registrar_core::secrets::OsRandom;
+use registrar_core::store::Store;
+use registrar_core::{Clock, Pipeline, Settings, SystemClock, TokenHasher};
+use registrar_server::AppState;
+use tokio::sync::oneshot;
+
+/// Where a test server keeps its clients.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A fresh SQLite file in a temporary folder.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server at this URL.
+    Postgres(String),
+}
+
+/// The environment variable that names a PostgreSQL server for tests, e.g.
+/// `postgres://postgres@127.0.0.1:5432/test`.
+pub const POSTGRES_ENV: &str = "REGISTRAR_TEST_POSTGRES";
+
+impl Backend {
+    /// The PostgreSQL backend when `REGISTRAR_TEST_POSTGRES` is set.
+    pub fn postgres() -> Option<Self> {
+        std::env::var(POSTGRES_ENV)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .map(Self::Postgres)
+    }
+}
+
+/// A database made for one test: a temporary SQLite file, or a new PostgreSQL database.
+#[derive(Debug)]
+pub struct TestDatabase {
+    pub url: String,
+    _folder: Option<tempfile::TempDir>,
+    /// The PostgreSQL server the database was created on, to drop it afterwards.
+    postgres_server: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: &Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let folder = tempfile::tempdir().expect("temporary folder");
+                let url = format!("sqlite://{}", folder.path().join("registrar.db").display());
+                Self {
+                    url,
+                    _folder: Some(folder),
+                    postgres_server: None,
+                }
+            }
+            Backend::Postgres(server_url) => Self {
+                url: create_postgres_database(server_url).await,
+                _folder: None,
+                postgres_server: Some(server_url.clone()),
+            },
+        }
+    }
+
+    /// The folder of a SQLite database, for files that belong beside it.
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        self._folder.as_ref().map(tempfile::TempDir::path)
+    }
+}
+
+/// Creates a uniquely named database on the server and returns its URL.
+pub async fn create_postgres_database(server_url: &str) -> String {
+    use sqlx::Connection as _;
+    let name = format!(
+        "registrar_test_{}",
+        registrar_core::secrets::random_token(&OsRandom, 9)
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let mut connection = sqlx::PgConnection::connect(server_url)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .expect("create a test database");
+    let mut url = url::Url::parse(server_url).expect("postgres URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(server_url) = self.postgres_server.take() else {
+            return;
+        };
+        let database_url = self.url.clone();
+        // Drop cannot await, and the test's runtime may be shutting down: use a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(drop_postgres_database(&server_url, &database_url));
+        })
+        .join();
+        if dropped.is_err() {
+            eprintln!("could not drop the test database {}", self.url);
+        }
+    }
+}
+
+/// Drops a database made by `create_postgres_database`, closing its connections.
+pub async fn drop_postgres_database(server_url: &str, database_url: &str) {
+    use sqlx::Connection as _;
+    let name = url::Url::parse(database_url)
+        .expect("database URL")
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    let mut connection = sqlx::PgConnection::connect(server_url)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut connection)
+        .await
+        .expect("drop the test database");
+}
+
+/// A running Registrar on `127.0.0.1:0`, serving the real router over a real store.
+#[derive(Debug)]
+pub struct TestServer {
+    pub address: SocketAddr,
+    pub pipeline: Pipeline,
+    pub database: TestDatabase,
+    http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// The secret every test server hashes with, so tests can share one database between servers.
+pub const TEST_SECRET_KEY: &[u8] = b"registrar test secret key, 32 bytes or more";
+
+impl TestServer {
+    /// A server with the default settings (protected registration).
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server whose settings `configure` may change.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        let database = TestDatabase::create(&backend).await;
+        let store = registrar_store::connect(&database.url)
+            .await
+            .expect("open the test store");
+        Self::spawn_on(database, store, configure).await
+    }
+
+    /// A server over an existing store, e.g. a second instance on the same database.
+    pub async fn spawn_on(
+        database: TestDatabase,
+        store: Arc<dyn Store>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let address = listener.local_addr().expect("local address");
+        let issuer = url::Url::parse(&format!("http://{address}")).expect("issuer URL");
+        let mut settings = Settings::new(issuer);
+        configure(&mut settings);
+        let pipeline = Pipeline::new(settings, store, TokenHasher::new(TEST_SECRET_KEY));
+        let app = registrar_server::router(AppState {
+            pipeline: pipeline.clone(),
+        });
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum_serve(listener, app, stopped).await;
+        });
+        Self {
+            address,
+            pipeline,
+            database,
+            http: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+        }
+    }
+
+    /// An absolute URL on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.pipeline.store()
+    }
+
+    /// Mints an initial access token directly in the store, as `registrar initial-token create`
+    /// does.
+    pub async fn initial_token(&self, options: InitialTokenOptions) -> String {
+        let (token, _) = mint_initial_token(
+            self.store().as_ref(),
+            &OsRandom,
+            self.pipeline.hasher(),
+            SystemClock.now(),
+            options,
+        )
+        .await
+        .expect("mint an initial access token");
+        token.expose().to_owned()
+    }
+
+    /// Registers `body` with a fresh single-use initial access token.
+    pub async fn register(&self, body: serde_json::Value) -> reqwest::Response {
+        let token = self
+            .initial_token(InitialTokenOptions {
+                max_uses: Some(1),
+                ..InitialTokenOptions::default()
+            })
+            .await;
+        self.http
+            .post(self.url("/connect/dcr"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST /connect/dcr")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    stopped: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
+}
+
+/// Runs an async test body once per backend: SQLite always, PostgreSQL when
+/// `REGISTRAR_TEST_POSTGRES` is set.
+#[macro_export]
+macro_rules! backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    // Without a PostgreSQL server the SQLite run stands alone.
+                    if let Some(backend) = $crate::Backend::postgres() {
+                        super::$name(backend).await;
+                    }
+                }
+            }
+        )*
+    };
+}

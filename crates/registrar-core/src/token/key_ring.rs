@@ -1,0 +1,328 @@
+//! The key ring: the active signing key, every public key still published, and the two store
+//! operations built on them (load with first-start creation, and rotation).
+//!
+//! A key is active when it is the newest non-retired key of the configured algorithm (ties broken
+//! by kid, so every instance picks the same one). A key is published (in the JWKS, and accepted by
+//! [`KeyRing::verify`]) while it is not retired or was retired less than the longest access token
+//! lifetime ago: every token it signed has expired by the time it disappears.
+
+use std::fmt;
+
+use jsonwebtoken::{DecodingKey, EncodingKey, Header};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::cipher::SecretCipher;
+use super::error::TokenError;
+use super::jwk::PublicKey;
+use super::jwt;
+use super::keys::{
+    KeyError, SigningAlgorithm, SigningKey, SigningKeyStore, StoredSigningKey, generate_signing_key,
+};
+use crate::secrets::SecretGenerator;
+
+/// Which keys a ring signs with and publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRingConfig {
+    /// `tokens.signing_alg`.
+    pub algorithm: SigningAlgorithm,
+    /// The longest lifetime of any access token this server issues, in seconds; a retired key
+    /// stays published this long.
+    pub max_access_token_lifetime: i64,
+}
+
+/// What `registrar keys list` shows for a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Signs new tokens.
+    Active,
+    /// Not retired but not signing: an older key, or one of another algorithm. Published.
+    Standby,
+    /// Retired, still published until the tokens it signed have expired.
+    Retired,
+    /// Retired long enough ago that it is no longer published.
+    Expired,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Standby => "standby",
+            Self::Retired => "retired",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// Whether a key is in the JWKS at `now`.
+fn is_published(retired_at: Option<i64>, now: i64, max_access_token_lifetime: i64) -> bool {
+    retired_at.is_none_or(|retired_at| now < retired_at.saturating_add(max_access_token_lifetime))
+}
+
+/// The newest non-retired key of the configured algorithm; ties are broken by kid.
+pub fn active_key<'a>(
+    keys: &'a [StoredSigningKey],
+    config: &KeyRingConfig,
+) -> Option<&'a StoredSigningKey> {
+    keys.iter()
+        .filter(|key| key.algorithm == config.algorithm && key.retired_at.is_none())
+        .max_by(|left, right| (left.created_at, &left.kid).cmp(&(right.created_at, &right.kid)))
+}
+
+/// Every key with its state at `now`, newest first.
+pub fn key_states<'a>(
+    keys: &'a [StoredSigningKey],
+    config: &KeyRingConfig,
+    now: i64,
+) -> Vec<(&'a StoredSigningKey, KeyState)> {
+    let active_kid = active_key(keys, config).map(|key| key.kid.as_str());
+    let mut states: Vec<_> = keys
+        .iter()
+        .map(|key| {
+            let state = match key.retired_at {
+                None if Some(key.kid.as_str()) == active_kid => KeyState::Active,
+                None => KeyState::Standby,
+                Some(_) if is_published(key.retired_at, now, config.max_access_token_lifetime) => {
+                    KeyState::Retired
+                }
+                Some(_) => KeyState::Expired,
+            };
+            (key, state)
+        })
+        .collect();
+    states.sort_by(|(left, _), (right, _)| {
+        (right.created_at, &right.kid).cmp(&(left.created_at, &left.kid))
+    });
+    states
+}
+
+/// Why a token did not verify against the ring. Carries nothing from the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the token is not a well-formed signed jwt")]
+    Malformed,
+    /// No published key has the token's kid, or the token names none.
+    #[error("the token's kid names no published key")]
+    UnknownKey,
+    /// Also a token whose `alg` is not its key's algorithm.
+    #[error("the token's signature does not verify")]
+    BadSignature,
+}
+
+/// A token whose signature verified, with its header values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedJwt<T> {
+    pub kid: String,
+    pub typ: Option<String>,
+    pub claims: T,
+}
+
+struct PublishedKey {
+    kid: String,
+    algorithm: SigningAlgorithm,
+    created_at: i64,
+    retired_at: Option<i64>,
+    public_jwk: Value,
+    decoding_key: DecodingKey,
+}
+
+/// The active signing key and the published public keys, built from the stored keys.
+pub struct KeyRing {
+    config: KeyRingConfig,
+    active_kid: String,
+    encoding_key: EncodingKey,
+    /// The active key first, then newest first.
+    published: Vec<PublishedKey>,
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kids: Vec<&str> = self.published.iter().map(|key| key.kid.as_str()).collect();
+        formatter
+            .debug_struct("KeyRing")
+            .field("config", &self.config)
+            .field("active_kid", &self.active_kid)
+            .field("published_kids", &kids)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Builds the ring. Only the active key is decrypted; every other key contributes its public
+    /// JWK, whose kid must be its thumbprint. Fails when there is no active key or a key is
+    /// malformed, so a bad row shows at start rather than as unverifiable tokens.
+    pub fn new(
+        keys: &[StoredSigningKey],
+        cipher: &SecretCipher,
+        config: KeyRingConfig,
+    ) -> Result<Self, KeyError> {
+        let active = active_key(keys, &config).ok_or(KeyError::NoActiveKey(config.algorithm))?;
+        let encoding_key = SigningKey::unseal(active, cipher)?.encoding_key()?;
+        let mut published = Vec::new();
+        for key in keys {
+            published.push(published_key(key)?);
+        }
+        published.sort_by(|left, right| {
+            let left_rank = (left.kid == active.kid, left.created_at, &left.kid);
+            let right_rank = (right.kid == active.kid, right.created_at, &right.kid);
+            right_rank.cmp(&left_rank)
+        });
+        Ok(Self {
+            config,
+            active_kid: active.kid.clone(),
+            encoding_key,
+            published,
+        })
+    }
+
+    pub fn config(&self) -> &KeyRingConfig {
+        &self.config
+    }
+
+    pub fn active_kid(&self) -> &str {
+        &self.active_kid
+    }
+
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        self.config.algorithm
+    }
+
+    /// Signs `claims` with the active key; the header carries `typ`, `kid` and `alg`.
+    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
+        let mut header = Header::new(self.config.algorithm.jwt_algorithm());
+        header.typ = Some(typ.to_owned());
+        header.kid = Some(self.active_kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding_key)
+            .map_err(|error| KeyError::Signing(error.to_string()))
+    }
+
+    /// Verifies the signature of a token this server signed, with the published key its `kid`
+    /// names; `alg` must be that key's algorithm. Checks no claim: that is the caller's job.
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<VerifiedJwt<T>, VerifyError> {
+        let header = jwt::header(token).ok_or(VerifyError::Malformed)?;
+        if header.crit.is_some() {
+            return Err(VerifyError::Malformed);
+        }
+        let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
+        let key = self
+            .published_at(now)
+            .find(|key| key.kid == kid)
+            .ok_or(VerifyError::UnknownKey)?;
+        if header.alg != key.algorithm.as_str() {
+            return Err(VerifyError::BadSignature);
+        }
+        let validation = jwt::signature_only(key.algorithm.jwt_algorithm());
+        match jsonwebtoken::decode::<T>(token, &key.decoding_key, &validation) {
+            Ok(data) => Ok(VerifiedJwt {
+                kid,
+                typ: header.typ,
+                claims: data.claims,
+            }),
+            Err(error) => match error.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature
+                | jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                    Err(VerifyError::BadSignature)
+                }
+                _ => Err(VerifyError::Malformed),
+            },
+        }
+    }
+
+    /// The JWK Set of every key published at `now`, the active key first (RFC 7517 §5).
+    pub fn jwks(&self, now: i64) -> Value {
+        let keys: Vec<&Value> = self.published_at(now).map(|key| &key.public_jwk).collect();
+        json!({ "keys": keys })
+    }
+
+    fn published_at(&self, now: i64) -> impl Iterator<Item = &PublishedKey> {
+        let lifetime = self.config.max_access_token_lifetime;
+        self.published
+            .iter()
+            .filter(move |key| is_published(key.retired_at, now, lifetime))
+    }
+}
+
+fn published_key(key: &StoredSigningKey) -> Result<PublishedKey, KeyError> {
+    let malformed = |reason: &str| KeyError::Malformed {
+        kid: key.kid.clone(),
+        reason: reason.to_owned(),
+    };
+    let Value::Object(members) = &key.public_jwk else {
+        return Err(malformed("the public jwk is not an object"));
+    };
+    let public_key = PublicKey::from_jwk(members).map_err(malformed)?;
+    if !public_key.fits(key.algorithm.jwt_algorithm()) {
+        return Err(malformed("the public jwk does not fit the key's algorithm"));
+    }
+    if public_key.thumbprint() != key.kid {
+        return Err(malformed("the kid is not the thumbprint of the public jwk"));
+    }
+    Ok(PublishedKey {
+        kid: key.kid.clone(),
+        algorithm: key.algorithm,
+        created_at: key.created_at,
+        retired_at: key.retired_at,
+        decoding_key: public_key.decoding_key().map_err(malformed)?,
+        public_jwk: public_key.to_jwk(&key.kid, key.algorithm.as_str()),
+    })
+}
+
+/// Generates a key, stores it sealed, and returns its stored form.
+async fn create_key(
+    store: &dyn SigningKeyStore,
+    cipher: &SecretCipher,
+    algorithm: SigningAlgorithm,
+    generator: &dyn SecretGenerator,
+    now: i64,
+) -> Result<StoredSigningKey, TokenError> {
+    let stored = generate_signing_key(algorithm, generator, now)?.seal(cipher);
+    store.insert_signing_key(&stored).await?;
+    Ok(stored)
+}
+
+/// Loads the ring from the store, first creating a key when none of the configured algorithm is
+/// active (the first start, or a changed `tokens.signing_alg`).
+///
+/// Instances that start together may each create a key; all of them then pick the same newest one,
+/// and the others stay published as standby keys.
+pub async fn load_key_ring(
+    store: &dyn SigningKeyStore,
+    cipher: &SecretCipher,
+    config: KeyRingConfig,
+    generator: &dyn SecretGenerator,
+    now: i64,
+) -> Result<KeyRing, TokenError> {
+    let mut keys = store.list_signing_keys().await?;
+    if active_key(&keys, &config).is_none() {
+        create_key(store, cipher, config.algorithm, generator, now).await?;
+        keys = store.list_signing_keys().await?;
+    }
+    Ok(KeyRing::new(&keys, cipher, config)?)
+}
+
+/// Rotation: adds a new active key of `algorithm`, then retires every key that was not retired
+/// before, so each stays published until the tokens it signed have expired.
+///
+/// Only keys listed before the insert are retired, so of two concurrent rotations at least one new
+/// key survives. Other instances sign with the old key until they reload their ring; reload it
+/// well within the access token lifetime.
+pub async fn rotate_signing_key(
+    store: &dyn SigningKeyStore,
+    cipher: &SecretCipher,
+    algorithm: SigningAlgorithm,
+    generator: &dyn SecretGenerator,
+    now: i64,
+) -> Result<StoredSigningKey, TokenError> {
+    let previous = store.list_signing_keys().await?;
+    let created = create_key(store, cipher, algorithm, generator, now).await?;
+    for key in previous.iter().filter(|key| key.retired_at.is_none()) {
+        store.retire_signing_key(&key.kid, now).await?;
+    }
+    Ok(created)
+}

@@ -1,0 +1,50 @@
+//! The transport-free core of the token endpoint: signing keys and the JWKS, RFC 9068 access
+//! tokens, client assertions (RFC 7523) and the encryption of secrets that must be recoverable.
+//!
+//! The `client_credentials` request walks through it like this:
+//!
+//! 1. The client authenticates. For `private_key_jwt` and `client_secret_jwt` the caller reads the
+//!    client_id with [`unverified_subject`], loads that client, verifies the assertion with
+//!    [`verify_private_key_jwt`] (its `jwks`, or its `jwks_uri` fetched; refetch once on
+//!    [`AssertionError::NoMatchingKey`]) or [`verify_client_secret_jwt`] (its secret decrypted by
+//!    [`SecretCipher`], with the client_id as associated data), then [`record_assertion`] refuses a
+//!    replayed `jti`.
+//! 2. The caller builds [`AccessTokenClaims::new`] from the granted scope and lifetime and signs
+//!    them with [`issue_access_token`] and the [`KeyRing`].
+//! 3. Introspection runs [`verify_access_token`]; any error means `{"active": false}`.
+//!
+//! **Invariant:** a private signing key is stored only sealed by [`SecretCipher`], whose key is
+//! not in the database, and no `Debug` output shows key material.
+//!
+//! **Invariant:** nothing here reads the wall clock; every check takes the injected `now`.
+
+mod access_token;
+mod assertion;
+mod cipher;
+mod error;
+mod jwk;
+mod jwt;
+mod key_ring;
+mod keys;
+
+pub use access_token::{
+    ACCESS_TOKEN_TYPE, AccessTokenClaims, AccessTokenError, NewAccessToken, issue_access_token,
+    verify_access_token,
+};
+pub use assertion::{
+    ASYMMETRIC_ASSERTION_ALGS, AssertionCheck, AssertionError, AssertionLimits,
+    HMAC_ASSERTION_ALGS, ReplayCache, VerifiedAssertion, record_assertion, unverified_header_kid,
+    unverified_subject, verify_client_secret_jwt, verify_private_key_jwt,
+};
+pub use cipher::SecretCipher;
+pub use error::TokenError;
+pub use key_ring::{
+    KeyRing, KeyRingConfig, KeyState, VerifiedJwt, VerifyError, active_key, key_states,
+    load_key_ring, rotate_signing_key,
+};
+pub use keys::{
+    KeyError, SigningAlgorithm, SigningKey, SigningKeyStore, StoredSigningKey, generate_signing_key,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! `ApiError`: the one place where errors become HTTP responses.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use registrar_core::{RegistrationError, StoreError};
+use serde_json::json;
+
+/// Every error a handler can return.
+#[derive(Debug)]
+pub enum ApiError {
+    Registration(RegistrationError),
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 413: the body is over `MAX_BODY_BYTES`.
+    PayloadTooLarge,
+    /// 400 `invalid_request`, for malformed non-metadata parameters.
+    InvalidRequest(String),
+    /// 404 for paths that do not exist.
+    NotFound,
+}
+
+impl From<RegistrationError> for ApiError {
+    fn from(error: RegistrationError) -> Self {
+        Self::Registration(error)
+    }
+}
+
+fn body(status: StatusCode, code: &str, description: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": code, "error_description": description })),
+    )
+        .into_response()
+}
+
+fn store_failure(error: &StoreError) -> Response {
+    // Logged for operators, never echoed: backend messages can reveal schema or hosts.
+    tracing::error!(%error, "store failure");
+    match error {
+        StoreError::Unavailable(_) => {
+            let mut response = body(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the client store is unavailable; retry later",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        StoreError::Duplicate(_) | StoreError::InitialTokenRejected | StoreError::Backend(_) => {
+            body(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the server could not complete the request",
+            )
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Registration(error) => match &error {
+                RegistrationError::InvalidRedirectUri(description)
+                | RegistrationError::InvalidClientMetadata(description)
+                | RegistrationError::InvalidSoftwareStatement(description)
+                | RegistrationError::UnapprovedSoftwareStatement(description) => {
+                    body(StatusCode::BAD_REQUEST, error.code(), description)
+                }
+                RegistrationError::InvalidToken => {
+                    let mut response =
+                        body(StatusCode::UNAUTHORIZED, error.code(), &error.to_string());
+                    // RFC 6750 §3.
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                    );
+                    response
+                }
+                RegistrationError::Store(store_error) => store_failure(store_error),
+            },
+            Self::UnsupportedMediaType => body(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "invalid_request",
+                "the request body must be application/json",
+            ),
+            Self::PayloadTooLarge => body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                &format!(
+                    "the request body must be at most {} bytes",
+                    crate::MAX_BODY_BYTES
+                ),
+            ),
+            Self::InvalidRequest(description) => {
+                body(StatusCode::BAD_REQUEST, "invalid_request", &description)
+            }
+            Self::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
+        }
+    }
+}

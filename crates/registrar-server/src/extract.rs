@@ -1,0 +1,95 @@
+//! Extractors: the bearer token from the `Authorization` header and the metadata JSON body,
+//! each turning every bad input into the RFC's error, never axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use registrar_core::RegistrationError;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The bearer token of the `Authorization` header (RFC 6750 §2.1), the only place a token is
+/// read from: never the query string or the body.
+#[derive(Debug)]
+pub enum Bearer {
+    Absent,
+    Present(String),
+}
+
+impl Bearer {
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            Self::Absent => None,
+            Self::Present(token) => Some(token),
+        }
+    }
+}
+
+/// RFC 6750 §2.1 `b64token`.
+fn is_b64token(token: &str) -> bool {
+    let trimmed = token.trim_end_matches('=');
+    !trimmed.is_empty()
+        && trimmed.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let Some(value) = values.next() else {
+            return Ok(Self::Absent);
+        };
+        // Parsing is total: every malformed header is a 401, never a panic or a 500
+        // (compare Keycloak CVE-2026-9803).
+        let invalid = || ApiError::Registration(RegistrationError::InvalidToken);
+        if values.next().is_some() {
+            return Err(invalid());
+        }
+        let text = value.to_str().map_err(|_| invalid())?;
+        let (scheme, token) = text.split_once(' ').ok_or_else(invalid)?;
+        if !scheme.eq_ignore_ascii_case("bearer") || !is_b64token(token) {
+            return Err(invalid());
+        }
+        Ok(Self::Present(token.to_owned()))
+    }
+}
+
+/// A request body that must be one JSON object with unique member names; anything else is
+/// `invalid_client_metadata`, a wrong content type is 415 and an oversized body 413.
+#[derive(Debug)]
+pub struct MetadataJson(pub Map<String, Value>);
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+impl<S: Send + Sync> FromRequest<S> for MetadataJson {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if !is_json(content_type) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                    _ => ApiError::InvalidRequest("the request body could not be read".to_owned()),
+                })?;
+        registrar_core::json::parse_object(&bytes)
+            .map(Self)
+            .map_err(|description| RegistrationError::InvalidClientMetadata(description).into())
+    }
+}

@@ -1,0 +1,231 @@
+//! The one HTTP client that fetches client-supplied URLs: https only, no redirects, no
+//! special-use addresses, bounded in time and size.
+
+use std::error::Error;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::Resolve;
+use reqwest::header::ACCEPT;
+use reqwest::redirect::Policy;
+use reqwest::{Certificate, Client, StatusCode};
+use url::{Host, Url};
+
+use super::address::is_special_use;
+use super::resolver::{AddressFilter, ForbiddenAddress, GuardedResolver, SystemResolver};
+
+/// Sent on every fetch, so that a client's server sees who asks and nothing about the host.
+const USER_AGENT: &str = "registrar";
+
+/// Why a fetch failed. Messages never carry the response body: it is attacker-controlled and
+/// may end up in an error response or a log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("the url is not an absolute url, or it carries credentials")]
+    InvalidUrl,
+    #[error("only https urls are fetched")]
+    NotHttps,
+    #[error("the host is or resolves to a special-use address")]
+    ForbiddenAddress,
+    /// Security.md §3, CVE-2026-4366: a redirect can lead anywhere, so it is an error.
+    #[error("the server answered with a redirect, which is not followed")]
+    Redirect,
+    #[error("the server answered with status {0}, not 200")]
+    Status(u16),
+    #[error("the response is larger than allowed")]
+    TooLarge,
+    #[error("the fetch took too long")]
+    Timeout,
+    #[error("the response is not json")]
+    InvalidJson,
+    #[error("the document is not a jwk set with a keys array of objects")]
+    InvalidJwks,
+    #[error("network error: {0}")]
+    Network(String),
+}
+
+/// How a [`Fetcher`] behaves; the default is what production uses (security.md §5 decision 3).
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    /// How long the TCP connect may take.
+    pub connect_timeout: Duration,
+    /// How long the whole fetch may take: resolution, connect, TLS, headers and body.
+    pub total_timeout: Duration,
+    /// The largest body accepted, counted while streaming.
+    pub max_bytes: usize,
+    /// Trusted in addition to the built-in web PKI roots.
+    pub extra_root_certificates: Vec<Certificate>,
+    /// For tests only, which serve on loopback: lets the fetcher connect to special-use
+    /// addresses. Never set it in production, where it turns every fetch into an SSRF hole.
+    pub allow_special_use_addresses: bool,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_secs(3),
+            max_bytes: 64 * 1024,
+            extra_root_certificates: Vec::new(),
+            allow_special_use_addresses: false,
+        }
+    }
+}
+
+/// Fetches JSON documents from client-supplied https URLs (`jwks_uri`,
+/// `sector_identifier_uri`) without letting a client aim Registrar at internal services.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: Client,
+    permits: AddressFilter,
+    max_bytes: usize,
+    total_timeout: Duration,
+}
+
+impl Fetcher {
+    /// A fetcher that resolves names through the operating system.
+    pub fn new(config: FetchConfig) -> Result<Self, FetchError> {
+        Self::with_resolver(config, Arc::new(SystemResolver))
+    }
+
+    /// A fetcher that resolves names through `resolver`; the special-use filter still applies
+    /// to its answers.
+    pub fn with_resolver(
+        config: FetchConfig,
+        resolver: Arc<dyn Resolve>,
+    ) -> Result<Self, FetchError> {
+        let permits: AddressFilter = if config.allow_special_use_addresses {
+            |_| true
+        } else {
+            |ip| !is_special_use(ip)
+        };
+        Self::with_address_filter(config, resolver, permits)
+    }
+
+    /// A fetcher with its own idea of a permitted address; tests use it to allow one loopback
+    /// address and refuse another.
+    pub(super) fn with_address_filter(
+        config: FetchConfig,
+        resolver: Arc<dyn Resolve>,
+        permits: AddressFilter,
+    ) -> Result<Self, FetchError> {
+        let mut builder = Client::builder()
+            .use_rustls_tls()
+            .dns_resolver(Arc::new(GuardedResolver::new(resolver, permits)))
+            .https_only(true)
+            .redirect(Policy::none())
+            .no_proxy()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.total_timeout)
+            .user_agent(USER_AGENT)
+            .http1_only()
+            // Fetches are rare and go to client-chosen hosts: keeping idle connections to them
+            // only holds sockets open for whoever registers many clients.
+            .pool_max_idle_per_host(0);
+        for certificate in config.extra_root_certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client = builder.build().map_err(|error| {
+            FetchError::Network(format!("cannot build the http client: {error}"))
+        })?;
+        Ok(Self {
+            client,
+            permits,
+            max_bytes: config.max_bytes,
+            total_timeout: config.total_timeout,
+        })
+    }
+
+    /// Fetches `url` and parses its body as JSON.
+    ///
+    /// Only a `200` answer is accepted; the body is read up to the configured cap.
+    pub async fn fetch_json(&self, url: &str) -> Result<serde_json::Value, FetchError> {
+        let url = self.check_url(url)?;
+        let body = match tokio::time::timeout(self.total_timeout, self.fetch_body(url)).await {
+            Ok(body) => body?,
+            Err(_elapsed) => return Err(FetchError::Timeout),
+        };
+        // serde_json's recursion limit (128) bounds the work on deeply nested input.
+        serde_json::from_slice(&body).map_err(|_| FetchError::InvalidJson)
+    }
+
+    /// Checks what can be checked before sending. A domain is checked when it is resolved; an
+    /// IP literal never is, so it is checked here.
+    fn check_url(&self, url: &str) -> Result<Url, FetchError> {
+        // The url crate parses like browsers: `https://2130706433/` and `https://0x7f.1/` are
+        // 127.0.0.1 here, and reqwest connects to the serialised form.
+        let url = Url::parse(url).map_err(|_| FetchError::InvalidUrl)?;
+        if url.scheme() != "https" {
+            return Err(FetchError::NotHttps);
+        }
+        // Credentials in the URL would be sent to the client's server as Basic authentication.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::InvalidUrl);
+        }
+        let literal = match url.host() {
+            None => return Err(FetchError::InvalidUrl),
+            Some(Host::Domain(_)) => return Ok(url),
+            Some(Host::Ipv4(ipv4)) => IpAddr::V4(ipv4),
+            Some(Host::Ipv6(ipv6)) => IpAddr::V6(ipv6),
+        };
+        if !(self.permits)(literal) {
+            return Err(FetchError::ForbiddenAddress);
+        }
+        Ok(url)
+    }
+
+    async fn fetch_body(&self, url: Url) -> Result<Vec<u8>, FetchError> {
+        let mut response = self
+            .client
+            .get(url)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(FetchError::Redirect);
+        }
+        if status != StatusCode::OK {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        let max_bytes = u64::try_from(self.max_bytes).unwrap_or(u64::MAX);
+        if response
+            .content_length()
+            .is_some_and(|length| length > max_bytes)
+        {
+            return Err(FetchError::TooLarge);
+        }
+        // Content-Length may be absent (chunked encoding), so count while reading too.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if chunk.len() > self.max_bytes - body.len() {
+                return Err(FetchError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// Turns a reqwest error into a [`FetchError`], finding the resolver's refusal in its chain.
+fn classify(error: reqwest::Error) -> FetchError {
+    let refused = error_chain(&error).any(|cause| cause.is::<ForbiddenAddress>());
+    if refused {
+        return FetchError::ForbiddenAddress;
+    }
+    if error.is_timeout() {
+        return FetchError::Timeout;
+    }
+    // The caller knows the URL; the message says only what went wrong.
+    let error = error.without_url();
+    let causes: Vec<String> = error_chain(&error).map(ToString::to_string).collect();
+    FetchError::Network(causes.join(": "))
+}
+
+fn error_chain<'a>(
+    error: &'a (dyn Error + 'static),
+) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    std::iter::successors(Some(error), |&cause| cause.source())
+}

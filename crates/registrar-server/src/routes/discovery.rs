@@ -1,0 +1,115 @@
+//! Discovery: OpenID Connect Discovery 1.0, RFC 8414 and WebFinger (RFC 7033).
+//!
+//! Every supported value comes from `Settings`, the same values the validator enforces.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use registrar_core::Settings;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(provider_metadata))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(provider_metadata),
+        )
+        .route("/.well-known/webfinger", get(webfinger))
+}
+
+/// The provider metadata document, built from the settings.
+pub fn metadata_document(settings: &Settings) -> Value {
+    json!({
+        "issuer": settings.issuer.as_str().trim_end_matches('/'),
+        "registration_endpoint": settings.registration_endpoint(),
+        "scopes_supported": settings.scopes,
+        "response_types_supported": settings.response_types,
+        "grant_types_supported": settings.grant_types,
+        "token_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": settings.asymmetric_signing_algs,
+        "subject_types_supported": settings.subject_types,
+        "id_token_signing_alg_values_supported": settings.id_token_signing_algs,
+        "userinfo_signing_alg_values_supported": settings.id_token_signing_algs,
+        "request_object_signing_alg_values_supported": settings.asymmetric_signing_algs,
+        "request_uri_parameter_supported": false,
+        "claims_parameter_supported": false,
+    })
+}
+
+/// Discovery documents are public and change only with configuration, so caches may keep them
+/// briefly.
+async fn provider_metadata(State(state): State<AppState>) -> Response {
+    let mut response = Json(metadata_document(state.pipeline.settings())).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct WebFingerQuery {
+    resource: Option<String>,
+    rel: Option<String>,
+}
+
+const ISSUER_REL: &str = "http://openid.net/specs/connect/1.0/issuer";
+
+/// The host a WebFinger resource names: `acct:user@host` or an `https://host/...` URL.
+fn resource_host(resource: &str) -> Option<String> {
+    if let Some(account) = resource.strip_prefix("acct:") {
+        let (_, host) = account.rsplit_once('@')?;
+        return Some(host.to_ascii_lowercase());
+    }
+    let url = url::Url::parse(resource).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
+/// OpenID Connect Discovery 1.0 §2: which issuer serves a user or URL on this host.
+async fn webfinger(
+    State(state): State<AppState>,
+    query: Result<Query<WebFingerQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) =
+        query.map_err(|_| ApiError::InvalidRequest("the query string is malformed".to_owned()))?;
+    let Some(resource) = query.resource else {
+        return Err(ApiError::InvalidRequest(
+            "the resource parameter is required".to_owned(),
+        ));
+    };
+    let settings = state.pipeline.settings();
+    let issuer_host = settings
+        .issuer
+        .host_str()
+        .map(|host| match settings.issuer.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_ascii_lowercase(),
+        });
+    if resource_host(&resource).is_none() || resource_host(&resource) != issuer_host {
+        return Err(ApiError::NotFound);
+    }
+    let links = match query.rel.as_deref() {
+        None | Some(ISSUER_REL) => vec![json!({
+            "rel": ISSUER_REL,
+            "href": settings.issuer.as_str().trim_end_matches('/'),
+        })],
+        Some(_) => Vec::new(),
+    };
+    let mut response = Json(json!({ "subject": resource, "links": links })).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jrd+json"),
+    );
+    Ok(response)
+}

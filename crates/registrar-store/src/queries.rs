@@ -1,0 +1,243 @@
+//! The SQL every backend runs, each statement beside the binds that fill it.
+//!
+//! Placeholders are `$N`, which PostgreSQL requires and SQLite accepts, so one text serves both and
+//! a backend module only chooses how to run it (its transaction, its error codes).
+//! Every compare-and-set is one statement whose `WHERE` clause is the check, never a read followed
+//! by a write.
+
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Database, Encode, FromRow, Type};
+
+use crate::rows::{ClientRow, InitialTokenRow, SummaryRow};
+
+type Statement<'q, DB> = Query<'q, DB, <DB as Database>::Arguments<'q>>;
+type Select<'q, DB, Row> = QueryAs<'q, DB, Row, <DB as Database>::Arguments<'q>>;
+
+/// The columns of `ClientRow`, in its order.
+macro_rules! client_columns {
+    () => {
+        "client_id, client_id_issued_at, updated_at, client_name, grant_types, metadata, \
+         secret_hash, secret_expires_at, rat_hash, initial_token_id"
+    };
+}
+
+/// The columns of `InitialTokenRow`, in its order.
+macro_rules! token_columns {
+    () => {
+        "id, token_hash, created_at, expires_at, max_uses, uses, note"
+    };
+}
+
+pub(crate) fn insert_client<'q, DB: Database>(row: ClientRow) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(concat!(
+        "INSERT INTO clients (",
+        client_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(row.client_id)
+    .bind(row.client_id_issued_at)
+    .bind(row.updated_at)
+    .bind(row.client_name)
+    .bind(row.grant_types)
+    .bind(row.metadata)
+    .bind(row.secret_hash)
+    .bind(row.secret_expires_at)
+    .bind(row.rat_hash)
+    .bind(row.initial_token_id)
+}
+
+/// Takes one use of a usable initial access token; affects no row when it is unknown, expired or
+/// used up. Concurrent callers serialize on the row, and each re-checks `uses` after the wait.
+pub(crate) fn consume_initial_token<'q, DB: Database>(
+    token_hash: String,
+    now: i64,
+) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(
+        "UPDATE initial_access_tokens SET uses = uses + 1 \
+         WHERE token_hash = $1 \
+         AND (expires_at IS NULL OR expires_at > $2) \
+         AND (max_uses IS NULL OR uses < max_uses)",
+    )
+    .bind(token_hash)
+    .bind(now)
+}
+
+pub(crate) fn get_client<'q, DB: Database>(client_id: String) -> Select<'q, DB, ClientRow>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    ClientRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(concat!(
+        "SELECT ",
+        client_columns!(),
+        " FROM clients WHERE client_id = $1"
+    ))
+    .bind(client_id)
+}
+
+/// The client whose current token, or previous token still in its grace period, has this hash.
+pub(crate) fn find_client_by_registration_token<'q, DB: Database>(
+    token_hash: String,
+    now: i64,
+) -> Select<'q, DB, ClientRow>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    ClientRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(concat!(
+        "SELECT ",
+        client_columns!(),
+        " FROM clients \
+         WHERE rat_hash = $1 OR (rat_prev_hash = $1 AND rat_prev_expires_at > $2)"
+    ))
+    .bind(token_hash)
+    .bind(now)
+}
+
+/// What `replace_client` binds.
+#[derive(Debug)]
+pub(crate) struct Replacement {
+    pub row: ClientRow,
+    pub presented: String,
+    pub now: i64,
+    pub previous_valid_until: i64,
+}
+
+/// Replaces the client and rotates its registration access token, only while the presented token
+/// is still the current one or the previous one within its grace period.
+/// Every `SET` expression reads the row as it was, so `rat_prev_hash` gets the replaced token.
+pub(crate) fn replace_client<'q, DB: Database>(replacement: Replacement) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    let Replacement {
+        row,
+        presented,
+        now,
+        previous_valid_until,
+    } = replacement;
+    sqlx::query(
+        "UPDATE clients SET \
+         metadata = $1, client_name = $2, grant_types = $3, \
+         secret_hash = $4, secret_expires_at = $5, updated_at = $6, \
+         rat_prev_hash = CASE WHEN $7 > $8 THEN rat_hash ELSE NULL END, \
+         rat_prev_expires_at = CASE WHEN $7 > $8 THEN $7 ELSE NULL END, \
+         rat_hash = $9 \
+         WHERE client_id = $10 \
+         AND (rat_hash = $11 OR (rat_prev_hash = $11 AND rat_prev_expires_at > $8))",
+    )
+    .bind(row.metadata)
+    .bind(row.client_name)
+    .bind(row.grant_types)
+    .bind(row.secret_hash)
+    .bind(row.secret_expires_at)
+    .bind(row.updated_at)
+    .bind(previous_valid_until)
+    .bind(now)
+    .bind(row.rat_hash)
+    .bind(row.client_id)
+    .bind(presented)
+}
+
+/// RFC 7592 §2.1: forgets the current and the previous registration access token.
+pub(crate) fn revoke_registration_token<'q, DB: Database>(client_id: String) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(
+        "UPDATE clients SET rat_hash = NULL, rat_prev_hash = NULL, rat_prev_expires_at = NULL \
+         WHERE client_id = $1",
+    )
+    .bind(client_id)
+}
+
+pub(crate) fn delete_client<'q, DB: Database>(client_id: String) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query("DELETE FROM clients WHERE client_id = $1").bind(client_id)
+}
+
+/// Oldest first; clients issued in the same second are ordered by id, the same on every backend.
+pub(crate) fn list_clients<'q, DB: Database>() -> Select<'q, DB, SummaryRow>
+where
+    SummaryRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(
+        "SELECT client_id, client_name, client_id_issued_at, grant_types FROM clients \
+         ORDER BY client_id_issued_at, client_id",
+    )
+}
+
+pub(crate) fn ping<'q, DB: Database>() -> Statement<'q, DB> {
+    sqlx::query("SELECT 1")
+}
+
+pub(crate) fn insert_initial_token<'q, DB: Database>(row: InitialTokenRow) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(concat!(
+        "INSERT INTO initial_access_tokens (",
+        token_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ))
+    .bind(row.id)
+    .bind(row.token_hash)
+    .bind(row.created_at)
+    .bind(row.expires_at)
+    .bind(row.max_uses)
+    .bind(row.uses)
+    .bind(row.note)
+}
+
+pub(crate) fn find_initial_token<'q, DB: Database>(
+    token_hash: String,
+) -> Select<'q, DB, InitialTokenRow>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    InitialTokenRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM initial_access_tokens WHERE token_hash = $1"
+    ))
+    .bind(token_hash)
+}
+
+pub(crate) fn list_initial_tokens<'q, DB: Database>() -> Select<'q, DB, InitialTokenRow>
+where
+    InitialTokenRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM initial_access_tokens ORDER BY created_at, id"
+    ))
+}
+
+/// Revoking deletes the row: the token is then unknown, which is all a revoked token needs to be.
+pub(crate) fn revoke_initial_token<'q, DB: Database>(id: String) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query("DELETE FROM initial_access_tokens WHERE id = $1").bind(id)
+}

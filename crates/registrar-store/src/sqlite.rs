@@ -1,0 +1,270 @@
+//! `SqliteStore`: the default backend, one SQLite file in WAL mode.
+//!
+//! Writers serialize on SQLite's single write lock: a multi-statement write takes it up front with
+//! `BEGIN IMMEDIATE`, so it waits for the lock (up to the busy timeout) instead of failing with
+//! `SQLITE_BUSY` when its read lock cannot be upgraded.
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use registrar_core::error::StoreError;
+use registrar_core::ids::ClientId;
+use registrar_core::secrets::TokenHash;
+use registrar_core::store::{
+    ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
+    TokenCheck,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::{migration_error, store_error};
+use crate::queries::{self, Replacement};
+use crate::rows::{ClientRow, InitialTokenRow};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a statement waits for another connection's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a caller waits for a free connection before the store counts as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+const MAX_CONNECTIONS: u32 = 8;
+
+/// A store on one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database at `url`, such as `sqlite://registrar.db`, and
+    /// brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|error| StoreError::Backend(format!("invalid sqlite url: {error}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // A 201 promises the client exists: the commit must survive a power cut, which WAL's
+            // `NORMAL` does not guarantee.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(sqlite_error)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|error| migration_error(error, is_unavailable))?;
+        tracing::debug!("sqlite store open, migrations applied");
+        Ok(Self { pool })
+    }
+
+    /// The connection pool, for tables that live beside the store traits (such as signing keys).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Inserts the client and takes one use of the initial access token, in one transaction.
+    async fn insert_consuming(
+        &self,
+        row: ClientRow,
+        token_hash: &TokenHash,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(sqlite_error)?;
+        let consumed = queries::consume_initial_token(token_hash.to_hex(), now)
+            .execute(&mut *transaction)
+            .await
+            .map_err(sqlite_error)?;
+        if consumed.rows_affected() != 1 {
+            transaction.rollback().await.map_err(sqlite_error)?;
+            return Err(StoreError::InitialTokenRejected);
+        }
+        // A failed insert drops the transaction, which rolls back the use with it.
+        queries::insert_client(row)
+            .execute(&mut *transaction)
+            .await
+            .map_err(sqlite_error)?;
+        transaction.commit().await.map_err(sqlite_error)
+    }
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SqliteStore")
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
+    }
+}
+
+fn sqlite_error(error: sqlx::Error) -> StoreError {
+    store_error(error, is_unavailable)
+}
+
+/// `SQLITE_BUSY` and `SQLITE_LOCKED`, with any extended code: another writer held the lock past
+/// the busy timeout.
+fn is_unavailable(code: &str) -> bool {
+    code.parse::<i64>()
+        .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn insert_client(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let row = ClientRow::from_client(client)?;
+        match initial_token {
+            Some(token_hash) => self.insert_consuming(row, token_hash, now).await,
+            None => {
+                queries::insert_client(row)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(sqlite_error)?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn get_client(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<RegisteredClient>, StoreError> {
+        queries::get_client(client_id.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(sqlite_error)?
+            .map(ClientRow::into_client)
+            .transpose()
+    }
+
+    async fn find_client_by_registration_token(
+        &self,
+        check: TokenCheck<'_>,
+    ) -> Result<Option<RegisteredClient>, StoreError> {
+        queries::find_client_by_registration_token(check.presented.to_hex(), check.now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(sqlite_error)?
+            .map(ClientRow::into_client)
+            .transpose()
+    }
+
+    async fn replace_client(
+        &self,
+        client: &RegisteredClient,
+        check: TokenCheck<'_>,
+        previous_valid_until: i64,
+    ) -> Result<bool, StoreError> {
+        let replacement = Replacement {
+            row: ClientRow::from_client(client)?,
+            presented: check.presented.to_hex(),
+            now: check.now,
+            previous_valid_until,
+        };
+        let replaced = queries::replace_client(replacement)
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        Ok(replaced.rows_affected() == 1)
+    }
+
+    async fn revoke_registration_token(&self, client_id: &ClientId) -> Result<(), StoreError> {
+        queries::revoke_registration_token(client_id.as_str().to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        Ok(())
+    }
+
+    async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
+        let deleted = queries::delete_client(client_id.as_str().to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    async fn list_clients(&self) -> Result<Vec<ClientSummary>, StoreError> {
+        queries::list_clients()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sqlite_error)?
+            .into_iter()
+            .map(|row| row.into_summary())
+            .collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        queries::ping()
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl InitialAccessTokenStore for SqliteStore {
+    async fn insert_initial_token(&self, token: &InitialAccessToken) -> Result<(), StoreError> {
+        queries::insert_initial_token(InitialTokenRow::from_token(token))
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        Ok(())
+    }
+
+    async fn find_initial_token(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<InitialAccessToken>, StoreError> {
+        queries::find_initial_token(token_hash.to_hex())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(sqlite_error)?
+            .map(InitialTokenRow::into_token)
+            .transpose()
+    }
+
+    async fn list_initial_tokens(&self) -> Result<Vec<InitialAccessToken>, StoreError> {
+        queries::list_initial_tokens()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sqlite_error)?
+            .into_iter()
+            .map(InitialTokenRow::into_token)
+            .collect()
+    }
+
+    async fn revoke_initial_token(&self, id: &str) -> Result<bool, StoreError> {
+        let revoked = queries::revoke_initial_token(id.to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        Ok(revoked.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,136 @@
+//! What only the SQLite backend promises: its file, its pragmas, its error codes.
+//! The behaviour every backend shares is `registrar_testkit::store_contract`.
+
+use registrar_core::metadata::ClientMetadata;
+use registrar_core::secrets::TokenHasher;
+use tempfile::TempDir;
+
+use super::*;
+
+async fn open_in(folder: &TempDir) -> SqliteStore {
+    let url = format!("sqlite://{}", folder.path().join("nested.db").display());
+    SqliteStore::open(&url).await.expect("open the store")
+}
+
+fn client(client_id: &str, registration_token: &str) -> RegisteredClient {
+    let hasher = TokenHasher::new(b"sqlite tests");
+    RegisteredClient {
+        client_id: ClientId::parse(client_id).expect("client id"),
+        client_id_issued_at: 1_700_000_000,
+        secret: None,
+        registration_token: Some(hasher.hash(registration_token)),
+        metadata: ClientMetadata {
+            client_name: Some("Example".to_owned()),
+            grant_types: vec!["client_credentials".to_owned()],
+            ..ClientMetadata::default()
+        },
+        initial_token_id: None,
+        updated_at: 1_700_000_000,
+    }
+}
+
+/// A pragma's value as text; most pragmas name their one column after themselves.
+async fn pragma(store: &SqliteStore, name: &str, column: &str) -> String {
+    let query = format!("SELECT CAST({column} AS TEXT) FROM pragma_{name}");
+    let (value,): (String,) = sqlx::query_as(&query)
+        .fetch_one(store.pool())
+        .await
+        .expect("read pragma");
+    value
+}
+
+#[tokio::test]
+async fn open_creates_a_missing_file_with_durable_wal_settings() {
+    let folder = TempDir::new().expect("temporary folder");
+
+    let store = open_in(&folder).await;
+
+    assert!(folder.path().join("nested.db").exists());
+    assert_eq!(pragma(&store, "journal_mode", "journal_mode").await, "wal");
+    // 2 is FULL: a commit is on disk before the caller hears of it.
+    assert_eq!(pragma(&store, "synchronous", "synchronous").await, "2");
+    assert_eq!(pragma(&store, "foreign_keys", "foreign_keys").await, "1");
+    assert_eq!(pragma(&store, "busy_timeout", "timeout").await, "5000");
+}
+
+#[tokio::test]
+async fn reopening_a_database_keeps_its_clients_and_migrates_once() {
+    let folder = TempDir::new().expect("temporary folder");
+    let registered_client = client("reopened", "token");
+    let first = open_in(&folder).await;
+    first
+        .insert_client(&registered_client, None, 1_700_000_000)
+        .await
+        .expect("insert");
+    first.close().await;
+
+    let second = open_in(&folder).await;
+
+    let stored = second
+        .get_client(&registered_client.client_id)
+        .await
+        .expect("get");
+    assert_eq!(stored, Some(registered_client));
+}
+
+#[tokio::test]
+async fn unique_violations_name_the_duplicate_key() {
+    let folder = TempDir::new().expect("temporary folder");
+    let store = open_in(&folder).await;
+    store
+        .insert_client(&client("first", "token one"), None, 0)
+        .await
+        .expect("insert");
+
+    let same_id = store
+        .insert_client(&client("first", "token two"), None, 0)
+        .await;
+    let same_token = store
+        .insert_client(&client("second", "token one"), None, 0)
+        .await;
+
+    assert!(
+        matches!(same_id, Err(StoreError::Duplicate("client_id"))),
+        "{same_id:?}"
+    );
+    assert!(
+        matches!(same_token, Err(StoreError::Duplicate("registration_token"))),
+        "{same_token:?}"
+    );
+}
+
+#[tokio::test]
+async fn connect_opens_sqlite_urls_and_rejects_unknown_schemes() {
+    let folder = TempDir::new().expect("temporary folder");
+    let url = format!("sqlite://{}", folder.path().join("connect.db").display());
+
+    let store = crate::connect(&url).await.expect("connect");
+    let unknown = crate::connect("mysql://root:hunter2@localhost/registrar").await;
+
+    store.ping().await.expect("ping");
+    let Err(StoreError::Backend(message)) = unknown else {
+        panic!("expected a backend error, got {unknown:?}");
+    };
+    assert_eq!(
+        message,
+        r#"unsupported database url scheme "mysql": expected sqlite:// or postgres://"#
+    );
+}
+
+#[test]
+fn busy_and_locked_codes_mean_unavailable() {
+    let cases = [
+        ("5", true),     // SQLITE_BUSY
+        ("517", true),   // SQLITE_BUSY_SNAPSHOT
+        ("773", true),   // SQLITE_BUSY_TIMEOUT
+        ("6", true),     // SQLITE_LOCKED
+        ("262", true),   // SQLITE_LOCKED_SHAREDCACHE
+        ("19", false),   // SQLITE_CONSTRAINT
+        ("2067", false), // SQLITE_CONSTRAINT_UNIQUE
+        ("13", false),   // SQLITE_FULL
+        ("not a number", false),
+    ];
+    for (code, expected) in cases {
+        assert_eq!(is_unavailable(code), expected, "code {code}");
+    }
+}

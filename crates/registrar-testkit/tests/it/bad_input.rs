@@ -1,0 +1,264 @@
+//! Bad input at the registration endpoint: every case gets its RFC error, never a 5xx.
+
+use registrar_testkit::{Backend, TestServer, backends};
+use serde_json::json;
+
+use crate::{expect_error, expect_json};
+
+backends!(
+    malformed_bodies_are_invalid_client_metadata,
+    wrong_content_type_is_415_and_oversized_body_is_413,
+    wrong_method_is_405_with_allow,
+    bad_metadata_names_the_field_with_the_rfc_code,
+    no_input_makes_the_server_fail,
+);
+
+async fn token(server: &TestServer) -> String {
+    server.initial_token(Default::default()).await
+}
+
+async fn malformed_bodies_are_invalid_client_metadata(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    let token = token(&server).await;
+    let deep = format!("{}1{}", "{\"a\":".repeat(100), "}".repeat(100));
+    for (body, fragment) in [
+        ("{", "not valid JSON"),
+        ("", "not valid JSON"),
+        ("[]", "must be a JSON object"),
+        ("null", "must be a JSON object"),
+        ("\"text\"", "must be a JSON object"),
+        (
+            r#"{"redirect_uris":["https://a.example/cb"],"redirect_uris":["https://b.example/cb"]}"#,
+            "duplicate member \"redirect_uris\"",
+        ),
+        (deep.as_str(), "nesting"),
+        ("{\"client_name\":\"\\ud800\"}", "not valid JSON"),
+        (r#"{"a":1} trailing"#, "not valid JSON"),
+    ] {
+        let response = server
+            .http()
+            .post(server.url("/connect/dcr"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let description = expect_error(response, 400, "invalid_client_metadata").await;
+        assert!(description.contains(fragment), "{body:?} → {description}");
+    }
+}
+
+async fn wrong_content_type_is_415_and_oversized_body_is_413(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    let token = token(&server).await;
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("application/jsonx"),
+    ] {
+        let mut request = server
+            .http()
+            .post(server.url("/connect/dcr"))
+            .bearer_auth(&token)
+            .body(r#"{"redirect_uris":["https://a.example/cb"]}"#);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        expect_error(request.send().await.unwrap(), 415, "invalid_request").await;
+    }
+    // Parameters on the media type are fine.
+    let with_charset = server
+        .http()
+        .post(server.url("/connect/dcr"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(r#"{"redirect_uris":["https://a.example/cb"]}"#)
+        .send()
+        .await
+        .unwrap();
+    expect_json(with_charset, 201).await;
+
+    let huge =
+        json!({"redirect_uris": ["https://a.example/cb"], "client_name": "x".repeat(70 * 1024)});
+    let response = server
+        .http()
+        .post(server.url("/connect/dcr"))
+        .bearer_auth(&token)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 413, "invalid_request").await;
+}
+
+async fn wrong_method_is_405_with_allow(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    for (method, path, allowed) in [
+        (reqwest::Method::GET, "/connect/dcr", "POST"),
+        (reqwest::Method::PUT, "/connect/dcr", "POST"),
+        (
+            reqwest::Method::POST,
+            "/connect/dcr/some-client",
+            "GET,HEAD,PUT,DELETE",
+        ),
+    ] {
+        let response = server
+            .http()
+            .request(method.clone(), server.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{method} {path}");
+        let allow = response.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .replace(' ', "");
+        assert_eq!(allow, allowed, "{method} {path}");
+    }
+    let response = server
+        .http()
+        .get(server.url("/nowhere"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 404, "not_found").await;
+}
+
+async fn bad_metadata_names_the_field_with_the_rfc_code(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    for (body, code, field) in [
+        (
+            json!({"redirect_uris": ["https://a.example/cb#frag"]}),
+            "invalid_redirect_uri",
+            "redirect_uris[0]",
+        ),
+        (
+            json!({"redirect_uris": ["javascript:alert(1)"]}),
+            "invalid_redirect_uri",
+            "redirect_uris[0]",
+        ),
+        (
+            json!({"redirect_uris": ["http://app.example.com/cb"]}),
+            "invalid_redirect_uri",
+            "redirect_uris[0]",
+        ),
+        (json!({}), "invalid_redirect_uri", "redirect_uris"),
+        (
+            json!({"redirect_uris": "https://a.example/cb"}),
+            "invalid_client_metadata",
+            "redirect_uris",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.example/cb"], "client_name": 3}),
+            "invalid_client_metadata",
+            "client_name",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.example/cb"], "scope": "openid admin"}),
+            "invalid_client_metadata",
+            "scope",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.example/cb"], "grant_types": ["password"]}),
+            "invalid_client_metadata",
+            "grant_types",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.example/cb"], "token_endpoint_auth_method": "client_secret_jwt"}),
+            "invalid_client_metadata",
+            "token_endpoint_auth_method",
+        ),
+        (
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"}),
+            "invalid_client_metadata",
+            "token_endpoint_auth_method",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.example/cb"], "jwks_uri": "https://a.example/j", "jwks": {"keys": []}}),
+            "invalid_client_metadata",
+            "jwks",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.example/cb"], "contacts": ["not an email"]}),
+            "invalid_client_metadata",
+            "contacts[0]",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.example/cb"], "logo_uri": "http://a.example/logo.png"}),
+            "invalid_client_metadata",
+            "logo_uri",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.example/cb"], "access_token_lifetime": 999_999_999}),
+            "invalid_client_metadata",
+            "access_token_lifetime",
+        ),
+    ] {
+        let description = expect_error(server.register(body.clone()).await, 400, code).await;
+        assert!(description.starts_with(field), "{body} → {description}");
+    }
+}
+
+async fn no_input_makes_the_server_fail(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    let token = token(&server).await;
+    // A deterministic spread of odd bodies; each must get a 201 or a 4xx.
+    let values = [
+        json!(null),
+        json!(true),
+        json!(-1),
+        json!(1e308),
+        json!(""),
+        json!("\u{0}"),
+        json!([]),
+        json!({}),
+        json!([null]),
+        json!(["\u{202e}"]),
+        json!(u64::MAX),
+        json!("x".repeat(300)),
+    ];
+    let fields = [
+        "redirect_uris",
+        "grant_types",
+        "response_types",
+        "jwks",
+        "jwks_uri",
+        "scope",
+        "contacts",
+        "token_endpoint_auth_method",
+        "client_name#",
+        "client_name#en",
+        "default_max_age",
+        "require_auth_time",
+        "post_logout_redirect_uris",
+        "request_uris",
+        "application_type",
+    ];
+    let mut statuses = std::collections::BTreeMap::new();
+    for field in fields {
+        for value in &values {
+            let mut body = json!({"redirect_uris": ["https://a.example/cb"]});
+            body[field] = value.clone();
+            let response = server
+                .http()
+                .post(server.url("/connect/dcr"))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            assert!(
+                status == 201 || (400..500).contains(&status),
+                "{body} → {status}"
+            );
+            *statuses.entry(status).or_insert(0) += 1;
+        }
+    }
+    assert!(
+        statuses.contains_key(&201) && statuses.contains_key(&400),
+        "{statuses:?}"
+    );
+}

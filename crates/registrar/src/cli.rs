@@ -1,0 +1,81 @@
+//! The command line of INTERFACE.md.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "registrar",
+    version,
+    about = "OAuth 2.0 / OpenID Connect Dynamic Client Registration server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Taken by every command, so the CLI works on the same store as the server.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "REGISTRAR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://...
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage initial access tokens.
+    #[command(subcommand, name = "initial-token")]
+    InitialToken(InitialTokenCommand),
+    /// Inspect and delete registered clients.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Issuer identifier (the public base URL).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InitialTokenCommand {
+    /// Mint a token; prints the token alone on stdout.
+    Create {
+        /// Lifetime, e.g. 30m, 24h, 7d.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
+        /// How many clients the token may register.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        max_uses: Option<u32>,
+        /// A note for whoever lists tokens later.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List tokens (never the token values).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// List registered clients.
+    List,
+    /// Show a client's metadata as JSON (never secrets).
+    Show { client_id: String },
+    /// Delete a client, its secret and its tokens.
+    Delete { client_id: String },
+}

@@ -1,0 +1,230 @@
+//! The commands: `serve`, `initial-token …`, `clients …`, all on the configured store.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
+use registrar_core::secrets::OsRandom;
+use registrar_core::store::Store;
+use registrar_core::{ClientId, Clock, Pipeline, SystemClock, TokenHasher};
+use registrar_server::AppState;
+
+use crate::cli::{Cli, ClientsCommand, Command, InitialTokenCommand};
+use crate::config::{self, Config, Overrides};
+use crate::secret_key;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut overrides = Overrides {
+        database: cli.global.database,
+        ..Overrides::default()
+    };
+    if let Command::Serve(serve) = &cli.command {
+        overrides.listen = serve.listen.clone();
+        overrides.issuer = serve.issuer.clone();
+    }
+    let config = config::load(cli.global.config.as_deref(), overrides)?;
+    match cli.command {
+        Command::Serve(_) => serve(config).await,
+        Command::InitialToken(command) => initial_token(config, command).await,
+        Command::Clients(command) => clients(config, command).await,
+    }
+}
+
+/// The store and the hasher every command needs; migrations run on open.
+async fn open(config: &Config) -> anyhow::Result<(Arc<dyn Store>, TokenHasher)> {
+    let key = secret_key::load(config.secret_key.as_deref(), &config.database)?;
+    let store = registrar_store::connect(&config.database)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&config.database)))?;
+    Ok((store, TokenHasher::new(&key)))
+}
+
+/// A database URL without its password, for messages.
+fn redact(database: &str) -> String {
+    match url::Url::parse(database) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => database.to_owned(),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let (store, hasher) = open(&config).await?;
+    let pipeline = Pipeline::new(config.settings.clone(), store, hasher);
+    let registration_endpoint = pipeline.settings().registration_endpoint();
+    let app = registrar_server::router(AppState { pipeline });
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(
+        issuer = %config.settings.issuer,
+        %registration_endpoint,
+        database = %redact(&config.database),
+        "registrar listening on {}",
+        config.listen
+    );
+    tracing::info!(
+        "mint an initial access token with: registrar initial-token create --max-uses 1 --expires-in 1h"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server failed")
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+fn timestamp(seconds: i64) -> String {
+    u64::try_from(seconds)
+        .ok()
+        .map(|seconds| {
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
+            )
+            .to_string()
+        })
+        .unwrap_or_else(|| seconds.to_string())
+}
+
+async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::Result<()> {
+    let (store, hasher) = open(&config).await?;
+    match command {
+        InitialTokenCommand::Create {
+            expires_in,
+            max_uses,
+            note,
+        } => {
+            let options = InitialTokenOptions {
+                expires_in: expires_in.map(|duration| duration.as_secs().max(1)),
+                max_uses,
+                note,
+            };
+            let (token, record) = mint_initial_token(
+                store.as_ref(),
+                &OsRandom,
+                &hasher,
+                SystemClock.now(),
+                options,
+            )
+            .await?;
+            eprintln!("created initial access token {}", record.id);
+            // The token alone on stdout, so scripts can capture it.
+            println!("{}", token.expose());
+        }
+        InitialTokenCommand::List => {
+            println!(
+                "{:<14} {:<21} {:<21} {:<9} NOTE",
+                "ID", "CREATED", "EXPIRES", "USES"
+            );
+            for token in store.list_initial_tokens().await? {
+                let uses = match token.max_uses {
+                    Some(max_uses) => format!("{}/{max_uses}", token.uses),
+                    None => format!("{}/-", token.uses),
+                };
+                println!(
+                    "{:<14} {:<21} {:<21} {:<9} {}",
+                    token.id,
+                    timestamp(token.created_at),
+                    token
+                        .expires_at
+                        .map_or_else(|| "never".to_owned(), timestamp),
+                    uses,
+                    token.note.unwrap_or_default()
+                );
+            }
+        }
+        InitialTokenCommand::Revoke { id } => {
+            if !store.revoke_initial_token(&id).await? {
+                bail!("no initial access token has the id {id}");
+            }
+            eprintln!("revoked initial access token {id}");
+        }
+    }
+    Ok(())
+}
+
+fn client_id(text: &str) -> anyhow::Result<ClientId> {
+    ClientId::parse(text).with_context(|| format!("\"{text}\" is not a client id"))
+}
+
+async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> {
+    let (store, _) = open(&config).await?;
+    match command {
+        ClientsCommand::List => {
+            println!(
+                "{:<28} {:<21} {:<40} NAME",
+                "CLIENT_ID", "CREATED", "GRANT_TYPES"
+            );
+            for client in store.list_clients().await? {
+                println!(
+                    "{:<28} {:<21} {:<40} {}",
+                    client.client_id,
+                    timestamp(client.client_id_issued_at),
+                    client.grant_types.join(","),
+                    client.client_name.unwrap_or_default()
+                );
+            }
+        }
+        ClientsCommand::Show { client_id: id } => {
+            let Some(client) = store.get_client(&client_id(&id)?).await? else {
+                bail!("no client has the id {id}");
+            };
+            let mut document = serde_json::to_value(&client.metadata)?;
+            if let Some(object) = document.as_object_mut() {
+                object.insert("client_id".to_owned(), client.client_id.as_str().into());
+                object.insert(
+                    "client_id_issued_at".to_owned(),
+                    client.client_id_issued_at.into(),
+                );
+                if let Some(secret) = &client.secret {
+                    object.insert(
+                        "client_secret_expires_at".to_owned(),
+                        secret.expires_at.into(),
+                    );
+                }
+                object.insert(
+                    "registration_client_uri".to_owned(),
+                    config
+                        .settings
+                        .registration_client_uri(&client.client_id)
+                        .into(),
+                );
+            }
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        }
+        ClientsCommand::Delete { client_id: id } => {
+            if !store.delete_client(&client_id(&id)?).await? {
+                bail!("no client has the id {id}");
+            }
+            eprintln!("deleted client {id}");
+        }
+    }
+    Ok(())
+}

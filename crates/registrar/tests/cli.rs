@@ -1,0 +1,198 @@
+//! The README's session, run against the real binary: mint a token, serve, register over HTTP,
+//! and inspect the same store with the CLI.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_registrar");
+
+struct Session {
+    folder: tempfile::TempDir,
+}
+
+impl Session {
+    fn database(&self) -> String {
+        format!(
+            "sqlite://{}",
+            self.folder.path().join("registrar.db").display()
+        )
+    }
+
+    fn run(&self, arguments: &[&str]) -> Output {
+        Command::new(BINARY)
+            .args(arguments)
+            .args(["--database", &self.database()])
+            .env_remove("REGISTRAR_DATABASE")
+            .env_remove("REGISTRAR_SECRET_KEY")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, arguments: &[&str]) -> String {
+        let output = self.run(arguments);
+        assert!(
+            output.status.success(),
+            "{arguments:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn serve(session: &Session) -> (Server, String) {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let child = Command::new(BINARY)
+        .args([
+            "serve",
+            "--listen",
+            &listen,
+            "--database",
+            &session.database(),
+        ])
+        .env_remove("REGISTRAR_SECRET_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let base = format!("http://{listen}");
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::get(format!("{base}/readyz")).await
+            && response.status().is_success()
+        {
+            return (server, base);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("registrar serve did not become ready on {listen}");
+}
+
+#[tokio::test]
+async fn readme_session_mints_a_token_registers_and_manages_clients() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    // The token alone on stdout, before the server ever ran: the CLI creates the store and key.
+    let stdout = session.ok(&[
+        "initial-token",
+        "create",
+        "--max-uses",
+        "2",
+        "--expires-in",
+        "1h",
+        "--note",
+        "ci",
+    ]);
+    let token = stdout.trim_end();
+    assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
+    assert!(token.len() >= 43, "{token}");
+    assert!(session.folder.path().join("registrar.key").exists());
+
+    let (_server, base) = serve(&session).await;
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{base}/connect/dcr"))
+        .bearer_auth(token)
+        .json(&json!({"redirect_uris": ["https://app.example.com/cb"], "client_name": "From the README"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let registered: Value = response.json().await.unwrap();
+    let client_id = registered["client_id"].as_str().unwrap();
+    let secret = registered["client_secret"].as_str().unwrap();
+    assert_eq!(
+        registered["registration_client_uri"],
+        format!("{base}/connect/dcr/{client_id}")
+    );
+
+    let list = session.ok(&["clients", "list"]);
+    assert!(
+        list.contains(client_id) && list.contains("From the README"),
+        "{list}"
+    );
+    let shown: Value = serde_json::from_str(&session.ok(&["clients", "show", client_id])).unwrap();
+    assert_eq!(shown["client_id"], client_id);
+    assert_eq!(shown["client_name"], "From the README");
+    let shown_text = shown.to_string();
+    assert!(!shown_text.contains(secret) && !shown_text.contains("secret_hash"));
+
+    let tokens = session.ok(&["initial-token", "list"]);
+    assert!(
+        tokens.contains("1/2") && tokens.contains("ci") && !tokens.contains(token),
+        "{tokens}"
+    );
+
+    // Deleting through the CLI is seen by the server at once.
+    session.ok(&["clients", "delete", client_id]);
+    let read = http
+        .get(format!("{base}/connect/dcr/{client_id}"))
+        .bearer_auth(registered["registration_access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status().as_u16(), 401);
+
+    // Revoking the token stops further registrations.
+    let id = tokens
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    session.ok(&["initial-token", "revoke", id]);
+    let refused = http
+        .post(format!("{base}/connect/dcr"))
+        .bearer_auth(token)
+        .json(&json!({"redirect_uris": ["https://app.example.com/cb"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_non_zero_exit() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    for arguments in [
+        &["clients", "show", "no-such-client"][..],
+        &["clients", "delete", "no-such-client"],
+        &["initial-token", "revoke", "no-such-token"],
+        &["initial-token", "create", "--max-uses", "0"],
+        &["initial-token", "create", "--expires-in", "soon"],
+    ] {
+        let output = session.run(arguments);
+        assert!(!output.status.success(), "{arguments:?}");
+        assert!(output.stdout.is_empty(), "{arguments:?}");
+        assert!(!output.stderr.is_empty(), "{arguments:?}");
+    }
+    let bad_config = session.folder.path().join("bad.toml");
+    std::fs::write(&bad_config, "lisen = \"127.0.0.1:1\"").unwrap();
+    let output = session.run(&["--config", bad_config.to_str().unwrap(), "clients", "list"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid config file"));
+}
