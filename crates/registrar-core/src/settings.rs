@@ -3,6 +3,8 @@
 
 use url::Url;
 
+use crate::token::{ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS, SigningAlgorithm};
+
 /// Who may register (`registration.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RegistrationMode {
@@ -52,6 +54,8 @@ pub struct Settings {
     pub token_endpoint_auth_methods: Vec<String>,
     /// Algorithms accepted for `private_key_jwt` client assertions.
     pub asymmetric_signing_algs: Vec<String>,
+    /// The algorithm access tokens are signed with (`tokens.signing_alg`).
+    pub token_signing_alg: SigningAlgorithm,
     /// Algorithms this server can sign ID tokens and userinfo responses with.
     pub id_token_signing_algs: Vec<String>,
     pub subject_types: Vec<String>,
@@ -78,12 +82,12 @@ impl Settings {
             token_endpoint_auth_methods: strings(&[
                 "client_secret_basic",
                 "client_secret_post",
+                "client_secret_jwt",
                 "private_key_jwt",
                 "none",
             ]),
-            asymmetric_signing_algs: strings(&[
-                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
-            ]),
+            asymmetric_signing_algs: strings(&ASYMMETRIC_ASSERTION_ALGS),
+            token_signing_alg: SigningAlgorithm::Es256,
             id_token_signing_algs: strings(&["RS256", "ES256", "EdDSA"]),
             subject_types: strings(&["public"]),
             client_secret_lifetime: 0,
@@ -108,6 +112,34 @@ impl Settings {
     /// RFC 7592 §3: where a client manages its registration.
     pub fn registration_client_uri(&self, client_id: &crate::ClientId) -> String {
         self.endpoint(&format!("connect/dcr/{client_id}"))
+    }
+
+    pub fn token_endpoint(&self) -> String {
+        self.endpoint("connect/token")
+    }
+
+    pub fn introspection_endpoint(&self) -> String {
+        self.endpoint("connect/introspect")
+    }
+
+    pub fn jwks_uri(&self) -> String {
+        self.endpoint(".well-known/jwks.json")
+    }
+
+    /// The issuer as it appears in tokens and discovery: without a trailing slash.
+    pub fn issuer_id(&self) -> &str {
+        self.issuer.as_str().trim_end_matches('/')
+    }
+
+    /// The algorithms accepted in client assertions: the asymmetric ones for `private_key_jwt`,
+    /// and HMAC ones when `client_secret_jwt` is offered. Discovery and the token endpoint both
+    /// read this list.
+    pub fn assertion_signing_algs(&self) -> Vec<String> {
+        let mut algs = self.asymmetric_signing_algs.clone();
+        if self.supports_auth_method("client_secret_jwt") {
+            algs.extend(HMAC_ASSERTION_ALGS.iter().map(|alg| (*alg).to_owned()));
+        }
+        algs
     }
 
     pub fn supports_auth_method(&self, method: &str) -> bool {

@@ -12,6 +12,7 @@ use crate::error::StoreError;
 use crate::ids::ClientId;
 use crate::metadata::ClientMetadata;
 use crate::secrets::TokenHash;
+use crate::token::{ReplayCache, SigningKeyStore};
 
 /// A client secret as stored: its hash and when it stops working.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,10 @@ pub struct StoredSecret {
     pub hash: TokenHash,
     /// Seconds since the epoch; 0 means never (RFC 7591 §3.2.1).
     pub expires_at: i64,
+    /// The secret itself, AEAD-encrypted under the server secret (`token::SecretCipher`, with
+    /// the client id as associated data). Only for `client_secret_jwt`, whose HMAC assertions
+    /// need the secret; every other method keeps the hash alone.
+    pub encrypted: Option<String>,
 }
 
 /// A registered client as the store holds it.
@@ -135,6 +140,6 @@ pub trait InitialAccessTokenStore: Send + Sync + Debug {
 }
 
 /// A backend that holds everything: what the server and the CLI are given.
-pub trait Store: ClientStore + InitialAccessTokenStore {}
+pub trait Store: ClientStore + InitialAccessTokenStore + SigningKeyStore + ReplayCache {}
 
-impl<T: ClientStore + InitialAccessTokenStore> Store for T {}
+impl<T: ClientStore + InitialAccessTokenStore + SigningKeyStore + ReplayCache> Store for T {}

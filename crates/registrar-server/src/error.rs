@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use registrar_core::token::TokenError;
 use registrar_core::{RegistrationError, StoreError};
 use serde_json::json;
 
@@ -10,6 +11,8 @@ use serde_json::json;
 #[derive(Debug)]
 pub enum ApiError {
     Registration(RegistrationError),
+    /// RFC 6749 §5.2 errors of the token and introspection endpoints.
+    Token(TokenError),
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
     /// 413: the body is over `MAX_BODY_BYTES`.
@@ -18,6 +21,18 @@ pub enum ApiError {
     InvalidRequest(String),
     /// 404 for paths that do not exist.
     NotFound,
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        Self::Token(error)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Registration(RegistrationError::Store(error))
+    }
 }
 
 impl From<RegistrationError> for ApiError {
@@ -59,6 +74,44 @@ fn store_failure(error: &StoreError) -> Response {
     }
 }
 
+fn token_failure(error: &TokenError) -> Response {
+    let description = error.to_string();
+    match error {
+        TokenError::InvalidClient { used_http_auth, .. } => {
+            // RFC 6749 §5.2: 401, with a challenge in the scheme the client used.
+            let mut response = body(StatusCode::UNAUTHORIZED, error.code(), &description);
+            if *used_http_auth {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"registrar\""),
+                );
+            }
+            response
+        }
+        TokenError::InvalidRequest(_)
+        | TokenError::InvalidGrant(_)
+        | TokenError::UnauthorizedClient(_)
+        | TokenError::UnsupportedGrantType(_)
+        | TokenError::InvalidScope(_) => body(StatusCode::BAD_REQUEST, error.code(), &description),
+        TokenError::TemporarilyUnavailable => {
+            let mut response = body(StatusCode::SERVICE_UNAVAILABLE, error.code(), &description);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        TokenError::Key(key_error) => {
+            tracing::error!(%key_error, "signing key failure");
+            body(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the server could not complete the request",
+            )
+        }
+        TokenError::Store(store_error) => store_failure(store_error),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
@@ -81,6 +134,7 @@ impl IntoResponse for ApiError {
                 }
                 RegistrationError::Store(store_error) => store_failure(store_error),
             },
+            Self::Token(error) => token_failure(&error),
             Self::UnsupportedMediaType => body(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "invalid_request",

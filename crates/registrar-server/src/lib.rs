@@ -1,5 +1,6 @@
 //! Registrar's HTTP layer: a mountable axum `Router` for registration (RFC 7591), management
-//! (RFC 7592), discovery and health.
+//! (RFC 7592), discovery, the `client_credentials` token endpoint, introspection (RFC 7662), the
+//! JWKS and health.
 //!
 //! This crate is an API boundary: [`router`] is what the `registrar` binary serves and what a
 //! user mounts in their own axum application. Only this crate knows HTTP; the rules live in
@@ -9,17 +10,21 @@ mod error;
 mod extract;
 pub mod outbound;
 mod routes;
+pub mod token;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use registrar_core::Pipeline;
+use registrar_core::token::TokenError;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use token::{TokenOptions, TokenService};
 
 /// The largest request body accepted; client metadata is small, and a cap bounds the parser's
 /// work.
@@ -29,6 +34,19 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub pipeline: Pipeline,
+    pub tokens: Arc<TokenService>,
+}
+
+impl AppState {
+    /// Loads the signing keys (creating the first on first start) and builds the outbound
+    /// fetcher.
+    pub async fn new(pipeline: Pipeline, options: TokenOptions) -> Result<Self, TokenError> {
+        let tokens = TokenService::start(&pipeline, options).await?;
+        Ok(Self {
+            pipeline,
+            tokens: Arc::new(tokens),
+        })
+    }
 }
 
 /// Options of the router that are not registration settings.
@@ -52,6 +70,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::dcr::routes())
         .merge(routes::discovery::routes())
         .merge(routes::health::routes())
+        .merge(routes::token::routes())
+        .merge(routes::introspect::routes())
+        .merge(routes::jwks::routes())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Every response may carry credentials or metadata that must not be cached

@@ -48,7 +48,7 @@ fn database_store_error(error: &dyn DatabaseError, is_unavailable: IsUnavailable
 }
 
 /// Names the unique key that was violated, from SQLite's message (`UNIQUE constraint failed:
-/// clients.rat_hash`) or PostgreSQL's constraint name (`clients_rat_hash_key`).
+/// clients.rat_hash`) or PostgreSQL's constraint name (`clients_rat_hash_key`, `signing_keys_pkey`).
 fn duplicate_name(error: &dyn DatabaseError) -> &'static str {
     let text = error.constraint().unwrap_or(error.message());
     // The more specific names come first: `clients.rat_hash` also contains `clients`.
@@ -56,6 +56,8 @@ fn duplicate_name(error: &dyn DatabaseError) -> &'static str {
         "registration_token"
     } else if text.contains("token_hash") {
         "initial_token_hash"
+    } else if text.contains("signing_keys") {
+        "kid"
     } else if text.contains("initial_access_tokens") {
         "initial_token_id"
     } else if text.contains("clients") {

@@ -1,18 +1,21 @@
 //! The store backends: `SqliteStore` (the default, one file) and `PgStore` (PostgreSQL, for
 //! several instances behind a load balancer), both implementing the `registrar-core` store traits.
 //!
-//! Both run the same SQL (`queries`), store the same rows (`rows`) and map errors the same way
-//! (`error`); a backend module holds only what differs: how to connect, how to begin a write
-//! transaction, and which error codes mean "unavailable".
+//! Both run the same SQL (`queries`), store the same rows (`rows`), forget recorded jtis on the
+//! same schedule (`replay`) and map errors the same way (`error`); a backend module holds only what
+//! differs: how to connect, how to begin a write transaction, and which error codes mean
+//! "unavailable".
 //! Each backend embeds its migrations (`migrations/sqlite`, `migrations/postgres`) and runs them
 //! when it opens.
 //!
-//! **Invariant:** no credential is stored in clear, and no value or hash is ever logged or put in
-//! an error message.
+//! **Invariant:** no credential is stored in clear (a secret that must be recoverable and a private
+//! signing key are stored only sealed by `SecretCipher`, whose key is not in the database), and no
+//! value or hash is ever logged or put in an error message.
 
 mod error;
 pub mod postgres;
 mod queries;
+mod replay;
 mod rows;
 pub mod sqlite;
 

@@ -9,6 +9,7 @@ mod tests;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,11 +20,13 @@ use registrar_core::store::{
     ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
     TokenCheck,
 };
+use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::{migration_error, store_error};
-use crate::queries::{self, Replacement};
-use crate::rows::{ClientRow, InitialTokenRow};
+use crate::queries::{self, JtiRecord, Replacement};
+use crate::replay::{self, PurgeSchedule};
+use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -36,6 +39,8 @@ const MAX_CONNECTIONS: u32 = 10;
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Shared by clones, so that they purge the replay cache as one store.
+    purge_schedule: Arc<PurgeSchedule>,
 }
 
 impl PgStore {
@@ -56,10 +61,13 @@ impl PgStore {
             .await
             .map_err(|error| migration_error(error, is_unavailable))?;
         tracing::debug!("postgres store open, migrations applied");
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            purge_schedule: Arc::default(),
+        })
     }
 
-    /// The connection pool, for tables that live beside the store traits (such as signing keys).
+    /// The connection pool, for what the store traits do not cover.
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
@@ -250,5 +258,64 @@ impl InitialAccessTokenStore for PgStore {
             .await
             .map_err(postgres_error)?;
         Ok(revoked.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for PgStore {
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
+        queries::insert_signing_key(SigningKeyRow::from_key(key)?)
+            .execute(&self.pool)
+            .await
+            .map_err(postgres_error)?;
+        Ok(())
+    }
+
+    async fn list_signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
+        queries::list_signing_keys()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(postgres_error)?
+            .into_iter()
+            .map(SigningKeyRow::into_key)
+            .collect()
+    }
+
+    async fn retire_signing_key(&self, kid: &str, retired_at: i64) -> Result<bool, StoreError> {
+        let retired = queries::retire_signing_key(kid.to_owned(), retired_at)
+            .execute(&self.pool)
+            .await
+            .map_err(postgres_error)?;
+        Ok(retired.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl ReplayCache for PgStore {
+    async fn record_jti(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let forget_before = replay::forget_before(expires_at);
+        let record = JtiRecord {
+            client_id: client_id.to_owned(),
+            jti: jti.to_owned(),
+            expires_at,
+            forget_before,
+        };
+        let recorded = queries::record_jti(record)
+            .execute(&self.pool)
+            .await
+            .map_err(postgres_error)?;
+        if self.purge_schedule.is_due() {
+            // Housekeeping only: the answer above stands whether or not the purge succeeds.
+            let purged = queries::purge_jtis(forget_before).execute(&self.pool).await;
+            if let Err(error) = purged {
+                tracing::warn!(error = %postgres_error(error), "cannot purge expired assertion jtis");
+            }
+        }
+        Ok(recorded.rows_affected() == 1)
     }
 }

@@ -8,7 +8,7 @@
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, Encode, FromRow, Type};
 
-use crate::rows::{ClientRow, InitialTokenRow, SummaryRow};
+use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow, SummaryRow};
 
 type Statement<'q, DB> = Query<'q, DB, <DB as Database>::Arguments<'q>>;
 type Select<'q, DB, Row> = QueryAs<'q, DB, Row, <DB as Database>::Arguments<'q>>;
@@ -17,7 +17,7 @@ type Select<'q, DB, Row> = QueryAs<'q, DB, Row, <DB as Database>::Arguments<'q>>
 macro_rules! client_columns {
     () => {
         "client_id, client_id_issued_at, updated_at, client_name, grant_types, metadata, \
-         secret_hash, secret_expires_at, rat_hash, initial_token_id"
+         secret_hash, secret_expires_at, rat_hash, initial_token_id, secret_ciphertext"
     };
 }
 
@@ -25,6 +25,13 @@ macro_rules! client_columns {
 macro_rules! token_columns {
     () => {
         "id, token_hash, created_at, expires_at, max_uses, uses, note"
+    };
+}
+
+/// The columns of `SigningKeyRow`, in its order.
+macro_rules! signing_key_columns {
+    () => {
+        "kid, algorithm, encrypted_private_key, public_jwk, created_at, retired_at"
     };
 }
 
@@ -38,7 +45,7 @@ where
     sqlx::query(concat!(
         "INSERT INTO clients (",
         client_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .bind(row.client_id)
     .bind(row.client_id_issued_at)
@@ -50,6 +57,7 @@ where
     .bind(row.secret_expires_at)
     .bind(row.rat_hash)
     .bind(row.initial_token_id)
+    .bind(row.secret_ciphertext)
 }
 
 /// Takes one use of a usable initial access token; affects no row when it is unknown, expired or
@@ -133,18 +141,19 @@ where
     sqlx::query(
         "UPDATE clients SET \
          metadata = $1, client_name = $2, grant_types = $3, \
-         secret_hash = $4, secret_expires_at = $5, updated_at = $6, \
-         rat_prev_hash = CASE WHEN $7 > $8 THEN rat_hash ELSE NULL END, \
-         rat_prev_expires_at = CASE WHEN $7 > $8 THEN $7 ELSE NULL END, \
-         rat_hash = $9 \
-         WHERE client_id = $10 \
-         AND (rat_hash = $11 OR (rat_prev_hash = $11 AND rat_prev_expires_at > $8))",
+         secret_hash = $4, secret_expires_at = $5, secret_ciphertext = $6, updated_at = $7, \
+         rat_prev_hash = CASE WHEN $8 > $9 THEN rat_hash ELSE NULL END, \
+         rat_prev_expires_at = CASE WHEN $8 > $9 THEN $8 ELSE NULL END, \
+         rat_hash = $10 \
+         WHERE client_id = $11 \
+         AND (rat_hash = $12 OR (rat_prev_hash = $12 AND rat_prev_expires_at > $9))",
     )
     .bind(row.metadata)
     .bind(row.client_name)
     .bind(row.grant_types)
     .bind(row.secret_hash)
     .bind(row.secret_expires_at)
+    .bind(row.secret_ciphertext)
     .bind(row.updated_at)
     .bind(previous_valid_until)
     .bind(now)
@@ -240,4 +249,93 @@ where
     String: Encode<'q, DB> + Type<DB>,
 {
     sqlx::query("DELETE FROM initial_access_tokens WHERE id = $1").bind(id)
+}
+
+pub(crate) fn insert_signing_key<'q, DB: Database>(row: SigningKeyRow) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(concat!(
+        "INSERT INTO signing_keys (",
+        signing_key_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6)"
+    ))
+    .bind(row.kid)
+    .bind(row.algorithm)
+    .bind(row.encrypted_private_key)
+    .bind(row.public_jwk)
+    .bind(row.created_at)
+    .bind(row.retired_at)
+}
+
+/// Oldest first, ties by kid, the same on every backend.
+pub(crate) fn list_signing_keys<'q, DB: Database>() -> Select<'q, DB, SigningKeyRow>
+where
+    SigningKeyRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(concat!(
+        "SELECT ",
+        signing_key_columns!(),
+        " FROM signing_keys ORDER BY created_at, kid"
+    ))
+}
+
+/// Retires a key once: affects no row when the kid is unknown or the key is already retired.
+pub(crate) fn retire_signing_key<'q, DB: Database>(
+    kid: String,
+    retired_at: i64,
+) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at IS NULL")
+        .bind(retired_at)
+        .bind(kid)
+}
+
+/// What `record_jti` binds.
+#[derive(Debug)]
+pub(crate) struct JtiRecord {
+    pub client_id: String,
+    pub jti: String,
+    pub expires_at: i64,
+    /// Rows that expired before this are forgotten (`replay::forget_before`).
+    pub forget_before: i64,
+}
+
+/// Records a jti, affecting one row when it is fresh and none when it is a replay.
+/// The primary key decides, so concurrent callers with the same pair have one winner: the others
+/// wait for its row and then find the conflict. A conflicting row that is long expired is taken
+/// over, so a recorded jti never needs a purge to be usable again.
+pub(crate) fn record_jti<'q, DB: Database>(record: JtiRecord) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    let JtiRecord {
+        client_id,
+        jti,
+        expires_at,
+        forget_before,
+    } = record;
+    sqlx::query(
+        "INSERT INTO assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE assertion_jtis.expires_at < $4",
+    )
+    .bind(client_id)
+    .bind(jti)
+    .bind(expires_at)
+    .bind(forget_before)
+}
+
+/// Deletes the rows that expired before `forget_before`; the index on `expires_at` keeps it cheap.
+pub(crate) fn purge_jtis<'q, DB: Database>(forget_before: i64) -> Statement<'q, DB>
+where
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query("DELETE FROM assertion_jtis WHERE expires_at < $1").bind(forget_before)
 }

@@ -1,12 +1,14 @@
 //! Rows as both backends store them, and their conversion to and from the `registrar-core` types.
 //!
-//! Hashes are lowercase hex, metadata and grant types are JSON text, and every timestamp and count
-//! is an `i64`, so one row type fits SQLite and PostgreSQL alike.
+//! Hashes are lowercase hex, metadata, grant types and public keys are JSON text, sealed secrets are
+//! the `SecretCipher` text, and every timestamp and count is an `i64`, so one row type fits SQLite
+//! and PostgreSQL alike.
 
 use registrar_core::error::StoreError;
 use registrar_core::ids::ClientId;
 use registrar_core::secrets::TokenHash;
 use registrar_core::store::{ClientSummary, InitialAccessToken, RegisteredClient, StoredSecret};
+use registrar_core::token::{SigningAlgorithm, StoredSigningKey};
 
 /// One row of `clients`, without the previous registration access token, which only queries read.
 #[derive(Debug, sqlx::FromRow)]
@@ -21,13 +23,18 @@ pub(crate) struct ClientRow {
     pub secret_expires_at: Option<i64>,
     pub rat_hash: Option<String>,
     pub initial_token_id: Option<String>,
+    pub secret_ciphertext: Option<String>,
 }
 
 impl ClientRow {
     pub fn from_client(client: &RegisteredClient) -> Result<Self, StoreError> {
-        let (secret_hash, secret_expires_at) = match &client.secret {
-            Some(secret) => (Some(secret.hash.to_hex()), Some(secret.expires_at)),
-            None => (None, None),
+        let (secret_hash, secret_expires_at, secret_ciphertext) = match &client.secret {
+            Some(secret) => (
+                Some(secret.hash.to_hex()),
+                Some(secret.expires_at),
+                secret.encrypted.clone(),
+            ),
+            None => (None, None, None),
         };
         Ok(Self {
             client_id: client.client_id.as_str().to_owned(),
@@ -40,17 +47,24 @@ impl ClientRow {
             secret_expires_at,
             rat_hash: client.registration_token.as_ref().map(TokenHash::to_hex),
             initial_token_id: client.initial_token_id.clone(),
+            secret_ciphertext,
         })
     }
 
     pub fn into_client(self) -> Result<RegisteredClient, StoreError> {
-        let secret = match (self.secret_hash, self.secret_expires_at) {
-            (Some(hash), Some(expires_at)) => Some(StoredSecret {
+        let secret = match (
+            self.secret_hash,
+            self.secret_expires_at,
+            self.secret_ciphertext,
+        ) {
+            (Some(hash), Some(expires_at), encrypted) => Some(StoredSecret {
                 hash: parse_hash(&hash, "secret_hash")?,
                 expires_at,
+                encrypted,
             }),
-            (None, _) => None,
-            (Some(_), None) => return Err(corrupt("secret_hash without secret_expires_at")),
+            (None, _, None) => None,
+            (None, _, Some(_)) => return Err(corrupt("secret_ciphertext without secret_hash")),
+            (Some(_), None, _) => return Err(corrupt("secret_hash without secret_expires_at")),
         };
         let registration_token = match self.rat_hash {
             Some(hash) => Some(parse_hash(&hash, "rat_hash")?),
@@ -126,6 +140,43 @@ impl InitialTokenRow {
             max_uses,
             uses: to_u32(self.uses, "uses")?,
             note: self.note,
+        })
+    }
+}
+
+/// One row of `signing_keys`. No `Debug`: it holds the sealed private key.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SigningKeyRow {
+    pub kid: String,
+    pub algorithm: String,
+    pub encrypted_private_key: String,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+impl SigningKeyRow {
+    pub fn from_key(key: &StoredSigningKey) -> Result<Self, StoreError> {
+        Ok(Self {
+            kid: key.kid.clone(),
+            algorithm: key.algorithm.as_str().to_owned(),
+            encrypted_private_key: key.encrypted_private_key.clone(),
+            public_jwk: to_json(&key.public_jwk, "public_jwk")?,
+            created_at: key.created_at,
+            retired_at: key.retired_at,
+        })
+    }
+
+    pub fn into_key(self) -> Result<StoredSigningKey, StoreError> {
+        let algorithm = SigningAlgorithm::parse(&self.algorithm)
+            .ok_or_else(|| corrupt("algorithm is not a known signing algorithm"))?;
+        Ok(StoredSigningKey {
+            public_jwk: from_json(&self.public_jwk, "public_jwk")?,
+            kid: self.kid,
+            algorithm,
+            encrypted_private_key: self.encrypted_private_key,
+            created_at: self.created_at,
+            retired_at: self.retired_at,
         })
     }
 }

@@ -9,6 +9,7 @@ mod tests;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,13 +20,15 @@ use registrar_core::store::{
     ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
     TokenCheck,
 };
+use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 use crate::error::{migration_error, store_error};
-use crate::queries::{self, Replacement};
-use crate::rows::{ClientRow, InitialTokenRow};
+use crate::queries::{self, JtiRecord, Replacement};
+use crate::replay::{self, PurgeSchedule};
+use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -41,6 +44,8 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Shared by clones, so that they purge the replay cache as one store.
+    purge_schedule: Arc<PurgeSchedule>,
 }
 
 impl SqliteStore {
@@ -67,10 +72,13 @@ impl SqliteStore {
             .await
             .map_err(|error| migration_error(error, is_unavailable))?;
         tracing::debug!("sqlite store open, migrations applied");
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            purge_schedule: Arc::default(),
+        })
     }
 
-    /// The connection pool, for tables that live beside the store traits (such as signing keys).
+    /// The connection pool, for what the store traits do not cover (such as inspecting pragmas).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
@@ -266,5 +274,64 @@ impl InitialAccessTokenStore for SqliteStore {
             .await
             .map_err(sqlite_error)?;
         Ok(revoked.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for SqliteStore {
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
+        queries::insert_signing_key(SigningKeyRow::from_key(key)?)
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        Ok(())
+    }
+
+    async fn list_signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
+        queries::list_signing_keys()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sqlite_error)?
+            .into_iter()
+            .map(SigningKeyRow::into_key)
+            .collect()
+    }
+
+    async fn retire_signing_key(&self, kid: &str, retired_at: i64) -> Result<bool, StoreError> {
+        let retired = queries::retire_signing_key(kid.to_owned(), retired_at)
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        Ok(retired.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl ReplayCache for SqliteStore {
+    async fn record_jti(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let forget_before = replay::forget_before(expires_at);
+        let record = JtiRecord {
+            client_id: client_id.to_owned(),
+            jti: jti.to_owned(),
+            expires_at,
+            forget_before,
+        };
+        let recorded = queries::record_jti(record)
+            .execute(&self.pool)
+            .await
+            .map_err(sqlite_error)?;
+        if self.purge_schedule.is_due() {
+            // Housekeeping only: the answer above stands whether or not the purge succeeds.
+            let purged = queries::purge_jtis(forget_before).execute(&self.pool).await;
+            if let Err(error) = purged {
+                tracing::warn!(error = %sqlite_error(error), "cannot purge expired assertion jtis");
+            }
+        }
+        Ok(recorded.rows_affected() == 1)
     }
 }

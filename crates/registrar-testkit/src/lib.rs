@@ -1,6 +1,7 @@
 //! Test support: `TestServer` boots the real router on a real port over a real store, and
 //! `store_contract` is the suite every store backend must pass.
 
+pub mod jwks_server;
 pub mod store_contract;
 
 use std::net::SocketAddr;
@@ -9,8 +10,8 @@ use std::sync::Arc;
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
 use registrar_core::secrets::OsRandom;
 use registrar_core::store::Store;
-use registrar_core::{Clock, Pipeline, Settings, SystemClock, TokenHasher};
-use registrar_server::AppState;
+use registrar_core::{Clock, Pipeline, Settings, SystemClock};
+use registrar_server::{AppState, TokenOptions};
 use tokio::sync::oneshot;
 
 /// Where a test server keeps its clients.
@@ -135,6 +136,7 @@ pub async fn drop_postgres_database(server_url: &str, database_url: &str) {
 pub struct TestServer {
     pub address: SocketAddr,
     pub pipeline: Pipeline,
+    pub state: AppState,
     pub database: TestDatabase,
     http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -151,11 +153,21 @@ impl TestServer {
 
     /// A server whose settings `configure` may change.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_with_tokens(backend, configure, TokenOptions::default()).await
+    }
+
+    /// A server with changed settings and token options (e.g. a fetcher that trusts a
+    /// `JwksServer`).
+    pub async fn spawn_with_tokens(
+        backend: Backend,
+        configure: impl FnOnce(&mut Settings),
+        token_options: TokenOptions,
+    ) -> Self {
         let database = TestDatabase::create(&backend).await;
         let store = registrar_store::connect(&database.url)
             .await
             .expect("open the test store");
-        Self::spawn_on(database, store, configure).await
+        Self::spawn_with_options(database, store, configure, token_options).await
     }
 
     /// A server over an existing store, e.g. a second instance on the same database.
@@ -164,6 +176,17 @@ impl TestServer {
         store: Arc<dyn Store>,
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
+        Self::spawn_with_options(database, store, configure, TokenOptions::default()).await
+    }
+
+    /// A server over an existing store with token options, e.g. a fetcher that trusts a test
+    /// JWKS server.
+    pub async fn spawn_with_options(
+        database: TestDatabase,
+        store: Arc<dyn Store>,
+        configure: impl FnOnce(&mut Settings),
+        token_options: TokenOptions,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -171,10 +194,11 @@ impl TestServer {
         let issuer = url::Url::parse(&format!("http://{address}")).expect("issuer URL");
         let mut settings = Settings::new(issuer);
         configure(&mut settings);
-        let pipeline = Pipeline::new(settings, store, TokenHasher::new(TEST_SECRET_KEY));
-        let app = registrar_server::router(AppState {
-            pipeline: pipeline.clone(),
-        });
+        let pipeline = Pipeline::new(settings, store, TEST_SECRET_KEY);
+        let state = AppState::new(pipeline.clone(), token_options)
+            .await
+            .expect("load the signing keys");
+        let app = registrar_server::router(state.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum_serve(listener, app, stopped).await;
@@ -182,6 +206,7 @@ impl TestServer {
         Self {
             address,
             pipeline,
+            state,
             database,
             http: reqwest::Client::new(),
             shutdown: Some(shutdown),

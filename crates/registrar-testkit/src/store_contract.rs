@@ -1,6 +1,7 @@
 //! The store contract: what every `Store` backend must do, as one suite each backend's test runs.
 //!
-//! The checks read the doc comments of `registrar_core::store` as a specification.
+//! The checks read the doc comments of `registrar_core::store` and of the token store traits
+//! (`SigningKeyStore`, `ReplayCache`) as a specification.
 //! Every id and token is random per run and every check looks only at its own rows, so the suite
 //! can run against a database that other tests (or earlier runs) share.
 //! Time is passed in, as the traits require, so the suite needs no clock.
@@ -15,6 +16,7 @@ use registrar_core::secrets::{OsRandom, TokenHash, TokenHasher, random_token};
 use registrar_core::store::{
     ClientSummary, InitialAccessToken, RegisteredClient, Store, StoredSecret, TokenCheck,
 };
+use registrar_core::token::{SigningAlgorithm, StoredSigningKey};
 use serde_json::json;
 use tokio::sync::Barrier;
 
@@ -26,6 +28,7 @@ pub async fn check_all(store: Arc<dyn Store>) {
     let backend = store.as_ref();
     ping_answers(backend).await;
     clients_round_trip(backend).await;
+    encrypted_secrets_round_trip(backend).await;
     duplicate_keys_are_rejected(backend).await;
     registration_consumes_one_initial_token_use(backend).await;
     unusable_initial_tokens_insert_nothing(backend).await;
@@ -39,6 +42,9 @@ pub async fn check_all(store: Arc<dyn Store>) {
     initial_tokens_insert_find_list_revoke(backend).await;
     concurrent_registrations_share_max_uses(&store).await;
     concurrent_replacements_have_one_winner(&store).await;
+    signing_keys_insert_list_retire(backend).await;
+    replay_cache_records_each_jti_once_per_client(backend).await;
+    concurrent_jti_records_have_one_winner(&store).await;
 }
 
 async fn ping_answers(store: &dyn Store) {
@@ -74,6 +80,57 @@ async fn clients_round_trip(store: &dyn Store) {
         None,
         "get_client of an unknown id must be None"
     );
+}
+
+async fn encrypted_secrets_round_trip(store: &dyn Store) {
+    let with_ciphertext = |client: &RegisteredClient, encrypted: Option<String>| RegisteredClient {
+        secret: Some(StoredSecret {
+            hash: token_hash(),
+            expires_at: NOW + 3_600,
+            encrypted,
+        }),
+        ..client.clone()
+    };
+    let original = with_ciphertext(&minimal_client("sealed"), Some(sealed_secret()));
+    ok(store.insert_client(&original, None, NOW).await, "insert");
+    assert_eq!(
+        get(store, &original.client_id).await,
+        Some(original.clone()),
+        "an encrypted secret must read back exactly as inserted"
+    );
+
+    // A change of method away from client_secret_jwt drops the ciphertext; a change back seals a
+    // new one.
+    let mut current = original;
+    for (step, encrypted) in [
+        ("without ciphertext", None),
+        ("with ciphertext again", Some(sealed_secret())),
+    ] {
+        let replacement = RegisteredClient {
+            registration_token: Some(token_hash()),
+            updated_at: current.updated_at + 1,
+            ..with_ciphertext(&current, encrypted)
+        };
+        let swapped = ok(
+            store
+                .replace_client(&replacement, check(&registration_token(&current), NOW), NOW)
+                .await,
+            "replace",
+        );
+        assert!(swapped, "replace {step}: the current token must replace");
+        assert_eq!(
+            get(store, &current.client_id).await,
+            Some(replacement.clone()),
+            "replace {step}: the secret must read back exactly as replaced"
+        );
+        let found = find(store, &registration_token(&replacement), NOW).await;
+        assert_eq!(
+            found.and_then(|client| client.secret),
+            replacement.secret.clone(),
+            "replace {step}: find_client_by_registration_token must read the same secret"
+        );
+        current = replacement;
+    }
 }
 
 async fn duplicate_keys_are_rejected(store: &dyn Store) {
@@ -675,6 +732,141 @@ async fn concurrent_replacements_have_one_winner(store: &Arc<dyn Store>) {
     );
 }
 
+async fn signing_keys_insert_list_retire(store: &dyn Store) {
+    let newest = signing_key(SigningAlgorithm::Es256, NOW + 10, None);
+    let tied_a = signing_key(SigningAlgorithm::Rs256, NOW, None);
+    let tied_b = signing_key(SigningAlgorithm::EdDsa, NOW, Some(NOW + 5));
+    for key in [&newest, &tied_a, &tied_b] {
+        ok(store.insert_signing_key(key).await, "insert signing key");
+    }
+    let mut expected = vec![tied_a.clone(), tied_b.clone(), newest.clone()];
+    expected
+        .sort_by(|left, right| (left.created_at, &left.kid).cmp(&(right.created_at, &right.kid)));
+    assert_eq!(
+        our_signing_keys(store, &expected).await,
+        expected,
+        "list_signing_keys must list every key as inserted, ordered by created_at, then kid"
+    );
+
+    let same_kid = StoredSigningKey {
+        encrypted_private_key: sealed_secret(),
+        created_at: NOW + 20,
+        ..newest.clone()
+    };
+    let duplicate = store.insert_signing_key(&same_kid).await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Duplicate("kid"))),
+        "inserting an existing kid must fail with Duplicate(\"kid\"), got {duplicate:?}"
+    );
+    assert_eq!(
+        our_signing_keys(store, &expected).await,
+        expected,
+        "a rejected duplicate must not change the stored key"
+    );
+
+    let retired = ok(
+        store.retire_signing_key(&newest.kid, NOW + 30).await,
+        "retire",
+    );
+    let retired_again = ok(
+        store.retire_signing_key(&newest.kid, NOW + 40).await,
+        "retire again",
+    );
+    let retired_before = ok(
+        store.retire_signing_key(&tied_b.kid, NOW + 40).await,
+        "retire a key inserted retired",
+    );
+    let unknown = ok(
+        store.retire_signing_key(&unique("kid"), NOW + 40).await,
+        "retire an unknown kid",
+    );
+
+    assert!(retired, "retiring an active key must return true");
+    assert!(!retired_again, "retiring a retired key must return false");
+    assert!(
+        !retired_before,
+        "retiring a key inserted retired must return false"
+    );
+    assert!(!unknown, "retiring an unknown kid must return false");
+    for key in expected.iter_mut().filter(|key| key.kid == newest.kid) {
+        key.retired_at = Some(NOW + 30);
+    }
+    assert_eq!(
+        our_signing_keys(store, &expected).await,
+        expected,
+        "retiring must set retired_at once and change nothing else"
+    );
+}
+
+async fn replay_cache_records_each_jti_once_per_client(store: &dyn Store) {
+    let (client, other_client) = (unique("replay"), unique("replay"));
+    let jti = unique("jti");
+    let expires_at = NOW + 330;
+
+    let first = ok(store.record_jti(&client, &jti, expires_at).await, "record");
+    let replayed = ok(store.record_jti(&client, &jti, expires_at).await, "record");
+    let replayed_later = ok(
+        store.record_jti(&client, &jti, expires_at + 60).await,
+        "record",
+    );
+    let other_client_same_jti = ok(
+        store.record_jti(&other_client, &jti, expires_at).await,
+        "record",
+    );
+    let same_client_other_jti = ok(
+        store.record_jti(&client, &unique("jti"), expires_at).await,
+        "record",
+    );
+
+    assert!(first, "a fresh jti must be recorded (true)");
+    assert!(
+        !replayed,
+        "the same jti of the same client must be a replay (false)"
+    );
+    assert!(
+        !replayed_later,
+        "a replay must be refused even when its own expires_at is later: the recorded one may not \
+         have passed yet"
+    );
+    assert!(
+        other_client_same_jti,
+        "a jti is recorded per client: another client's same jti is fresh"
+    );
+    assert!(
+        same_client_other_jti,
+        "another jti of the same client is fresh"
+    );
+}
+
+async fn concurrent_jti_records_have_one_winner(store: &Arc<dyn Store>) {
+    const CALLERS: usize = 10;
+    let (client, jti) = (unique("replay"), unique("jti"));
+    let barrier = Arc::new(Barrier::new(CALLERS));
+
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (store, barrier) = (Arc::clone(store), Arc::clone(&barrier));
+            let (client, jti) = (client.clone(), jti.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.record_jti(&client, &jti, NOW + 330).await
+            })
+        })
+        .collect();
+    let mut fresh = 0;
+    for task in tasks {
+        let result = task.await.expect("a record task panicked");
+        if ok(result, "concurrent record_jti") {
+            fresh += 1;
+        }
+    }
+
+    assert_eq!(
+        fresh, 1,
+        "{CALLERS} concurrent records of the same client and jti must have exactly one fresh"
+    );
+}
+
 // Fixtures.
 
 /// A random id with a readable prefix, made only of unreserved characters.
@@ -777,6 +969,7 @@ fn full_client(prefix: &str) -> RegisteredClient {
         secret: Some(StoredSecret {
             hash: token_hash(),
             expires_at: NOW + 86_400,
+            encrypted: None,
         }),
         registration_token: Some(token_hash()),
         metadata,
@@ -792,6 +985,7 @@ fn replaced(client: &RegisteredClient, now: i64) -> RegisteredClient {
         secret: Some(StoredSecret {
             hash: token_hash(),
             expires_at: 0,
+            encrypted: None,
         }),
         registration_token: Some(token_hash()),
         metadata: ClientMetadata {
@@ -802,6 +996,35 @@ fn replaced(client: &RegisteredClient, now: i64) -> RegisteredClient {
         },
         updated_at: now,
         ..client.clone()
+    }
+}
+
+/// Stands in for a `SecretCipher` ciphertext; the store keeps it as opaque text.
+fn sealed_secret() -> String {
+    random_token(&OsRandom, 48)
+}
+
+/// A key as `SigningKey::seal` would store it, with a random kid and stand-in key material.
+fn signing_key(
+    algorithm: SigningAlgorithm,
+    created_at: i64,
+    retired_at: Option<i64>,
+) -> StoredSigningKey {
+    let kid = unique("kid");
+    StoredSigningKey {
+        public_jwk: json!({
+            "kty": "stand-in",
+            "x": random_token(&OsRandom, 32),
+            "kid": kid,
+            "alg": algorithm.as_str(),
+            "use": "sig",
+            "key_ops": ["verify"],
+        }),
+        kid,
+        algorithm,
+        encrypted_private_key: sealed_secret(),
+        created_at,
+        retired_at,
     }
 }
 
@@ -845,6 +1068,14 @@ async fn find(store: &dyn Store, presented: &TokenHash, now: i64) -> Option<Regi
             .await,
         "find_client_by_registration_token",
     )
+}
+
+/// The stored keys whose kids are among `keys`, in the store's order.
+async fn our_signing_keys(store: &dyn Store, keys: &[StoredSigningKey]) -> Vec<StoredSigningKey> {
+    ok(store.list_signing_keys().await, "list_signing_keys")
+        .into_iter()
+        .filter(|listed| keys.iter().any(|key| key.kid == listed.kid))
+        .collect()
 }
 
 async fn uses(store: &dyn Store, token: &InitialAccessToken) -> u32 {

@@ -38,6 +38,17 @@ pub enum Command {
     /// Inspect and delete registered clients.
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// List or rotate the keys access tokens are signed with.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys: kid, algorithm, created, state.
+    List,
+    /// Add a new active key; the previous ones stay published until their tokens expire.
+    Rotate,
 }
 
 #[derive(Debug, Args)]

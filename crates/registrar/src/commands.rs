@@ -1,15 +1,13 @@
-//! The commands: `serve`, `initial-token …`, `clients …`, all on the configured store.
-
-use std::sync::Arc;
+//! The commands: `serve`, `initial-token …`, `clients …`, `keys …`, all on the configured store.
 
 use anyhow::{Context, bail};
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
 use registrar_core::secrets::OsRandom;
-use registrar_core::store::Store;
-use registrar_core::{ClientId, Clock, Pipeline, SystemClock, TokenHasher};
-use registrar_server::AppState;
+use registrar_core::token::{KeyRingConfig, key_states, load_key_ring, rotate_signing_key};
+use registrar_core::{ClientId, Clock, Pipeline, SystemClock};
+use registrar_server::{AppState, TokenOptions};
 
-use crate::cli::{Cli, ClientsCommand, Command, InitialTokenCommand};
+use crate::cli::{Cli, ClientsCommand, Command, InitialTokenCommand, KeysCommand};
 use crate::config::{self, Config, Overrides};
 use crate::secret_key;
 
@@ -27,16 +25,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(_) => serve(config).await,
         Command::InitialToken(command) => initial_token(config, command).await,
         Command::Clients(command) => clients(config, command).await,
+        Command::Keys(command) => keys(config, command).await,
     }
 }
 
-/// The store and the hasher every command needs; migrations run on open.
-async fn open(config: &Config) -> anyhow::Result<(Arc<dyn Store>, TokenHasher)> {
+/// The pipeline every command works through: the store (migrated on open) and the server
+/// secret.
+async fn open(config: &Config) -> anyhow::Result<Pipeline> {
     let key = secret_key::load(config.secret_key.as_deref(), &config.database)?;
     let store = registrar_store::connect(&config.database)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database)))?;
-    Ok((store, TokenHasher::new(&key)))
+    Ok(Pipeline::new(config.settings.clone(), store, &key))
 }
 
 /// A database URL without its password, for messages.
@@ -57,10 +57,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
-    let (store, hasher) = open(&config).await?;
-    let pipeline = Pipeline::new(config.settings.clone(), store, hasher);
+    let pipeline = open(&config).await?;
     let registration_endpoint = pipeline.settings().registration_endpoint();
-    let app = registrar_server::router(AppState { pipeline });
+    let state = AppState::new(pipeline, TokenOptions::default())
+        .await
+        .context("cannot load the signing keys")?;
+    let app = registrar_server::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -114,7 +116,8 @@ fn timestamp(seconds: i64) -> String {
 }
 
 async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::Result<()> {
-    let (store, hasher) = open(&config).await?;
+    let pipeline = open(&config).await?;
+    let store = pipeline.store();
     match command {
         InitialTokenCommand::Create {
             expires_in,
@@ -129,7 +132,7 @@ async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::
             let (token, record) = mint_initial_token(
                 store.as_ref(),
                 &OsRandom,
-                &hasher,
+                pipeline.hasher(),
                 SystemClock.now(),
                 options,
             )
@@ -175,7 +178,8 @@ fn client_id(text: &str) -> anyhow::Result<ClientId> {
 }
 
 async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> {
-    let (store, _) = open(&config).await?;
+    let pipeline = open(&config).await?;
+    let store = pipeline.store();
     match command {
         ClientsCommand::List => {
             println!(
@@ -224,6 +228,58 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
                 bail!("no client has the id {id}");
             }
             eprintln!("deleted client {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
+    let pipeline = open(&config).await?;
+    let settings = pipeline.settings();
+    let key_config = KeyRingConfig {
+        algorithm: settings.token_signing_alg,
+        max_access_token_lifetime: i64::try_from(settings.lifetimes.max_access_token)
+            .unwrap_or(i64::MAX),
+    };
+    let now = SystemClock.now();
+    match command {
+        KeysCommand::List => {
+            // The first start creates a key; listing before it should show the key serve will use.
+            load_key_ring(
+                pipeline.store().as_ref(),
+                pipeline.cipher(),
+                key_config,
+                pipeline.generator().as_ref(),
+                now,
+            )
+            .await?;
+            let stored = pipeline.store().list_signing_keys().await?;
+            println!("{:<45} {:<6} {:<21} STATE", "KID", "ALG", "CREATED");
+            for (key, state) in key_states(&stored, &key_config, now) {
+                println!(
+                    "{:<45} {:<6} {:<21} {}",
+                    key.kid,
+                    key.algorithm.as_str(),
+                    timestamp(key.created_at),
+                    state.as_str()
+                );
+            }
+        }
+        KeysCommand::Rotate => {
+            let created = rotate_signing_key(
+                pipeline.store().as_ref(),
+                pipeline.cipher(),
+                settings.token_signing_alg,
+                pipeline.generator().as_ref(),
+                now,
+            )
+            .await?;
+            eprintln!(
+                "created signing key {} ({}); running servers switch to it within a minute",
+                created.kid,
+                created.algorithm.as_str()
+            );
+            println!("{}", created.kid);
         }
     }
     Ok(())

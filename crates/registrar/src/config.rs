@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use registrar_core::token::SigningAlgorithm;
 use registrar_core::{RegistrationMode, Settings};
 use serde::Deserialize;
 use url::Url;
@@ -23,6 +24,17 @@ pub struct FileConfig {
     pub registration: RegistrationSection,
     #[serde(default)]
     pub software_statement: SoftwareStatementSection,
+    #[serde(default)]
+    pub tokens: TokensSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensSection {
+    /// `ES256` (default), `RS256` or `EdDSA`.
+    pub signing_alg: Option<String>,
+    /// Upper bound of access token lifetimes, in seconds.
+    pub max_access_token_lifetime: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +135,18 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
     if let Some(grace) = file.registration.token_grace_period {
         settings.registration_token_grace = grace;
     }
+    if let Some(name) = file.tokens.signing_alg {
+        settings.token_signing_alg = SigningAlgorithm::parse(&name).with_context(|| {
+            format!("tokens.signing_alg: \"{name}\" must be ES256, RS256 or EdDSA")
+        })?;
+    }
+    if let Some(max) = file.tokens.max_access_token_lifetime {
+        if max == 0 {
+            bail!("tokens.max_access_token_lifetime must be at least 1 second");
+        }
+        settings.lifetimes.max_access_token = max;
+        settings.lifetimes.default_access_token = settings.lifetimes.default_access_token.min(max);
+    }
     let _ = file.registration.bearer_scope;
     Ok(Config {
         listen,
@@ -155,6 +179,16 @@ mod tests {
         assert_eq!(config.settings.issuer.as_str(), "http://127.0.0.1:9000/");
         assert_eq!(config.settings.scopes, vec!["openid".to_owned()]);
         assert_eq!(config.settings.mode, RegistrationMode::Open);
+        assert_eq!(config.settings.token_signing_alg, SigningAlgorithm::Es256);
+    }
+
+    #[test]
+    fn signing_algorithm_comes_from_the_tokens_section() {
+        let file: FileConfig = toml::from_str("[tokens]\nsigning_alg = \"EdDSA\"").unwrap();
+        let config = resolve(file, Overrides::default()).unwrap();
+        assert_eq!(config.settings.token_signing_alg, SigningAlgorithm::EdDsa);
+        let file: FileConfig = toml::from_str("[tokens]\nsigning_alg = \"HS256\"").unwrap();
+        assert!(resolve(file, Overrides::default()).is_err());
     }
 
     #[test]

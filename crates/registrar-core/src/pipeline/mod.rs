@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 pub use policy::{DefaultPolicy, RegistrationPolicy};
 pub use process::{
     Issued, ProcessContext, ProcessedClient, apply_defaults, default_process, needs_secret,
+    needs_stored_secret,
 };
 pub use response::{ClientInformation, default_respond};
 
@@ -26,6 +27,7 @@ use crate::metadata::ClientMetadata;
 use crate::secrets::{OsRandom, Secret, SecretGenerator, TokenHash, TokenHasher};
 use crate::settings::{RegistrationMode, Settings};
 use crate::store::{RegisteredClient, Store, TokenCheck};
+use crate::token::SecretCipher;
 use crate::validate::ValidationContext;
 
 /// Who is calling, as established before any metadata is looked at.
@@ -73,18 +75,22 @@ pub struct Pipeline {
     clock: Arc<dyn Clock>,
     generator: Arc<dyn SecretGenerator>,
     hasher: TokenHasher,
+    cipher: SecretCipher,
     settings: Arc<Settings>,
 }
 
 impl Pipeline {
     /// A pipeline with the default policy, the system clock and the OS random source.
-    pub fn new(settings: Settings, store: Arc<dyn Store>, hasher: TokenHasher) -> Self {
+    /// `server_secret` keys the credential hashes and the encryption of secrets that must be
+    /// kept (see `secrets` and `token::cipher`); it must not live in the database.
+    pub fn new(settings: Settings, store: Arc<dyn Store>, server_secret: &[u8]) -> Self {
         Self {
             policy: Arc::new(DefaultPolicy),
             store,
             clock: Arc::new(SystemClock),
             generator: Arc::new(OsRandom),
-            hasher,
+            hasher: TokenHasher::new(server_secret),
+            cipher: SecretCipher::new(server_secret),
             settings: Arc::new(settings),
         }
     }
@@ -118,6 +124,14 @@ impl Pipeline {
 
     pub fn hasher(&self) -> &TokenHasher {
         &self.hasher
+    }
+
+    pub fn cipher(&self) -> &SecretCipher {
+        &self.cipher
+    }
+
+    pub fn generator(&self) -> &Arc<dyn SecretGenerator> {
+        &self.generator
     }
 
     /// Decides who is registering from the bearer token, if any, before the body is read.
@@ -315,6 +329,7 @@ impl Pipeline {
             settings: &self.settings,
             generator: self.generator.as_ref(),
             hasher: &self.hasher,
+            cipher: &self.cipher,
             now: self.clock.now(),
             caller,
         }

@@ -7,6 +7,7 @@ use crate::metadata::ClientMetadata;
 use crate::secrets::{Secret, SecretGenerator, TokenHasher};
 use crate::settings::Settings;
 use crate::store::{RegisteredClient, StoredSecret};
+use crate::token::SecretCipher;
 use crate::validate::{
     effective_application_type, effective_grant_types, effective_response_types,
 };
@@ -17,6 +18,7 @@ pub struct ProcessContext<'a> {
     pub settings: &'a Settings,
     pub generator: &'a dyn SecretGenerator,
     pub hasher: &'a TokenHasher,
+    pub cipher: &'a SecretCipher,
     pub now: i64,
     pub caller: &'a Caller,
 }
@@ -42,6 +44,11 @@ pub fn needs_secret(auth_method: &str) -> bool {
         auth_method,
         "client_secret_basic" | "client_secret_post" | "client_secret_jwt"
     )
+}
+
+/// Whether a method needs the secret itself at the token endpoint, not just its hash.
+pub fn needs_stored_secret(auth_method: &str) -> bool {
+    auth_method == "client_secret_jwt"
 }
 
 /// Writes the server's defaults into the metadata, so the response and the store show what
@@ -76,22 +83,36 @@ pub fn default_process<P: RegistrationPolicy + ?Sized>(
         None => policy.generate_client_id(context.generator),
     };
     let mut issued_secret = None;
-    let secret = if needs_secret(metadata.auth_method()) {
-        match current.and_then(|current| current.secret.clone()) {
-            // RFC 7592 §2.2: an update keeps the secret; the client never chooses one.
-            Some(kept) => Some(kept),
-            None => {
-                let secret = policy.generate_client_secret(context.generator);
-                let stored = StoredSecret {
-                    hash: context.hasher.hash(secret.expose()),
-                    expires_at: secret_expiry(context),
-                };
-                issued_secret = Some(secret);
-                Some(stored)
+    let method = metadata.auth_method();
+    let kept = current
+        .and_then(|current| current.secret.clone())
+        // A secret that was stored as a hash alone cannot serve client_secret_jwt, which needs
+        // the secret itself; such a change of method gets a new secret.
+        .filter(|kept| !needs_stored_secret(method) || kept.encrypted.is_some());
+    let secret = match (needs_secret(method), kept) {
+        (false, _) => None,
+        // RFC 7592 §2.2: an update keeps the secret; the client never chooses one.
+        (true, Some(mut kept)) => {
+            if !needs_stored_secret(method) {
+                // Keep no more than the method needs.
+                kept.encrypted = None;
             }
+            Some(kept)
         }
-    } else {
-        None
+        (true, None) => {
+            let secret = policy.generate_client_secret(context.generator);
+            let stored = StoredSecret {
+                hash: context.hasher.hash(secret.expose()),
+                expires_at: secret_expiry(context),
+                encrypted: needs_stored_secret(method).then(|| {
+                    context
+                        .cipher
+                        .encrypt(secret.expose().as_bytes(), client_id.as_str().as_bytes())
+                }),
+            };
+            issued_secret = Some(secret);
+            Some(stored)
+        }
     };
     let registration_access_token = policy.generate_registration_access_token(context.generator);
     let client = RegisteredClient {

@@ -27,13 +27,18 @@ pub fn routes() -> Router<AppState> {
 /// The provider metadata document, built from the settings.
 pub fn metadata_document(settings: &Settings) -> Value {
     json!({
-        "issuer": settings.issuer.as_str().trim_end_matches('/'),
+        "issuer": settings.issuer_id(),
         "registration_endpoint": settings.registration_endpoint(),
+        "token_endpoint": settings.token_endpoint(),
+        "jwks_uri": settings.jwks_uri(),
+        "introspection_endpoint": settings.introspection_endpoint(),
         "scopes_supported": settings.scopes,
         "response_types_supported": settings.response_types,
         "grant_types_supported": settings.grant_types,
         "token_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": settings.asymmetric_signing_algs,
+        "token_endpoint_auth_signing_alg_values_supported": settings.assertion_signing_algs(),
+        "introspection_endpoint_auth_methods_supported": confidential_methods(settings),
+        "introspection_endpoint_auth_signing_alg_values_supported": settings.assertion_signing_algs(),
         "subject_types_supported": settings.subject_types,
         "id_token_signing_alg_values_supported": settings.id_token_signing_algs,
         "userinfo_signing_alg_values_supported": settings.id_token_signing_algs,
@@ -41,6 +46,16 @@ pub fn metadata_document(settings: &Settings) -> Value {
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
     })
+}
+
+/// Introspection needs an authenticated client, so `none` is left out.
+fn confidential_methods(settings: &Settings) -> Vec<&str> {
+    settings
+        .token_endpoint_auth_methods
+        .iter()
+        .map(String::as_str)
+        .filter(|method| *method != "none")
+        .collect()
 }
 
 /// Discovery documents are public and change only with configuration, so caches may keep them

@@ -3,6 +3,9 @@
 pub mod dcr;
 pub mod discovery;
 pub mod health;
+pub mod introspect;
+pub mod jwks;
+pub mod token;
 
 use crate::error::ApiError;
 

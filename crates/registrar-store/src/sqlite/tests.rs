@@ -134,3 +134,92 @@ fn busy_and_locked_codes_mean_unavailable() {
         assert_eq!(is_unavailable(code), expected, "code {code}");
     }
 }
+
+/// The replay cache's rows, as `(jti, expires_at)` in jti order.
+async fn recorded_jtis(store: &SqliteStore) -> Vec<(String, i64)> {
+    sqlx::query_as("SELECT jti, expires_at FROM assertion_jtis ORDER BY jti")
+        .fetch_all(store.pool())
+        .await
+        .expect("read assertion_jtis")
+}
+
+#[tokio::test]
+async fn a_recorded_jti_is_forgotten_only_a_day_after_it_expired() {
+    let folder = TempDir::new().expect("temporary folder");
+    let store = open_in(&folder).await;
+    let expired_at = 1_700_000_000;
+
+    let first = store.record_jti("client", "jti", expired_at).await;
+    let within_a_day = store.record_jti("client", "jti", expired_at + 86_400).await;
+    let after_a_day = store.record_jti("client", "jti", expired_at + 86_401).await;
+
+    assert!(first.expect("record"), "a fresh jti is recorded");
+    assert!(
+        !within_a_day.expect("record"),
+        "a row a day behind the new expires_at may still be needed"
+    );
+    assert!(
+        after_a_day.expect("record"),
+        "a row more than a day behind the new expires_at has expired and is taken over"
+    );
+    assert_eq!(
+        recorded_jtis(&store).await,
+        [("jti".to_owned(), expired_at + 86_401)]
+    );
+}
+
+#[tokio::test]
+async fn the_first_recording_purges_rows_expired_a_day_before_it() {
+    let folder = TempDir::new().expect("temporary folder");
+    let store = open_in(&folder).await;
+    let recorded_at = 1_700_000_000;
+    for (jti, expires_at) in [("old", recorded_at - 1), ("recent", recorded_at)] {
+        sqlx::query("INSERT INTO assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3)")
+            .bind("client")
+            .bind(jti)
+            .bind(expires_at)
+            .execute(store.pool())
+            .await
+            .expect("insert a jti row");
+    }
+
+    let fresh = store
+        .record_jti("other client", "new", recorded_at + 86_400)
+        .await;
+
+    assert!(fresh.expect("record"));
+    assert_eq!(
+        recorded_jtis(&store).await,
+        [
+            ("new".to_owned(), recorded_at + 86_400),
+            ("recent".to_owned(), recorded_at),
+        ],
+        "only the row that expired more than a day before the recorded expires_at is purged"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_ciphertext_without_a_secret_hash_is_a_corrupt_row() {
+    let folder = TempDir::new().expect("temporary folder");
+    let store = open_in(&folder).await;
+    let registered_client = client("tampered", "token");
+    store
+        .insert_client(&registered_client, None, 1_700_000_000)
+        .await
+        .expect("insert");
+    sqlx::query("UPDATE clients SET secret_ciphertext = 'sealed' WHERE client_id = $1")
+        .bind(registered_client.client_id.as_str())
+        .execute(store.pool())
+        .await
+        .expect("tamper with the row");
+
+    let result = store.get_client(&registered_client.client_id).await;
+
+    let Err(StoreError::Backend(message)) = result else {
+        panic!("expected a backend error, got {result:?}");
+    };
+    assert_eq!(
+        message,
+        "corrupt stored row: secret_ciphertext without secret_hash"
+    );
+}

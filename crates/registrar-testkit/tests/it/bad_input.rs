@@ -166,7 +166,7 @@ async fn bad_metadata_names_the_field_with_the_rfc_code(backend: Backend) {
             "grant_types",
         ),
         (
-            json!({"redirect_uris": ["https://a.example/cb"], "token_endpoint_auth_method": "client_secret_jwt"}),
+            json!({"redirect_uris": ["https://a.example/cb"], "token_endpoint_auth_method": "tls_client_auth"}),
             "invalid_client_metadata",
             "token_endpoint_auth_method",
         ),

@@ -33,7 +33,10 @@ async fn discovery_documents_advertise_what_the_validator_enforces(backend: Back
         let methods = document["token_endpoint_auth_methods_supported"]
             .as_array()
             .unwrap();
-        assert!(!methods.contains(&json!("client_secret_jwt")));
+        assert!(
+            methods.contains(&json!("client_secret_jwt"))
+                && !methods.contains(&json!("tls_client_auth"))
+        );
 
         // Every advertised auth method is accepted, and one that is not advertised is refused.
         for method in methods {

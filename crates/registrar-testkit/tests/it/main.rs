@@ -9,6 +9,7 @@ mod management;
 mod oidc_client;
 mod registration;
 mod store;
+mod token;
 
 use reqwest::Response;
 use serde_json::Value;

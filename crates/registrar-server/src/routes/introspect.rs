@@ -1,0 +1,80 @@
+//! `POST /connect/introspect` (RFC 7662), for registered clients.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use registrar_core::ClientId;
+use registrar_core::token::{AccessTokenError, TokenError, VerifyError, verify_access_token};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::token::{Form, authenticate_client};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/connect/introspect", post(introspect_token))
+}
+
+fn inactive() -> Json<Value> {
+    Json(json!({ "active": false }))
+}
+
+/// RFC 7662 §2: the claims of an active token, `{"active": false}` for anything else: expired,
+/// malformed, foreign, or of a client that no longer exists.
+pub async fn introspect_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form, ApiError>,
+) -> Result<Json<Value>, ApiError> {
+    let form = form?;
+    let pipeline = &state.pipeline;
+    let authenticated = authenticate_client(pipeline, &state.tokens, &headers, &form).await?;
+    if authenticated.method == "none" {
+        return Err(TokenError::invalid_client("public clients cannot introspect tokens").into());
+    }
+    let Some(token) = form.get("token") else {
+        return Err(TokenError::InvalidRequest("token is required".to_owned()).into());
+    };
+    let issuer = pipeline.settings().issuer_id();
+    let now = pipeline.clock().now();
+    let key_ring = state.tokens.key_ring.current(pipeline).await;
+    let verified = match verify_access_token(&key_ring, token, issuer, now) {
+        // Another instance may have rotated to a key this one has not loaded yet.
+        Err(AccessTokenError::Signature(VerifyError::UnknownKey)) => {
+            let key_ring = state.tokens.key_ring.reload_for_unknown_key(pipeline).await;
+            verify_access_token(&key_ring, token, issuer, now)
+        }
+        other => other,
+    };
+    let claims = match verified {
+        Ok(claims) => claims,
+        Err(reason) => {
+            tracing::debug!(%reason, "introspected token is not active");
+            return Ok(inactive());
+        }
+    };
+    // A deleted client's tokens die with it.
+    let Some(client_id) = ClientId::parse(&claims.client_id) else {
+        return Ok(inactive());
+    };
+    if pipeline.store().get_client(&client_id).await?.is_none() {
+        return Ok(inactive());
+    }
+    let mut body = json!({
+        "active": true,
+        "client_id": claims.client_id,
+        "token_type": "Bearer",
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "jti": claims.jti,
+    });
+    if !claims.scope.is_empty() {
+        body["scope"] = json!(claims.scope);
+    }
+    Ok(Json(body))
+}

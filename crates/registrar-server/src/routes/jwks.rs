@@ -1,0 +1,26 @@
+//! `GET /.well-known/jwks.json`: the public keys access tokens are signed with.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/.well-known/jwks.json", get(publish_keys))
+}
+
+/// Active keys and retired keys whose tokens may still be live. Caches may keep the set briefly;
+/// verifiers refetch on an unknown `kid`.
+pub async fn publish_keys(State(state): State<AppState>) -> Response {
+    let pipeline = &state.pipeline;
+    let key_ring = state.tokens.key_ring.current(pipeline).await;
+    let mut response = Json(key_ring.jwks(pipeline.clock().now())).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    response
+}

@@ -1,0 +1,140 @@
+//! `POST /connect/token`: the `client_credentials` grant (RFC 6749 §4.4) with JWT access tokens
+//! (RFC 9068).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use registrar_core::token::{AccessTokenClaims, NewAccessToken, TokenError, issue_access_token};
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::token::{Form, authenticate_client};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/connect/token", post(issue_token))
+}
+
+/// The granted scope: the requested one if the client registered every value of it, else the
+/// registered scope (RFC 6749 §3.3).
+fn granted_scope(requested: Option<&str>, registered: &[&str]) -> Result<Vec<String>, TokenError> {
+    let Some(requested) = requested else {
+        return Ok(registered.iter().map(|scope| (*scope).to_owned()).collect());
+    };
+    let mut granted = Vec::new();
+    for value in requested.split(' ') {
+        if value.is_empty() {
+            return Err(TokenError::InvalidRequest(
+                "scope must be scope values separated by single spaces".to_owned(),
+            ));
+        }
+        if !registered.contains(&value) {
+            return Err(TokenError::InvalidScope(format!(
+                "the scope {value} is not registered for this client"
+            )));
+        }
+        if !granted.iter().any(|scope: &String| scope == value) {
+            granted.push(value.to_owned());
+        }
+    }
+    Ok(granted)
+}
+
+/// RFC 6749 §4.4.2 and §5.1.
+pub async fn issue_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form, ApiError>,
+) -> Result<Response, ApiError> {
+    let form = form?;
+    let pipeline = &state.pipeline;
+    let Some(grant_type) = form.get("grant_type") else {
+        return Err(TokenError::InvalidRequest("grant_type is required".to_owned()).into());
+    };
+    let authenticated = authenticate_client(pipeline, &state.tokens, &headers, &form).await?;
+    if grant_type != "client_credentials" {
+        return Err(TokenError::UnsupportedGrantType(format!(
+            "the grant type {grant_type} is not supported; this server issues client_credentials"
+        ))
+        .into());
+    }
+    let client = &authenticated.client;
+    if !client.metadata.has_grant_type("client_credentials") || authenticated.method == "none" {
+        return Err(TokenError::UnauthorizedClient(
+            "the client is not registered for the client_credentials grant".to_owned(),
+        )
+        .into());
+    }
+    let registered: Vec<&str> = client.metadata.scopes().collect();
+    let scopes = granted_scope(form.get("scope"), &registered)?;
+    let settings = pipeline.settings();
+    let lifetime = client
+        .metadata
+        .access_token_lifetime
+        .unwrap_or(settings.lifetimes.default_access_token)
+        .min(settings.lifetimes.max_access_token);
+    let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX);
+    let claims = AccessTokenClaims::new(
+        &NewAccessToken {
+            issuer: settings.issuer_id(),
+            client_id: client.client_id.as_str(),
+            audience: &[],
+            scopes: &scopes,
+            lifetime,
+            now: pipeline.clock().now(),
+        },
+        pipeline.generator().as_ref(),
+    );
+    let key_ring = state.tokens.key_ring.current(pipeline).await;
+    let access_token = issue_access_token(&key_ring, &claims).map_err(TokenError::from)?;
+    let mut body = json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+    });
+    if !scopes.is_empty() {
+        body["scope"] = json!(scopes.join(" "));
+    }
+    let mut response = Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::granted_scope;
+
+    #[test]
+    fn requested_scope_must_be_within_the_registered_scope() {
+        let registered = ["openid", "email"];
+        assert_eq!(
+            granted_scope(None, &registered).unwrap(),
+            ["openid", "email"]
+        );
+        assert_eq!(
+            granted_scope(Some("email"), &registered).unwrap(),
+            ["email"]
+        );
+        assert_eq!(
+            granted_scope(Some("email email"), &registered).unwrap(),
+            ["email"]
+        );
+        assert_eq!(
+            granted_scope(Some("profile"), &registered)
+                .unwrap_err()
+                .code(),
+            "invalid_scope"
+        );
+        assert_eq!(
+            granted_scope(Some("email  openid"), &registered)
+                .unwrap_err()
+                .code(),
+            "invalid_request"
+        );
+        assert!(granted_scope(None, &[]).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,96 @@
+//! The signing keys in memory, reloaded from the store now and then so that a rotation by the CLI
+//! or by another instance is picked up without a restart.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use registrar_core::Pipeline;
+use registrar_core::token::{KeyRing, KeyRingConfig, TokenError, load_key_ring};
+
+/// The shortest time between two reloads caused by a token signed with an unknown key.
+const MIN_RELOAD_INTERVAL: i64 = 5;
+
+#[derive(Debug)]
+pub struct KeyRingCell {
+    ring: RwLock<Arc<KeyRing>>,
+    loaded_at: AtomicI64,
+    reloading: tokio::sync::Mutex<()>,
+    interval: i64,
+}
+
+fn config(pipeline: &Pipeline) -> KeyRingConfig {
+    let settings = pipeline.settings();
+    KeyRingConfig {
+        algorithm: settings.token_signing_alg,
+        max_access_token_lifetime: i64::try_from(settings.lifetimes.max_access_token)
+            .unwrap_or(i64::MAX),
+    }
+}
+
+async fn load(pipeline: &Pipeline) -> Result<KeyRing, TokenError> {
+    load_key_ring(
+        pipeline.store().as_ref(),
+        pipeline.cipher(),
+        config(pipeline),
+        pipeline.generator().as_ref(),
+        pipeline.clock().now(),
+    )
+    .await
+}
+
+impl KeyRingCell {
+    pub async fn load(pipeline: &Pipeline, interval: i64) -> Result<Self, TokenError> {
+        let ring = load(pipeline).await?;
+        Ok(Self {
+            ring: RwLock::new(Arc::new(ring)),
+            loaded_at: AtomicI64::new(pipeline.clock().now()),
+            reloading: tokio::sync::Mutex::new(()),
+            interval,
+        })
+    }
+
+    fn snapshot(&self) -> Arc<KeyRing> {
+        // A poisoned lock only means a writer panicked after replacing the Arc; the value is whole.
+        match self.ring.read() {
+            Ok(ring) => ring.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The current ring, reloaded first when it is older than the reload interval. A failed
+    /// reload keeps the ring in memory: signing goes on while the store is briefly away.
+    pub async fn current(&self, pipeline: &Pipeline) -> Arc<KeyRing> {
+        if pipeline.clock().now() - self.loaded_at.load(Ordering::Relaxed) >= self.interval {
+            self.reload(pipeline).await;
+        }
+        self.snapshot()
+    }
+
+    /// Reloads after a token named a key this instance does not know (another instance may have
+    /// rotated), at most every few seconds so unknown kids cannot hammer the store.
+    pub async fn reload_for_unknown_key(&self, pipeline: &Pipeline) -> Arc<KeyRing> {
+        if pipeline.clock().now() - self.loaded_at.load(Ordering::Relaxed) >= MIN_RELOAD_INTERVAL {
+            self.reload(pipeline).await;
+        }
+        self.snapshot()
+    }
+
+    async fn reload(&self, pipeline: &Pipeline) {
+        // One reload at a time; whoever finds one running uses the ring it has.
+        let Ok(_guard) = self.reloading.try_lock() else {
+            return;
+        };
+        match load(pipeline).await {
+            Ok(ring) => {
+                let ring = Arc::new(ring);
+                match self.ring.write() {
+                    Ok(mut slot) => *slot = ring,
+                    Err(poisoned) => *poisoned.into_inner() = ring,
+                }
+                self.loaded_at
+                    .store(pipeline.clock().now(), Ordering::Relaxed);
+            }
+            Err(error) => tracing::warn!(%error, "cannot reload the signing keys"),
+        }
+    }
+}

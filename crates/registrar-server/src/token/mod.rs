@@ -1,0 +1,71 @@
+//! The token side of Registrar: the signing key ring, client authentication at the token and
+//! introspection endpoints, and the JWKS cache for clients' `jwks_uri`.
+
+mod client_auth;
+mod form;
+mod key_ring_cell;
+
+use std::sync::Arc;
+
+use registrar_core::Pipeline;
+use registrar_core::token::TokenError;
+
+pub use client_auth::{AuthenticatedClient, authenticate_client};
+pub use form::Form;
+pub use key_ring_cell::KeyRingCell;
+
+use crate::outbound::{FetchConfig, Fetcher, JwksCache, JwksCacheConfig};
+
+/// How the token side is set up.
+#[derive(Clone, Default)]
+pub struct TokenOptions {
+    /// Limits of the fetcher for clients' `jwks_uri`.
+    pub fetch: FetchConfig,
+    /// A resolver for outbound fetches; the system's when `None`. Tests inject one.
+    pub resolver: Option<Arc<dyn reqwest::dns::Resolve>>,
+    /// How long clients' JWK Sets are cached, and how often an unknown `kid` may refetch one.
+    pub jwks_cache: JwksCacheConfig,
+    /// Seconds between reloads of the signing keys from the store, so a rotation by the CLI or
+    /// another instance is picked up; 60 when `None`.
+    pub key_reload_interval: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenOptions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TokenOptions")
+            .field("fetch", &self.fetch)
+            .field("jwks_cache", &self.jwks_cache)
+            .field("resolver", &self.resolver.as_ref().map(|_| ".."))
+            .field("key_reload_interval", &self.key_reload_interval)
+            .finish()
+    }
+}
+
+/// What the token, introspection and JWKS endpoints share.
+#[derive(Debug)]
+pub struct TokenService {
+    pub key_ring: KeyRingCell,
+    pub jwks_cache: JwksCache,
+}
+
+impl TokenService {
+    /// Loads the signing keys (creating the first one on first start) and builds the fetcher.
+    pub async fn start(pipeline: &Pipeline, options: TokenOptions) -> Result<Self, TokenError> {
+        let key_ring =
+            KeyRingCell::load(pipeline, options.key_reload_interval.unwrap_or(60)).await?;
+        let fetcher = match options.resolver {
+            Some(resolver) => Fetcher::with_resolver(options.fetch, resolver),
+            None => Fetcher::new(options.fetch),
+        }
+        .map_err(|error| {
+            tracing::error!(%error, "cannot build the outbound fetcher");
+            TokenError::TemporarilyUnavailable
+        })?;
+        let jwks_cache = JwksCache::new(fetcher, pipeline.clock().clone(), options.jwks_cache);
+        Ok(Self {
+            key_ring,
+            jwks_cache,
+        })
+    }
+}
