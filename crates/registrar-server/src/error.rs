@@ -21,6 +21,8 @@ pub enum ApiError {
     InvalidRequest(String),
     /// 404 for paths that do not exist.
     NotFound,
+    /// 503: the request did not finish within the router's request timeout.
+    Timeout,
 }
 
 impl From<TokenError> for ApiError {
@@ -152,6 +154,17 @@ impl IntoResponse for ApiError {
                 body(StatusCode::BAD_REQUEST, "invalid_request", &description)
             }
             Self::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
+            Self::Timeout => {
+                let mut response = body(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "the request took too long; retry later",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
         }
     }
 }

@@ -66,6 +66,12 @@ impl Default for RouterOptions {
 
 /// The full Registrar API. Paths are those of INTERFACE.md, relative to where it is mounted.
 pub fn router(state: AppState) -> Router {
+    router_with(state, RouterOptions::default())
+}
+
+/// [`router`] with options.
+pub fn router_with(state: AppState, options: RouterOptions) -> Router {
+    let request_timeout = options.request_timeout;
     Router::new()
         .merge(routes::dcr::routes())
         .merge(routes::discovery::routes())
@@ -80,6 +86,16 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
+        ))
+        // A request that cannot finish in time (a store that hangs rather than fails) is answered
+        // 503, so callers never wait forever.
+        .layer(axum::middleware::from_fn(
+            move |request, next: axum::middleware::Next| async move {
+                match tokio::time::timeout(request_timeout, next.run(request)).await {
+                    Ok(response) => response,
+                    Err(_) => axum::response::IntoResponse::into_response(ApiError::Timeout),
+                }
+            },
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

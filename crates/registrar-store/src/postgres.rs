@@ -10,7 +10,6 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use registrar_core::error::StoreError;
@@ -23,17 +22,13 @@ use registrar_core::store::{
 use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use crate::PoolOptions;
 use crate::error::{migration_error, store_error};
 use crate::queries::{self, JtiRecord, Replacement};
 use crate::replay::{self, PurgeSchedule};
 use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// How long a caller waits for a free connection before the store counts as unavailable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-
-const MAX_CONNECTIONS: u32 = 10;
 
 /// A store in one PostgreSQL database.
 #[derive(Clone)]
@@ -47,12 +42,18 @@ impl PgStore {
     /// Connects to the database at `url`, such as `postgres://registrar@db.internal/registrar`,
     /// and brings its schema up to date. The database itself must exist.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, PoolOptions::default()).await
+    }
+
+    /// [`PgStore::open`] with pool limits. Migrations take PostgreSQL's advisory lock, so
+    /// instances starting together apply each migration once.
+    pub async fn open_with(url: &str, pool_options: PoolOptions) -> Result<Self, StoreError> {
         // The error is left out: it could quote the URL, and with it a password.
         let options = PgConnectOptions::from_str(url)
             .map_err(|_| StoreError::Backend("invalid postgres url".to_owned()))?;
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .max_connections(pool_options.max_connections)
+            .acquire_timeout(pool_options.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(postgres_error)?;

@@ -25,6 +25,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::PoolOptions;
 use crate::error::{migration_error, store_error};
 use crate::queries::{self, JtiRecord, Replacement};
 use crate::replay::{self, PurgeSchedule};
@@ -32,13 +33,30 @@ use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Applies the migrations. SQLite has no advisory lock, so two processes opening a new file
+/// together can both see a migration as pending; each migration commits with its bookkeeping row
+/// in one transaction, so the loser fails (`table … already exists`) and, run again, finds the
+/// migration applied.
+async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut attempt = 1;
+    loop {
+        match MIGRATOR.run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < MIGRATION_ATTEMPTS => {
+                tracing::debug!(%error, attempt, "sqlite migration raced another process; retrying");
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(error) => return Err(migration_error(error, is_unavailable)),
+        }
+    }
+}
+
 /// How long a statement waits for another connection's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long a caller waits for a free connection before the store counts as unavailable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-
-const MAX_CONNECTIONS: u32 = 8;
+/// How often a migration that lost a race with another process is retried.
+const MIGRATION_ATTEMPTS: u32 = 5;
 
 /// A store on one SQLite file.
 #[derive(Clone)]
@@ -52,6 +70,11 @@ impl SqliteStore {
     /// Opens (creating it if missing) the database at `url`, such as `sqlite://registrar.db`, and
     /// brings its schema up to date.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, PoolOptions::default()).await
+    }
+
+    /// [`SqliteStore::open`] with pool limits.
+    pub async fn open_with(url: &str, pool_options: PoolOptions) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|error| StoreError::Backend(format!("invalid sqlite url: {error}")))?
             .create_if_missing(true)
@@ -62,15 +85,12 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .max_connections(pool_options.max_connections)
+            .acquire_timeout(pool_options.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(sqlite_error)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|error| migration_error(error, is_unavailable))?;
+        migrate(&pool).await?;
         tracing::debug!("sqlite store open, migrations applied");
         Ok(Self {
             pool,

@@ -3,6 +3,7 @@
 
 pub mod jwks_server;
 pub mod store_contract;
+pub mod tcp_proxy;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,6 +64,15 @@ impl TestDatabase {
                 _folder: None,
                 postgres_server: Some(server_url.clone()),
             },
+        }
+    }
+
+    /// Another handle on an existing database, for a second instance; it cleans nothing up.
+    pub fn shared(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            _folder: None,
+            postgres_server: None,
         }
     }
 

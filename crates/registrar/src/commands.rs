@@ -33,7 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// secret.
 async fn open(config: &Config) -> anyhow::Result<Pipeline> {
     let key = secret_key::load(config.secret_key.as_deref(), &config.database)?;
-    let store = registrar_store::connect(&config.database)
+    let store = registrar_store::connect_with(&config.database, config.pool)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database)))?;
     Ok(Pipeline::new(config.settings.clone(), store, &key))

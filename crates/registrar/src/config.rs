@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use registrar_core::token::SigningAlgorithm;
 use registrar_core::{RegistrationMode, Settings};
+use registrar_store::PoolOptions;
 use serde::Deserialize;
 use url::Url;
 
@@ -26,6 +27,16 @@ pub struct FileConfig {
     pub software_statement: SoftwareStatementSection,
     #[serde(default)]
     pub tokens: TokensSection,
+    #[serde(default)]
+    pub database_pool: DatabasePoolSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabasePoolSection {
+    pub max_connections: Option<u32>,
+    /// Seconds a request waits for a connection before it is answered 503.
+    pub acquire_timeout: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +68,7 @@ pub struct SoftwareStatementSection {
 pub struct Config {
     pub listen: SocketAddr,
     pub database: String,
+    pub pool: PoolOptions,
     pub secret_key: Option<String>,
     pub settings: Settings,
 }
@@ -148,9 +160,20 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         settings.lifetimes.default_access_token = settings.lifetimes.default_access_token.min(max);
     }
     let _ = file.registration.bearer_scope;
+    let mut pool = PoolOptions::default();
+    if let Some(max_connections) = file.database_pool.max_connections {
+        if max_connections == 0 {
+            bail!("database_pool.max_connections must be at least 1");
+        }
+        pool.max_connections = max_connections;
+    }
+    if let Some(seconds) = file.database_pool.acquire_timeout {
+        pool.acquire_timeout = std::time::Duration::from_secs(seconds.max(1));
+    }
     Ok(Config {
         listen,
         database,
+        pool,
         secret_key: env("REGISTRAR_SECRET_KEY").or(file.secret_key),
         settings,
     })

@@ -3,8 +3,10 @@
 // A failed unwrap is a failed test, with its location; that is what tests want.
 #![allow(clippy::unwrap_used)]
 
+mod availability;
 mod bad_input;
 mod discovery;
+mod instances;
 mod management;
 mod oidc_client;
 mod registration;

@@ -1,0 +1,3 @@
+//! End-to-end HTTP load benchmark (being written).
+
+fn main() {}
