@@ -78,7 +78,11 @@ pub enum InitialTokenCommand {
     /// List tokens (never the token values).
     List,
     /// Revoke a token by id.
-    Revoke { id: String },
+    Revoke {
+        // Ids are base64url and may start with '-'.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +90,14 @@ pub enum ClientsCommand {
     /// List registered clients.
     List,
     /// Show a client's metadata as JSON (never secrets).
-    Show { client_id: String },
+    Show {
+        // Client ids are base64url and may start with '-'.
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Delete a client, its secret and its tokens.
-    Delete { client_id: String },
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }

@@ -174,6 +174,54 @@ async fn readme_session_mints_a_token_registers_and_manages_clients() {
 }
 
 #[test]
+fn keys_list_and_rotate_work_on_the_store_the_server_uses() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let list = session.ok(&["keys", "list"]);
+    let rows: Vec<&str> = list.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{list}");
+    assert!(
+        rows[0].contains("ES256") && rows[0].contains("active"),
+        "{list}"
+    );
+    let first_kid = rows[0].split_whitespace().next().unwrap().to_owned();
+
+    let rotated = session.ok(&["keys", "rotate"]);
+    let new_kid = rotated.trim_end();
+    assert_ne!(new_kid, first_kid);
+    let list = session.ok(&["keys", "list"]);
+    let state_of = |kid: &str| {
+        list.lines()
+            .find(|line| line.starts_with(kid))
+            .unwrap_or_else(|| panic!("{kid} missing from {list}"))
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(state_of(new_kid), "active");
+    // The old key stays published until the tokens it signed have expired.
+    assert_eq!(state_of(&first_kid), "retired");
+    // Nothing secret is printed.
+    assert!(!list.contains("\"d\"") && !list.contains("PRIVATE"));
+}
+
+#[test]
+fn client_ids_starting_with_a_hyphen_are_arguments_not_options() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let output = session.run(&["clients", "show", "-starts-with-hyphen"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no client has the id -starts-with-hyphen"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn errors_go_to_stderr_with_a_non_zero_exit() {
     let session = Session {
         folder: tempfile::tempdir().unwrap(),
