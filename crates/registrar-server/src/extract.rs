@@ -64,30 +64,42 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 #[derive(Debug)]
 pub struct MetadataJson(pub Map<String, Value>);
 
-fn is_json(content_type: &str) -> bool {
+/// Reads a body of media type `media_type` (parameters such as `charset` allowed), answering
+/// `wrong_type` for any other type and 413 beyond the router's body limit.
+pub(crate) async fn read_body<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    media_type: &str,
+    wrong_type: ApiError,
+) -> Result<Bytes, ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case("application/json")
+    if !essence.eq_ignore_ascii_case(media_type) {
+        return Err(wrong_type);
+    }
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            _ => ApiError::InvalidRequest("the request body could not be read".to_owned()),
+        })
 }
 
 impl<S: Send + Sync> FromRequest<S> for MetadataJson {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
-        if !is_json(content_type) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection| match rejection.status() {
-                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-                    _ => ApiError::InvalidRequest("the request body could not be read".to_owned()),
-                })?;
+        let bytes = read_body(
+            request,
+            state,
+            "application/json",
+            ApiError::UnsupportedMediaType,
+        )
+        .await?;
         registrar_core::json::parse_object(&bytes)
             .map(Self)
             .map_err(|description| RegistrationError::InvalidClientMetadata(description).into())

@@ -2,12 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
 use registrar_core::token::TokenError;
 
 use crate::error::ApiError;
+use crate::extract::read_body;
 
 /// The parameters of a form body. RFC 6749 §3.2: parameters must not repeat, and empty values
 /// count as absent.
@@ -39,37 +38,21 @@ impl Form {
     }
 }
 
-fn is_form(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-}
-
 impl<S: Send + Sync> FromRequest<S> for Form {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
-        if !is_form(content_type) {
-            return Err(TokenError::InvalidRequest(
-                "the request body must be application/x-www-form-urlencoded".to_owned(),
-            )
-            .into());
-        }
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection| match rejection.status() {
-                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-                    _ => ApiError::InvalidRequest("the request body could not be read".to_owned()),
-                })?;
+        // RFC 6749 §4.4.2: the token request is form-encoded; anything else is invalid_request.
+        let wrong_type = TokenError::InvalidRequest(
+            "the request body must be application/x-www-form-urlencoded".to_owned(),
+        );
+        let bytes = read_body(
+            request,
+            state,
+            "application/x-www-form-urlencoded",
+            wrong_type.into(),
+        )
+        .await?;
         Ok(Self::parse(&bytes)?)
     }
 }
