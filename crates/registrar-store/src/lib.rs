@@ -2,9 +2,9 @@
 //! several instances behind a load balancer), both implementing the `registrar-core` store traits.
 //!
 //! Both run the same SQL (`queries`), store the same rows (`rows`), forget recorded jtis on the
-//! same schedule (`replay`) and map errors the same way (`error`); a backend module holds only what
-//! differs: how to connect, how to begin a write transaction, and which error codes mean
-//! "unavailable".
+//! same schedule (`replay`), map errors the same way (`error`) and implement the store traits with
+//! the same code (`store_impls`); a backend module holds only what differs: how to connect, how to
+//! begin a write transaction, and which error codes mean "unavailable".
 //! Each backend embeds its migrations (`migrations/sqlite`, `migrations/postgres`) and runs them
 //! when it opens.
 //!
@@ -18,6 +18,7 @@ mod queries;
 mod replay;
 mod rows;
 pub mod sqlite;
+mod store_impls;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,8 +1,11 @@
 //! What only the SQLite backend promises: its file, its pragmas, its error codes.
 //! The behaviour every backend shares is `registrar_testkit::store_contract`.
 
+use registrar_core::ids::ClientId;
 use registrar_core::metadata::ClientMetadata;
 use registrar_core::secrets::TokenHasher;
+use registrar_core::store::{ClientStore, RegisteredClient};
+use registrar_core::token::ReplayCache;
 use tempfile::TempDir;
 
 use super::*;
