@@ -1,3 +1,383 @@
-//! End-to-end HTTP load benchmark (being written).
+//! End-to-end HTTP load benchmark: the real server over loopback, a fixed number of requests at a
+//! fixed concurrency per scenario, on SQLite and (when `REGISTRAR_TEST_POSTGRES` is set) PostgreSQL.
+//!
+//! `cargo bench -p registrar-testkit --bench http` runs 2,000 requests per scenario, 32 at a time;
+//! `REGISTRAR_BENCH_REQUESTS` and `REGISTRAR_BENCH_CONCURRENCY` change that. Without `--bench`
+//! (`cargo test --benches`) it runs a few requests per scenario, as a smoke test.
+//! Every request goes to the test server on 127.0.0.1, and every scenario stops after its requests
+//! or after `TIME_LIMIT`, whichever comes first; any failed request fails the run.
+//! `docs/benchmarks.md` has figures.
 
-fn main() {}
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use registrar_core::initial_token::InitialTokenOptions;
+use registrar_testkit::{Backend, TestServer};
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+/// Requests per scenario and how many are in flight at once, for `cargo bench`.
+const BENCH_REQUESTS: usize = 2_000;
+const BENCH_CONCURRENCY: usize = 32;
+/// The same without `--bench`: enough to show every scenario works.
+const SMOKE_REQUESTS: usize = 20;
+const SMOKE_CONCURRENCY: usize = 4;
+/// Upper bounds for the environment overrides, so a typo cannot start an endless run.
+const MAX_REQUESTS: usize = 100_000;
+const MAX_CONCURRENCY: usize = 256;
+/// A scenario sends no new request after this long; an unfinished scenario fails the run.
+const TIME_LIMIT: Duration = Duration::from_secs(120);
+/// A request that takes this long fails the run.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a web application sends to register (as in the integration tests).
+fn web_app() -> Value {
+    json!({
+        "redirect_uris": ["https://app.example.com/cb"],
+        "client_name": "Example App",
+        "scope": "openid email",
+        "contacts": ["ops@example.com"],
+    })
+}
+
+/// What a machine client sends to register for the `client_credentials` grant.
+fn machine() -> Value {
+    json!({
+        "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "scope": "openid email",
+    })
+}
+
+/// How much load each scenario gets.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    requests: usize,
+    concurrency: usize,
+}
+
+impl Plan {
+    /// `cargo bench` passes `--bench`; anything else (`cargo test --benches`) is a smoke run.
+    fn from_environment() -> Self {
+        let benchmarking = std::env::args().any(|argument| argument == "--bench");
+        let (requests, concurrency) = match benchmarking {
+            true => (BENCH_REQUESTS, BENCH_CONCURRENCY),
+            false => (SMOKE_REQUESTS, SMOKE_CONCURRENCY),
+        };
+        Self {
+            requests: setting("REGISTRAR_BENCH_REQUESTS", requests, MAX_REQUESTS),
+            concurrency: setting("REGISTRAR_BENCH_CONCURRENCY", concurrency, MAX_CONCURRENCY),
+        }
+    }
+}
+
+/// A positive number from the environment, at most `max`; `default` when unset.
+fn setting(name: &str, default: usize, max: usize) -> usize {
+    let Ok(text) = std::env::var(name) else {
+        return default;
+    };
+    match text.parse::<usize>() {
+        Ok(value) if (1..=max).contains(&value) => value,
+        _ => panic!("{name} must be a number from 1 to {max}, not {text:?}"),
+    }
+}
+
+/// One request's outcome: its index, how long until the whole body arrived, status and body.
+#[derive(Debug)]
+struct Sample {
+    index: usize,
+    latency: Duration,
+    outcome: Result<(u16, Vec<u8>), String>,
+}
+
+/// The samples of one scenario and how long it took from the first request to the last answer.
+#[derive(Debug)]
+struct Run {
+    elapsed: Duration,
+    samples: Vec<Sample>,
+}
+
+impl Run {
+    /// The JSON bodies of the answers, in request order.
+    fn bodies(&self) -> Vec<Value> {
+        let mut samples: Vec<&Sample> = self.samples.iter().collect();
+        samples.sort_by_key(|sample| sample.index);
+        samples
+            .iter()
+            .filter_map(|sample| sample.outcome.as_ref().ok())
+            .map(|(_, body)| serde_json::from_slice(body).expect("a JSON body"))
+            .collect()
+    }
+}
+
+/// Sends `plan.requests` requests made by `request(index)`, `plan.concurrency` at a time, each
+/// worker taking the next index when its previous request has been answered in full.
+async fn load<F, Fut>(plan: Plan, request: F) -> Run
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static,
+{
+    let request = Arc::new(request);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let deadline = started + TIME_LIMIT;
+    let mut workers = JoinSet::new();
+    for _ in 0..plan.concurrency {
+        let request = Arc::clone(&request);
+        let next = Arc::clone(&next);
+        workers.spawn(async move {
+            let mut samples = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= plan.requests || Instant::now() >= deadline {
+                    return samples;
+                }
+                let sent = Instant::now();
+                let outcome = match request(index).await {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        match response.bytes().await {
+                            Ok(body) => Ok((status, body.to_vec())),
+                            Err(error) => Err(error.to_string()),
+                        }
+                    }
+                    Err(error) => Err(error.to_string()),
+                };
+                samples.push(Sample {
+                    index,
+                    latency: sent.elapsed(),
+                    outcome,
+                });
+            }
+        });
+    }
+    let mut samples = Vec::with_capacity(plan.requests);
+    while let Some(worker) = workers.join_next().await {
+        samples.extend(worker.expect("a load worker panicked"));
+    }
+    Run {
+        elapsed: started.elapsed(),
+        samples,
+    }
+}
+
+/// The latency below which `percent` of the samples fall (nearest rank), in milliseconds.
+fn percentile_ms(sorted: &[Duration], percent: usize) -> f64 {
+    let rank = (sorted.len() * percent).div_ceil(100).max(1);
+    sorted[rank - 1].as_secs_f64() * 1_000.0
+}
+
+/// Prints one line of the results table and fails the run unless every request got `expected`.
+fn report(backend: &str, scenario: &str, plan: Plan, run: &Run, expected: u16) {
+    let mut latencies: Vec<Duration> = run.samples.iter().map(|sample| sample.latency).collect();
+    latencies.sort_unstable();
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for sample in &run.samples {
+        let key = match &sample.outcome {
+            Ok((status, _)) => status.to_string(),
+            Err(_) => "error".to_owned(),
+        };
+        *statuses.entry(key).or_default() += 1;
+    }
+    let statuses: Vec<String> = statuses
+        .iter()
+        .map(|(status, count)| format!("{status}: {count}"))
+        .collect();
+    let seconds = run.elapsed.as_secs_f64();
+    println!(
+        "{backend:<10} {scenario:<22} {requests:>8} {seconds:>8.2} {rate:>9.0} {p50:>8.2} {p99:>8.2}  {statuses}",
+        requests = run.samples.len(),
+        rate = run.samples.len() as f64 / seconds,
+        p50 = percentile_ms(&latencies, 50),
+        p99 = percentile_ms(&latencies, 99),
+        statuses = statuses.join(", "),
+    );
+    if let Some(failed) = run.samples.iter().find(|sample| match &sample.outcome {
+        Ok((status, _)) => *status != expected,
+        Err(_) => true,
+    }) {
+        let detail = match &failed.outcome {
+            Ok((status, body)) => format!("status {status}: {}", String::from_utf8_lossy(body)),
+            Err(error) => error.clone(),
+        };
+        panic!(
+            "{backend} {scenario}: request {} failed: {detail}",
+            failed.index
+        );
+    }
+    assert_eq!(
+        run.samples.len(),
+        plan.requests,
+        "{backend} {scenario}: not finished within {TIME_LIMIT:?}"
+    );
+}
+
+fn string<'a>(body: &'a Value, member: &str) -> &'a str {
+    body[member]
+        .as_str()
+        .unwrap_or_else(|| panic!("{member} in {body}"))
+}
+
+/// Registers one client with a single-use initial access token, outside any measurement.
+async fn register_one(server: &TestServer, metadata: Value) -> Value {
+    let response = server.register(metadata).await;
+    assert_eq!(response.status().as_u16(), 201, "register a client");
+    response.json().await.expect("client information")
+}
+
+/// Every scenario on one backend, in an order where each finds what it needs: registrations
+/// leave clients to read, token requests leave tokens to introspect.
+async fn run_backend(name: &str, backend: Backend, plan: Plan) {
+    let server = TestServer::spawn(backend).await;
+    // One client for every scenario: `no_proxy`, so nothing but 127.0.0.1 is ever spoken to.
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("an HTTP client");
+
+    // Open the connections first, so that no scenario pays for them.
+    let healthz = server.url("/healthz");
+    let warm_up_plan = Plan {
+        requests: plan.concurrency * 4,
+        ..plan
+    };
+    let warm_up = {
+        let http = http.clone();
+        load(warm_up_plan, move |_| http.get(&healthz).send()).await
+    };
+    assert!(
+        warm_up
+            .samples
+            .iter()
+            .all(|sample| matches!(sample.outcome, Ok((200, _)))),
+        "the server answers /healthz"
+    );
+
+    // (a) Registrations, all with one initial access token without a use limit.
+    let initial_token = server.initial_token(InitialTokenOptions::default()).await;
+    let registration_endpoint = server.url("/connect/dcr");
+    let run = {
+        let (http, url) = (http.clone(), registration_endpoint.clone());
+        load(plan, move |_| {
+            http.post(&url)
+                .bearer_auth(&initial_token)
+                .json(&web_app())
+                .send()
+        })
+        .await
+    };
+    report(name, "register (1 token)", plan, &run, 201);
+    let registered = run.bodies();
+
+    // (a') The same with one initial access token per concurrent request, to tell the cost of
+    // counting uses of a single token row apart from the cost of the insert.
+    let mut initial_tokens = Vec::new();
+    for _ in 0..plan.concurrency {
+        initial_tokens.push(server.initial_token(InitialTokenOptions::default()).await);
+    }
+    let run = {
+        let (http, url) = (http.clone(), registration_endpoint.clone());
+        load(plan, move |index| {
+            http.post(&url)
+                .bearer_auth(&initial_tokens[index % initial_tokens.len()])
+                .json(&web_app())
+                .send()
+        })
+        .await
+    };
+    report(name, "register (n tokens)", plan, &run, 201);
+
+    // (b) client_credentials with client_secret_basic, for one registered client.
+    let client = register_one(&server, machine()).await;
+    let token_endpoint = server.url("/connect/token");
+    let run = {
+        let http = http.clone();
+        let client_id = string(&client, "client_id").to_owned();
+        let client_secret = string(&client, "client_secret").to_owned();
+        load(plan, move |_| {
+            http.post(&token_endpoint)
+                .basic_auth(&client_id, Some(&client_secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+        })
+        .await
+    };
+    report(name, "token", plan, &run, 200);
+    let access_tokens: Vec<String> = run
+        .bodies()
+        .iter()
+        .map(|body| string(body, "access_token").to_owned())
+        .collect();
+
+    // (c) Reads of the clients registered in (a), each with its registration access token.
+    let reads: Vec<(String, String)> = registered
+        .iter()
+        .map(|body| {
+            (
+                server.url(&format!("/connect/dcr/{}", string(body, "client_id"))),
+                string(body, "registration_access_token").to_owned(),
+            )
+        })
+        .collect();
+    let run = {
+        let http = http.clone();
+        load(plan, move |index| {
+            let (url, token) = &reads[index % reads.len()];
+            http.get(url).bearer_auth(token).send()
+        })
+        .await
+    };
+    report(name, "read", plan, &run, 200);
+
+    // (d) Introspection of the tokens from (b) by another client, a resource server.
+    let resource_server = register_one(&server, machine()).await;
+    let introspection_endpoint = server.url("/connect/introspect");
+    let run = {
+        let http = http.clone();
+        let client_id = string(&resource_server, "client_id").to_owned();
+        let client_secret = string(&resource_server, "client_secret").to_owned();
+        load(plan, move |index| {
+            let token = &access_tokens[index % access_tokens.len()];
+            http.post(&introspection_endpoint)
+                .basic_auth(&client_id, Some(&client_secret))
+                .form(&[("token", token.as_str())])
+                .send()
+        })
+        .await
+    };
+    report(name, "introspect", plan, &run, 200);
+    // A 200 that says inactive would be the cheap path, not the one meant to be measured.
+    assert!(
+        run.bodies().iter().all(|body| body["active"] == true),
+        "every introspected token is active"
+    );
+}
+
+fn main() {
+    let plan = Plan::from_environment();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    println!(
+        "{} requests per scenario, {} at a time, client and server in one process on {} threads",
+        plan.requests,
+        plan.concurrency,
+        std::thread::available_parallelism().map_or(1, usize::from),
+    );
+    println!(
+        "{:<10} {:<22} {:>8} {:>8} {:>9} {:>8} {:>8}  statuses",
+        "backend", "scenario", "requests", "seconds", "req/s", "p50 ms", "p99 ms"
+    );
+    runtime.block_on(async {
+        run_backend("sqlite", Backend::Sqlite, plan).await;
+        match Backend::postgres() {
+            Some(backend) => run_backend("postgres", backend, plan).await,
+            None => println!("postgres: skipped; set REGISTRAR_TEST_POSTGRES to include it"),
+        }
+    });
+}
