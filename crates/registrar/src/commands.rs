@@ -57,6 +57,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let pipeline = open(&config).await?;
     let registration_endpoint = pipeline.settings().registration_endpoint();
     let state = AppState::new(pipeline, TokenOptions::default())

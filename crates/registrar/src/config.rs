@@ -69,6 +69,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database: String,
     pub pool: PoolOptions,
+    /// Settings that were read but have no effect yet; `serve` logs them.
+    pub warnings: Vec<String>,
     pub secret_key: Option<String>,
     pub settings: Settings,
 }
@@ -159,7 +161,13 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         settings.lifetimes.max_access_token = max;
         settings.lifetimes.default_access_token = settings.lifetimes.default_access_token.min(max);
     }
-    let _ = file.registration.bearer_scope;
+    let mut warnings = Vec::new();
+    if file.registration.bearer_scope.is_some() {
+        warnings.push(
+            "registration.bearer_scope is not supported yet: registration takes initial access tokens only"
+                .to_owned(),
+        );
+    }
     let mut pool = PoolOptions::default();
     if let Some(max_connections) = file.database_pool.max_connections {
         if max_connections == 0 {
@@ -174,6 +182,7 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         listen,
         database,
         pool,
+        warnings,
         secret_key: env("REGISTRAR_SECRET_KEY").or(file.secret_key),
         settings,
     })
@@ -203,6 +212,21 @@ mod tests {
         assert_eq!(config.settings.scopes, vec!["openid".to_owned()]);
         assert_eq!(config.settings.mode, RegistrationMode::Open);
         assert_eq!(config.settings.token_signing_alg, SigningAlgorithm::Es256);
+    }
+
+    #[test]
+    fn settings_without_effect_yet_are_reported() {
+        let file: FileConfig =
+            toml::from_str("[registration]\nbearer_scope = \"registrar.configuration\"").unwrap();
+        let config = resolve(file, Overrides::default()).unwrap();
+        assert_eq!(config.warnings.len(), 1);
+        assert!(config.warnings[0].contains("bearer_scope"));
+        assert!(
+            resolve(FileConfig::default(), Overrides::default())
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]
