@@ -3,8 +3,9 @@
 //!
 //! Both run the same SQL (`queries`), store the same rows (`rows`), forget recorded jtis on the
 //! same schedule (`replay`), map errors the same way (`error`) and implement the store traits with
-//! the same code (`store_impls`); a backend module holds only what differs: how to connect, how to
-//! begin a write transaction, and which error codes mean "unavailable".
+//! the same code (`store_impls`); a backend module holds only what differs: how to connect, which
+//! pools reads and writes use, how to begin a write transaction, and which error codes mean
+//! "unavailable".
 //! Each backend embeds its migrations (`migrations/sqlite`, `migrations/postgres`) and runs them
 //! when it opens.
 //!
@@ -32,6 +33,8 @@ pub use sqlite::SqliteStore;
 /// Connection pool limits (`database_pool` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolOptions {
+    /// Connections for reads and writes on PostgreSQL; on SQLite, connections for reads, beside
+    /// the one connection every write goes through.
     pub max_connections: u32,
     /// How long a request waits for a connection before the store counts as unavailable and the
     /// request is answered `503`, rather than hanging.

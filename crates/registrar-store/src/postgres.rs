@@ -70,6 +70,17 @@ impl PgStore {
         self.pool.close().await;
     }
 
+    /// The pool the store traits read from: the one pool, as for writes.
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The pool the store traits write through: the one pool, since PostgreSQL lets connections
+    /// write concurrently and waits only for the rows they change.
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Begins a transaction that will write. The default `READ COMMITTED` is enough: each write is
     /// a compare-and-set that PostgreSQL re-checks after waiting for a row being changed.
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {

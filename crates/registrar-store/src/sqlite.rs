@@ -1,8 +1,15 @@
 //! `SqliteStore`: the default backend, one SQLite file in WAL mode.
 //!
-//! Writers serialize on SQLite's single write lock: a multi-statement write takes it up front with
-//! `BEGIN IMMEDIATE`, so it waits for the lock (up to the busy timeout) instead of failing with
-//! `SQLITE_BUSY` when its read lock cannot be upgraded.
+//! SQLite lets one connection write at a time, so the store writes through a pool of exactly one
+//! connection and reads through a pool of `PoolOptions::max_connections`.
+//! Writers in this process then wait in the writer pool's queue, first come first served, and each
+//! starts as soon as the one before it returns the connection.
+//! Left to contend for the write lock, they would wait in SQLite's busy handler, which sleeps in
+//! growing steps of up to 100 ms instead of waking when the lock is free: that was a p99 of about
+//! 120 ms for registrations at 32 in flight (`docs/benchmarks.md`).
+//! The busy timeout still covers writers in other processes, such as the `registrar` CLI.
+//! A multi-statement write takes the lock up front with `BEGIN IMMEDIATE`, so it waits for another
+//! process's lock instead of failing with `SQLITE_BUSY` when its read lock cannot be upgraded.
 
 #[cfg(test)]
 mod tests;
@@ -54,7 +61,10 @@ const MIGRATION_ATTEMPTS: u32 = 5;
 /// A store on one SQLite file.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    /// Every read: `max_connections` connections that cannot write (`PRAGMA query_only`).
+    readers: SqlitePool,
+    /// Every write, and the migrations: one connection, handed to waiting writers in turn.
+    writer: SqlitePool,
     /// Shared by clones, so that they purge the replay cache as one store.
     purge_schedule: Arc<PurgeSchedule>,
 }
@@ -66,7 +76,9 @@ impl SqliteStore {
         Self::open_with(url, PoolOptions::default()).await
     }
 
-    /// [`SqliteStore::open`] with pool limits.
+    /// [`SqliteStore::open`] with pool limits: `max_connections` for reads, plus one connection
+    /// for writes. A request waits at most `acquire_timeout` for either, so a store whose writer is
+    /// busy past it answers writes with `StoreError::Unavailable`.
     pub async fn open_with(url: &str, pool_options: PoolOptions) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|error| StoreError::Backend(format!("invalid sqlite url: {error}")))?
@@ -77,34 +89,59 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(pool_options.max_connections)
+        // The writer opens first: it creates the file, switches it to WAL and migrates it.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
             .acquire_timeout(pool_options.acquire_timeout)
-            .connect_with(options)
+            // The check is a round trip to the connection's thread in every writer's turn, and
+            // guards against what a file cannot do: drop the connection like a server.
+            .test_before_acquire(false)
+            .connect_with(options.clone())
             .await
             .map_err(sqlite_error)?;
-        migrate(&pool).await?;
+        migrate(&writer).await?;
+        // A write that slipped onto a reader would contend for the lock in the busy handler
+        // again; `query_only` makes it fail instead.
+        let readers = SqlitePoolOptions::new()
+            .max_connections(pool_options.max_connections)
+            .acquire_timeout(pool_options.acquire_timeout)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .map_err(sqlite_error)?;
         tracing::debug!("sqlite store open, migrations applied");
         Ok(Self {
-            pool,
+            readers,
+            writer,
             purge_schedule: Arc::default(),
         })
     }
 
-    /// The connection pool, for what the store traits do not cover (such as inspecting pragmas).
+    /// The writer pool, for what the store traits do not cover (such as inspecting pragmas or
+    /// changing rows in tests). It has one connection: while a caller holds it, every write and
+    /// `ping` of the store waits, and after `acquire_timeout` fails as unavailable; reads go on.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.writer
     }
 
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
-        self.pool.close().await;
+        tokio::join!(self.readers.close(), self.writer.close());
+    }
+
+    /// The pool the store traits read from.
+    fn reader(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    /// The pool the store traits write through.
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 
     /// Begins a transaction that will write, taking the write lock up front (`BEGIN IMMEDIATE`): a
     /// deferred transaction that has read cannot wait for the lock, and fails with `SQLITE_BUSY`.
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 }
 
@@ -112,7 +149,8 @@ impl fmt::Debug for SqliteStore {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("SqliteStore")
-            .field("connections", &self.pool.size())
+            .field("readers", &self.readers.size())
+            .field("writer", &self.writer.size())
             .finish_non_exhaustive()
     }
 }

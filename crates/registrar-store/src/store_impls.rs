@@ -10,10 +10,13 @@
 /// `$store`, mapping every sqlx error with `$store_error`.
 ///
 /// The store is defined in the calling module and provides what differs per backend:
-/// - a `pool` field, the sqlx pool every statement runs on;
+/// - `fn reader(&self) -> &Pool<_>`, the sqlx pool every read runs on;
+/// - `fn writer(&self) -> &Pool<_>`, the sqlx pool every write runs on, alone or in a transaction
+///   (SQLite's has one connection, so that writers queue in the process; PostgreSQL's is the
+///   reader's);
 /// - a `purge_schedule: Arc<PurgeSchedule>` field, shared by clones;
 /// - `async fn begin_write(&self) -> Result<Transaction<'static, _>, sqlx::Error>`, which begins a
-///   transaction that will write, the way the backend needs.
+///   transaction on the writer, the way the backend needs.
 macro_rules! impl_store_traits {
     ($store:ident, $store_error:path) => {
         // An unnamed constant scopes these imports, so that they clash with none of the backend's.
@@ -72,7 +75,7 @@ macro_rules! impl_store_traits {
                         Some(token_hash) => self.insert_consuming(row, token_hash, now).await,
                         None => {
                             queries::insert_client(row)
-                                .execute(&self.pool)
+                                .execute(self.writer())
                                 .await
                                 .map_err($store_error)?;
                             Ok(())
@@ -85,7 +88,7 @@ macro_rules! impl_store_traits {
                     client_id: &ClientId,
                 ) -> Result<Option<RegisteredClient>, StoreError> {
                     queries::get_client(client_id.as_str().to_owned())
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(self.reader())
                         .await
                         .map_err($store_error)?
                         .map(ClientRow::into_client)
@@ -97,7 +100,7 @@ macro_rules! impl_store_traits {
                     check: TokenCheck<'_>,
                 ) -> Result<Option<RegisteredClient>, StoreError> {
                     queries::find_client_by_registration_token(check.presented.to_hex(), check.now)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(self.reader())
                         .await
                         .map_err($store_error)?
                         .map(ClientRow::into_client)
@@ -117,7 +120,7 @@ macro_rules! impl_store_traits {
                         previous_valid_until,
                     };
                     let replaced = queries::replace_client(replacement)
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     Ok(replaced.rows_affected() == 1)
@@ -128,7 +131,7 @@ macro_rules! impl_store_traits {
                     client_id: &ClientId,
                 ) -> Result<(), StoreError> {
                     queries::revoke_registration_token(client_id.as_str().to_owned())
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     Ok(())
@@ -136,7 +139,7 @@ macro_rules! impl_store_traits {
 
                 async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
                     let deleted = queries::delete_client(client_id.as_str().to_owned())
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     Ok(deleted.rows_affected() > 0)
@@ -144,7 +147,7 @@ macro_rules! impl_store_traits {
 
                 async fn list_clients(&self) -> Result<Vec<ClientSummary>, StoreError> {
                     queries::list_clients()
-                        .fetch_all(&self.pool)
+                        .fetch_all(self.reader())
                         .await
                         .map_err($store_error)?
                         .into_iter()
@@ -153,8 +156,10 @@ macro_rules! impl_store_traits {
                 }
 
                 async fn ping(&self) -> Result<(), StoreError> {
+                    // The writer, because it runs out first: a store that cannot write cannot
+                    // register, and is not ready.
                     queries::ping()
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     Ok(())
@@ -168,7 +173,7 @@ macro_rules! impl_store_traits {
                     token: &InitialAccessToken,
                 ) -> Result<(), StoreError> {
                     queries::insert_initial_token(InitialTokenRow::from_token(token))
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     Ok(())
@@ -179,7 +184,7 @@ macro_rules! impl_store_traits {
                     token_hash: &TokenHash,
                 ) -> Result<Option<InitialAccessToken>, StoreError> {
                     queries::find_initial_token(token_hash.to_hex())
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(self.reader())
                         .await
                         .map_err($store_error)?
                         .map(InitialTokenRow::into_token)
@@ -188,7 +193,7 @@ macro_rules! impl_store_traits {
 
                 async fn list_initial_tokens(&self) -> Result<Vec<InitialAccessToken>, StoreError> {
                     queries::list_initial_tokens()
-                        .fetch_all(&self.pool)
+                        .fetch_all(self.reader())
                         .await
                         .map_err($store_error)?
                         .into_iter()
@@ -198,7 +203,7 @@ macro_rules! impl_store_traits {
 
                 async fn revoke_initial_token(&self, id: &str) -> Result<bool, StoreError> {
                     let revoked = queries::revoke_initial_token(id.to_owned())
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     Ok(revoked.rows_affected() > 0)
@@ -212,7 +217,7 @@ macro_rules! impl_store_traits {
                     key: &StoredSigningKey,
                 ) -> Result<(), StoreError> {
                     queries::insert_signing_key(SigningKeyRow::from_key(key)?)
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     Ok(())
@@ -220,7 +225,7 @@ macro_rules! impl_store_traits {
 
                 async fn list_signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
                     queries::list_signing_keys()
-                        .fetch_all(&self.pool)
+                        .fetch_all(self.reader())
                         .await
                         .map_err($store_error)?
                         .into_iter()
@@ -234,7 +239,7 @@ macro_rules! impl_store_traits {
                     retired_at: i64,
                 ) -> Result<bool, StoreError> {
                     let retired = queries::retire_signing_key(kid.to_owned(), retired_at)
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     Ok(retired.rows_affected() == 1)
@@ -257,13 +262,15 @@ macro_rules! impl_store_traits {
                         forget_before,
                     };
                     let recorded = queries::record_jti(record)
-                        .execute(&self.pool)
+                        .execute(self.writer())
                         .await
                         .map_err($store_error)?;
                     if self.purge_schedule.is_due() {
                         // Housekeeping only: the answer above stands whether or not the purge
                         // succeeds.
-                        let purged = queries::purge_jtis(forget_before).execute(&self.pool).await;
+                        let purged = queries::purge_jtis(forget_before)
+                            .execute(self.writer())
+                            .await;
                         if let Err(error) = purged {
                             let error = $store_error(error);
                             tracing::warn!(%error, "cannot purge expired assertion jtis");

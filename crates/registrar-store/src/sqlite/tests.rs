@@ -1,4 +1,4 @@
-//! What only the SQLite backend promises: its file, its pragmas, its error codes.
+//! What only the SQLite backend promises: its file, its pragmas, its two pools, its error codes.
 //! The behaviour every backend shares is `registrar_testkit::store_contract`.
 
 use registrar_core::ids::ClientId;
@@ -32,11 +32,12 @@ fn client(client_id: &str, registration_token: &str) -> RegisteredClient {
     }
 }
 
-/// A pragma's value as text; most pragmas name their one column after themselves.
-async fn pragma(store: &SqliteStore, name: &str, column: &str) -> String {
+/// A pragma's value as text on a connection of `pool`; most pragmas name their one column after
+/// themselves.
+async fn pragma(pool: &SqlitePool, name: &str, column: &str) -> String {
     let query = format!("SELECT CAST({column} AS TEXT) FROM pragma_{name}");
     let (value,): (String,) = sqlx::query_as(&query)
-        .fetch_one(store.pool())
+        .fetch_one(pool)
         .await
         .expect("read pragma");
     value
@@ -48,12 +49,13 @@ async fn open_creates_a_missing_file_with_durable_wal_settings() {
 
     let store = open_in(&folder).await;
 
+    let writer = store.pool();
     assert!(folder.path().join("nested.db").exists());
-    assert_eq!(pragma(&store, "journal_mode", "journal_mode").await, "wal");
+    assert_eq!(pragma(writer, "journal_mode", "journal_mode").await, "wal");
     // 2 is FULL: a commit is on disk before the caller hears of it.
-    assert_eq!(pragma(&store, "synchronous", "synchronous").await, "2");
-    assert_eq!(pragma(&store, "foreign_keys", "foreign_keys").await, "1");
-    assert_eq!(pragma(&store, "busy_timeout", "timeout").await, "5000");
+    assert_eq!(pragma(writer, "synchronous", "synchronous").await, "2");
+    assert_eq!(pragma(writer, "foreign_keys", "foreign_keys").await, "1");
+    assert_eq!(pragma(writer, "busy_timeout", "timeout").await, "5000");
 }
 
 #[tokio::test]
@@ -118,6 +120,65 @@ async fn connect_opens_sqlite_urls_and_rejects_unknown_schemes() {
         message,
         r#"unsupported database url scheme "mysql": expected sqlite:// or postgres://"#
     );
+}
+
+#[tokio::test]
+async fn readers_share_the_writer_settings_but_cannot_write() {
+    let folder = TempDir::new().expect("temporary folder");
+    let store = open_in(&folder).await;
+    let (readers, writer) = (store.reader(), store.pool());
+
+    let written = sqlx::query("DELETE FROM clients").execute(readers).await;
+
+    assert_eq!(pragma(readers, "journal_mode", "journal_mode").await, "wal");
+    assert_eq!(pragma(readers, "busy_timeout", "timeout").await, "5000");
+    assert_eq!(pragma(readers, "query_only", "query_only").await, "1");
+    assert_eq!(pragma(writer, "query_only", "query_only").await, "0");
+    let Err(sqlx::Error::Database(error)) = written else {
+        panic!("expected a database error, got {written:?}");
+    };
+    // 8 is SQLITE_READONLY.
+    assert_eq!(error.code().as_deref(), Some("8"));
+}
+
+#[tokio::test]
+async fn a_held_writer_makes_writes_unavailable_while_reads_go_on() {
+    let folder = TempDir::new().expect("temporary folder");
+    let url = format!("sqlite://{}", folder.path().join("held.db").display());
+    let pool_options = PoolOptions {
+        max_connections: 1,
+        acquire_timeout: Duration::from_millis(200),
+    };
+    let store = SqliteStore::open_with(&url, pool_options)
+        .await
+        .expect("open the store");
+    let registered_client = client("before", "token");
+    store
+        .insert_client(&registered_client, None, 0)
+        .await
+        .expect("insert");
+
+    let held = store.pool().acquire().await.expect("hold the writer");
+    let read = store.get_client(&registered_client.client_id).await;
+    let written = store
+        .insert_client(&client("during", "other"), None, 0)
+        .await;
+    let pinged = store.ping().await;
+    drop(held);
+    let written_after = store
+        .insert_client(&client("after", "other"), None, 0)
+        .await;
+
+    assert_eq!(read.expect("read"), Some(registered_client));
+    assert!(
+        matches!(written, Err(StoreError::Unavailable(_))),
+        "{written:?}"
+    );
+    assert!(
+        matches!(pinged, Err(StoreError::Unavailable(_))),
+        "{pinged:?}"
+    );
+    written_after.expect("insert once the writer is free");
 }
 
 #[test]
