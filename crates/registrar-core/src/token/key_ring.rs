@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use jsonwebtoken::{DecodingKey, EncodingKey, Header};
+use jsonwebtoken::DecodingKey;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -20,6 +20,7 @@ use super::jwt;
 use super::keys::{
     KeyError, SigningAlgorithm, SigningKey, SigningKeyStore, StoredSigningKey, generate_signing_key,
 };
+use super::signer::{JwsHeader, PrivateKey, compact_jws};
 use crate::secrets::SecretGenerator;
 
 /// Which keys a ring signs with and publishes.
@@ -132,7 +133,8 @@ struct PublishedKey {
 pub struct KeyRing {
     config: KeyRingConfig,
     active_kid: String,
-    encoding_key: EncodingKey,
+    /// Parsed once, here, rather than on every signature.
+    private_key: PrivateKey,
     /// The active key first, then newest first.
     published: Vec<PublishedKey>,
 }
@@ -159,7 +161,7 @@ impl KeyRing {
         config: KeyRingConfig,
     ) -> Result<Self, KeyError> {
         let active = active_key(keys, &config).ok_or(KeyError::NoActiveKey(config.algorithm))?;
-        let encoding_key = SigningKey::unseal(active, cipher)?.encoding_key()?;
+        let private_key = PrivateKey::parse(&SigningKey::unseal(active, cipher)?)?;
         let mut published = Vec::new();
         for key in keys {
             published.push(published_key(key)?);
@@ -172,7 +174,7 @@ impl KeyRing {
         Ok(Self {
             config,
             active_kid: active.kid.clone(),
-            encoding_key,
+            private_key,
             published,
         })
     }
@@ -189,13 +191,14 @@ impl KeyRing {
         self.config.algorithm
     }
 
-    /// Signs `claims` with the active key; the header carries `typ`, `kid` and `alg`.
+    /// Signs `claims` with the active key; the header carries `typ`, `alg` and `kid`.
     pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
-        let mut header = Header::new(self.config.algorithm.jwt_algorithm());
-        header.typ = Some(typ.to_owned());
-        header.kid = Some(self.active_kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding_key)
-            .map_err(|error| KeyError::Signing(error.to_string()))
+        let header = JwsHeader {
+            typ,
+            alg: self.private_key.algorithm().as_str(),
+            kid: &self.active_kid,
+        };
+        compact_jws(&header, claims, &self.private_key)
     }
 
     /// Verifies the signature of a token this server signed, with the published key its `kid`

@@ -7,9 +7,7 @@
 use std::fmt::{self, Debug};
 
 use async_trait::async_trait;
-use jsonwebtoken::EncodingKey;
 use p256::elliptic_curve::sec1::ToEncodedPoint as _;
-use rsa::pkcs1::EncodeRsaPrivateKey as _;
 use rsa::traits::PublicKeyParts as _;
 use serde_json::Value;
 
@@ -154,8 +152,8 @@ pub trait SigningKeyStore: Send + Sync + Debug {
     async fn retire_signing_key(&self, kid: &str, retired_at: i64) -> Result<bool, StoreError>;
 }
 
-/// Lets key generation draw from an injected [`SecretGenerator`].
-struct GeneratorRng<'a>(&'a dyn SecretGenerator);
+/// Lets key generation, and the blinding of RSA signatures, draw from a [`SecretGenerator`].
+pub(super) struct GeneratorRng<'a>(pub(super) &'a dyn SecretGenerator);
 
 impl rand_core::RngCore for GeneratorRng<'_> {
     fn next_u32(&mut self) -> u32 {
@@ -313,9 +311,13 @@ impl SigningKey {
         })
     }
 
-    /// The `jsonwebtoken` key to sign with. `jsonwebtoken` reads RSA keys as PKCS#1 and EC and
-    /// Ed25519 keys as PKCS#8.
-    pub(crate) fn encoding_key(&self) -> Result<EncodingKey, KeyError> {
+    /// The same key for `jsonwebtoken`'s signer, which tests use as a second, independent
+    /// implementation. `jsonwebtoken` reads RSA keys as PKCS#1 and EC and Ed25519 keys as PKCS#8.
+    #[cfg(test)]
+    pub(crate) fn encoding_key(&self) -> Result<jsonwebtoken::EncodingKey, KeyError> {
+        use jsonwebtoken::EncodingKey;
+        use rsa::pkcs1::EncodeRsaPrivateKey as _;
+
         match self.algorithm {
             SigningAlgorithm::Es256 => Ok(EncodingKey::from_ec_der(&self.private_pkcs8_der)),
             SigningAlgorithm::EdDsa => Ok(EncodingKey::from_ed_der(&self.private_pkcs8_der)),

@@ -26,6 +26,7 @@ mod jwk;
 mod jwt;
 mod key_ring;
 mod keys;
+mod signer;
 
 pub use access_token::{
     ACCESS_TOKEN_TYPE, AccessTokenClaims, AccessTokenError, NewAccessToken, issue_access_token,

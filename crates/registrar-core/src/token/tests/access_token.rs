@@ -3,7 +3,7 @@
 
 use expect_test::expect;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
 use super::{FixedGenerator, ISSUER, NOW, ring, server_key, sign_jwt, unsigned_jwt};
@@ -115,6 +115,56 @@ fn access_tokens_verify_with_independent_verifiers_for_every_algorithm() {
         verify_with_rustcrypto(&ring, &token);
         assert_eq!(verify_access_token(&ring, &token, ISSUER, NOW), Ok(claims));
     }
+}
+
+#[test]
+fn access_tokens_are_the_bytes_jsonwebtoken_signs_for_every_algorithm() {
+    // RFC 6979 ECDSA, PKCS#1 v1.5 and Ed25519 are deterministic, so a second implementation
+    // signing the same header and claims with the same key must produce the same token.
+    for algorithm in SigningAlgorithm::ALL {
+        let key = server_key(algorithm);
+        let ring = ring(&[key], algorithm);
+        let claims = claims(&["openid"]);
+        let mut header = Header::new(algorithm.jwt_algorithm());
+        header.typ = Some("at+jwt".to_owned());
+        header.kid = Some(key.kid.clone());
+        let by_jsonwebtoken =
+            jsonwebtoken::encode(&header, &claims, &key.encoding_key().unwrap()).unwrap();
+
+        let token = issue_access_token(&ring, &claims).unwrap();
+
+        assert_eq!(token, by_jsonwebtoken, "{algorithm}");
+        assert_eq!(token, issue_access_token(&ring, &claims).unwrap());
+    }
+}
+
+#[test]
+fn access_tokens_have_exactly_typ_alg_and_kid_and_a_fixed_size_signature() {
+    let shapes: Vec<String> = SigningAlgorithm::ALL
+        .iter()
+        .map(|algorithm| {
+            let ring = ring(&[server_key(*algorithm)], *algorithm);
+            let token = issue_access_token(&ring, &claims(&[])).unwrap();
+            let header_json = from_base64url(token.split('.').next().unwrap()).unwrap();
+            let (_, signature) = signing_input_and_signature(&token);
+            format!(
+                "{algorithm}: {} {} signature bytes",
+                String::from_utf8(header_json)
+                    .unwrap()
+                    .replace(ring.active_kid(), "{kid}"),
+                signature.len()
+            )
+        })
+        .collect();
+    // RFC 7518 §3.4: an ES256 signature is R and S as 32 bytes each, not DER.
+    expect![[r#"
+        [
+            "ES256: {\"typ\":\"at+jwt\",\"alg\":\"ES256\",\"kid\":\"{kid}\"} 64 signature bytes",
+            "RS256: {\"typ\":\"at+jwt\",\"alg\":\"RS256\",\"kid\":\"{kid}\"} 256 signature bytes",
+            "EdDSA: {\"typ\":\"at+jwt\",\"alg\":\"EdDSA\",\"kid\":\"{kid}\"} 64 signature bytes",
+        ]
+    "#]]
+    .assert_debug_eq(&shapes);
 }
 
 #[test]

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::{FixedGenerator, MAX_LIFETIME, MemoryKeyStore, NOW, cipher, config, server_key};
 use crate::secrets::OsRandom;
 use crate::token::jwk::PublicKey;
+use crate::token::signer::PrivateKey;
 use crate::token::{
     KeyError, KeyRing, KeyState, SecretCipher, SigningAlgorithm, SigningKey, SigningKeyStore,
     StoredSigningKey, VerifyError, generate_signing_key, key_states, load_key_ring,
@@ -133,6 +134,22 @@ fn debug_output_never_shows_private_key_material() {
     for debug in [&key_debug, &stored_debug, &ring_debug] {
         assert!(!debug.contains(fragment), "{debug}");
     }
+}
+
+#[test]
+fn parsed_private_keys_show_only_their_algorithm_in_debug_output() {
+    let debug: Vec<String> = SigningAlgorithm::ALL
+        .iter()
+        .map(|algorithm| format!("{:?}", PrivateKey::parse(server_key(*algorithm)).unwrap()))
+        .collect();
+    expect![[r#"
+        [
+            "PrivateKey(Es256, ..)",
+            "PrivateKey(Rs256, ..)",
+            "PrivateKey(EdDsa, ..)",
+        ]
+    "#]]
+    .assert_debug_eq(&debug);
 }
 
 #[test]
