@@ -232,6 +232,18 @@ impl TestServer {
         &self.http
     }
 
+    /// `GET path`, parsed as JSON into `T` (a `serde_json::Value`, a JWK Set, …).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("GET {path}: {error}"))
+            .json()
+            .await
+            .unwrap_or_else(|error| panic!("GET {path}: not JSON: {error}"))
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         self.pipeline.store()
     }

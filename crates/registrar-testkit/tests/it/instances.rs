@@ -37,24 +37,8 @@ async fn two_instances_on_one_database_behave_as_one(backend: Backend) {
     let b = second_instance(&a).await;
 
     // Keys created by the first instance are used by the second.
-    let jwks_a: Value = a
-        .http()
-        .get(a.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwks_b: Value = b
-        .http()
-        .get(b.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks_a: Value = a.get_json("/.well-known/jwks.json").await;
+    let jwks_b: Value = b.get_json("/.well-known/jwks.json").await;
     assert_eq!(jwks_a, jwks_b);
 
     // Register on A; read, update and get a token on B.

@@ -77,15 +77,7 @@ async fn basic_token(
 /// Verifies a JWT with the JWKS fetched over HTTP, using the `openidconnect` crate's JWS code
 /// rather than the library Registrar signs with; returns header and claims.
 async fn verify_independently(server: &TestServer, token: &str) -> (Value, Value) {
-    let jwks: CoreJsonWebKeySet = server
-        .http()
-        .get(server.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: CoreJsonWebKeySet = server.get_json("/.well-known/jwks.json").await;
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3);
     let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
@@ -162,15 +154,7 @@ async fn client_secret_basic_and_post_get_tokens_verifiable_against_the_publishe
     assert_eq!(claims["scope"], "email");
 
     // Discovery names the endpoints that just worked.
-    let discovery: Value = server
-        .http()
-        .get(server.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = server.get_json("/.well-known/openid-configuration").await;
     assert_eq!(discovery["token_endpoint"], server.url("/connect/token"));
     assert_eq!(discovery["jwks_uri"], server.url("/.well-known/jwks.json"));
     assert_eq!(
@@ -776,15 +760,7 @@ async fn key_rotation_keeps_old_tokens_verifiable(backend: Backend) {
         introspection(&server, &resource_server, &old_token).await["active"],
         true
     );
-    let jwks: Value = server
-        .http()
-        .get(server.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = server.get_json("/.well-known/jwks.json").await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()
