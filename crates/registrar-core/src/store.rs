@@ -26,6 +26,13 @@ pub struct StoredSecret {
     pub encrypted: Option<String>,
 }
 
+impl StoredSecret {
+    /// Whether the secret no longer authenticates at `now`; 0 means it never expires.
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at != 0 && now >= self.expires_at
+    }
+}
+
 /// A registered client as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisteredClient {

@@ -173,7 +173,7 @@ fn check_secret(
     if !pipeline.hasher().verify(secret, &stored.hash) {
         return Err(fail(AUTHENTICATION_FAILED));
     }
-    if stored.expires_at != 0 && pipeline.clock().now() >= stored.expires_at {
+    if stored.is_expired(pipeline.clock().now()) {
         return Err(fail("the client secret has expired"));
     }
     Ok(())
@@ -273,8 +273,7 @@ async fn authenticate_assertion(
                 })?;
             let verified = verify_client_secret_jwt(assertion, &secret, &check)?;
             if let Some(stored) = &client.secret
-                && stored.expires_at != 0
-                && check.now >= stored.expires_at
+                && stored.is_expired(check.now)
             {
                 return Err(TokenError::invalid_client("the client secret has expired"));
             }
