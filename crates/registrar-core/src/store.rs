@@ -6,7 +6,10 @@
 
 use std::fmt::Debug;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use serde_json::{Map, Value};
 
 use crate::error::StoreError;
 use crate::ids::ClientId;
@@ -46,6 +49,9 @@ pub struct RegisteredClient {
     /// The initial access token this client was registered with, for provenance.
     pub initial_token_id: Option<String>,
     pub updated_at: i64,
+    /// Extension members a custom step kept (`RegistrationContext::keep_extension`): stored with
+    /// the client and returned beside its metadata. Empty unless a step keeps one.
+    pub extensions: Map<String, Value>,
 }
 
 /// One row of `registrar clients list`.
@@ -144,9 +150,96 @@ pub trait InitialAccessTokenStore: Send + Sync + Debug {
     async fn list_initial_tokens(&self) -> Result<Vec<InitialAccessToken>, StoreError>;
     /// Returns false when no token has that id.
     async fn revoke_initial_token(&self, id: &str) -> Result<bool, StoreError>;
+    /// Takes one use of the token if it is usable at `now`, as one atomic step; returns false,
+    /// changing nothing, when it is unknown, expired or used up. The pipeline calls this only
+    /// when the client store is a different backend (see [`Stores`]); a backend that holds both
+    /// consumes the use inside [`ClientStore::insert_client`] instead.
+    async fn consume_initial_token(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+    ) -> Result<bool, StoreError>;
 }
 
-/// A backend that holds everything: what the server and the CLI are given.
+/// A backend that holds everything, as `registrar-store`'s SQLite and PostgreSQL stores do.
 pub trait Store: ClientStore + InitialAccessTokenStore + SigningKeyStore + ReplayCache {}
 
 impl<T: ClientStore + InitialAccessTokenStore + SigningKeyStore + ReplayCache> Store for T {}
+
+/// How a registration with an initial access token takes the token's use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenConsumption {
+    /// The client store holds the tokens too and consumes the use in the insert's transaction:
+    /// exact under concurrency and crashes alike.
+    WithInsert,
+    /// The stores are separate: the use is taken first with
+    /// [`InitialAccessTokenStore::consume_initial_token`], then the client is inserted. A crash or
+    /// a failed insert in between costs one use, never grants an extra registration.
+    BeforeInsert,
+}
+
+/// The stores Registrar works on, each injectable on its own: swap one and keep the rest.
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # use registrar_core::store::{ClientStore, Store, Stores};
+/// # fn example(backend: Arc<dyn Store>, my_clients: Arc<dyn ClientStore>) {
+/// let stores = Stores::from_backend(backend).with_clients(my_clients);
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Stores {
+    /// Registered clients.
+    pub clients: Arc<dyn ClientStore>,
+    /// Initial access tokens.
+    pub initial_tokens: Arc<dyn InitialAccessTokenStore>,
+    /// The server's signing keys.
+    pub signing_keys: Arc<dyn SigningKeyStore>,
+    /// The `jti`s of accepted client assertions.
+    pub replay: Arc<dyn ReplayCache>,
+    consumption: TokenConsumption,
+}
+
+impl Stores {
+    /// Every store from one backend, which consumes initial access token uses in its inserts.
+    pub fn from_backend(backend: Arc<dyn Store>) -> Self {
+        Self {
+            clients: backend.clone(),
+            initial_tokens: backend.clone(),
+            signing_keys: backend.clone(),
+            replay: backend,
+            consumption: TokenConsumption::WithInsert,
+        }
+    }
+
+    /// Replaces the client store; initial access token uses are then taken before the insert.
+    pub fn with_clients(mut self, clients: Arc<dyn ClientStore>) -> Self {
+        self.clients = clients;
+        self.consumption = TokenConsumption::BeforeInsert;
+        self
+    }
+
+    /// Replaces the initial access token store; uses are then taken before the insert.
+    pub fn with_initial_tokens(mut self, initial_tokens: Arc<dyn InitialAccessTokenStore>) -> Self {
+        self.initial_tokens = initial_tokens;
+        self.consumption = TokenConsumption::BeforeInsert;
+        self
+    }
+
+    /// Replaces the signing key store.
+    pub fn with_signing_keys(mut self, signing_keys: Arc<dyn SigningKeyStore>) -> Self {
+        self.signing_keys = signing_keys;
+        self
+    }
+
+    /// Replaces the replay cache.
+    pub fn with_replay(mut self, replay: Arc<dyn ReplayCache>) -> Self {
+        self.replay = replay;
+        self
+    }
+
+    /// How an initial access token's use is taken on registration.
+    pub fn token_consumption(&self) -> TokenConsumption {
+        self.consumption
+    }
+}

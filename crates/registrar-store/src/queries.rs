@@ -17,7 +17,7 @@ type Select<'q, DB, Row> = QueryAs<'q, DB, Row, <DB as Database>::Arguments<'q>>
 macro_rules! client_columns {
     () => {
         "client_id, client_id_issued_at, updated_at, client_name, grant_types, metadata, \
-         secret_hash, secret_expires_at, rat_hash, initial_token_id, secret_ciphertext"
+         secret_hash, secret_expires_at, rat_hash, initial_token_id, secret_ciphertext, extensions"
     };
 }
 
@@ -45,7 +45,7 @@ where
     sqlx::query(concat!(
         "INSERT INTO clients (",
         client_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     ))
     .bind(row.client_id)
     .bind(row.client_id_issued_at)
@@ -58,6 +58,7 @@ where
     .bind(row.rat_hash)
     .bind(row.initial_token_id)
     .bind(row.secret_ciphertext)
+    .bind(row.extensions)
 }
 
 /// Takes one use of a usable initial access token; affects no row when it is unknown, expired or
@@ -144,7 +145,7 @@ where
          secret_hash = $4, secret_expires_at = $5, secret_ciphertext = $6, updated_at = $7, \
          rat_prev_hash = CASE WHEN $8 > $9 THEN rat_hash ELSE NULL END, \
          rat_prev_expires_at = CASE WHEN $8 > $9 THEN $8 ELSE NULL END, \
-         rat_hash = $10 \
+         rat_hash = $10, extensions = $13 \
          WHERE client_id = $11 \
          AND (rat_hash = $12 OR (rat_prev_hash = $12 AND rat_prev_expires_at > $9))",
     )
@@ -160,6 +161,7 @@ where
     .bind(row.rat_hash)
     .bind(row.client_id)
     .bind(presented)
+    .bind(row.extensions)
 }
 
 /// RFC 7592 §2.1: forgets the current and the previous registration access token.

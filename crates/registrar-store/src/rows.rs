@@ -24,6 +24,7 @@ pub(crate) struct ClientRow {
     pub rat_hash: Option<String>,
     pub initial_token_id: Option<String>,
     pub secret_ciphertext: Option<String>,
+    pub extensions: String,
 }
 
 impl ClientRow {
@@ -48,6 +49,7 @@ impl ClientRow {
             rat_hash: client.registration_token.as_ref().map(TokenHash::to_hex),
             initial_token_id: client.initial_token_id.clone(),
             secret_ciphertext,
+            extensions: to_json(&client.extensions, "extensions")?,
         })
     }
 
@@ -78,6 +80,7 @@ impl ClientRow {
             metadata: from_json(&self.metadata, "metadata")?,
             initial_token_id: self.initial_token_id,
             updated_at: self.updated_at,
+            extensions: from_json(&self.extensions, "extensions")?,
         })
     }
 }

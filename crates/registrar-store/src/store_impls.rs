@@ -208,6 +208,18 @@ macro_rules! impl_store_traits {
                         .map_err($store_error)?;
                     Ok(revoked.rows_affected() > 0)
                 }
+
+                async fn consume_initial_token(
+                    &self,
+                    token_hash: &TokenHash,
+                    now: i64,
+                ) -> Result<bool, StoreError> {
+                    let consumed = queries::consume_initial_token(token_hash.to_hex(), now)
+                        .execute(self.writer())
+                        .await
+                        .map_err($store_error)?;
+                    Ok(consumed.rows_affected() == 1)
+                }
             }
 
             #[async_trait]

@@ -893,6 +893,7 @@ fn minimal_client(prefix: &str) -> RegisteredClient {
         metadata: ClientMetadata::default(),
         initial_token_id: None,
         updated_at: NOW,
+        extensions: serde_json::Map::new(),
     }
 }
 
@@ -975,6 +976,10 @@ fn full_client(prefix: &str) -> RegisteredClient {
         metadata,
         initial_token_id: Some(unique("token")),
         updated_at: NOW,
+        extensions: json!({"x_tenant": "acme", "x_flags": {"beta": true, "tier": 3}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
     }
 }
 

@@ -127,6 +127,7 @@ pub fn default_process<P: RegistrationPolicy + ?Sized>(
             (None, Caller::Anonymous | Caller::Client { .. }) => None,
         },
         updated_at: context.now,
+        extensions: serde_json::Map::new(),
     };
     Ok(ProcessedClient {
         client,

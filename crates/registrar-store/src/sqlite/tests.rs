@@ -29,6 +29,7 @@ fn client(client_id: &str, registration_token: &str) -> RegisteredClient {
         },
         initial_token_id: None,
         updated_at: 1_700_000_000,
+        extensions: serde_json::Map::new(),
     }
 }
 
