@@ -1,5 +1,5 @@
 //! Benchmarks of reading a registration request: strict JSON (`json::parse_object`),
-//! `ClientMetadata::from_object` and `validate::default_validate`, on bodies like real clients send.
+//! `ClientMetadata::from_object` and the default `Validator`, on bodies like real clients send.
 //!
 //! Run with `cargo bench -p registrar-core --bench registration`; `docs/benchmarks.md` has figures.
 
@@ -7,10 +7,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::sync::Arc;
+
 use registrar_core::json::parse_object;
-use registrar_core::pipeline::{Caller, DefaultPolicy};
-use registrar_core::validate::{ValidationContext, default_validate};
-use registrar_core::{ClientMetadata, Settings, TokenHasher};
+use registrar_core::{
+    Caller, ClientMetadata, DefaultValidator, Operation, Pipeline, RegistrationContext,
+    RequestSource, Services, Settings, Stores, TokenHasher, Validator,
+};
 use url::Url;
 
 /// The smallest useful registration (RFC 7591 §3.1's example without the extras).
@@ -79,40 +82,62 @@ fn caller() -> Caller {
     }
 }
 
+/// The value of a future that is ready at once, as the default rules are: they do no I/O.
+fn ready<T>(future: impl std::future::Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => panic!("the default validation rules do no I/O"),
+    }
+}
+
+/// The context a registration request starts with.
+fn context(
+    services: &Arc<Services>,
+    object: serde_json::Map<String, serde_json::Value>,
+) -> RegistrationContext {
+    RegistrationContext::new(
+        services.clone(),
+        Operation::Register,
+        caller(),
+        RequestSource::default(),
+        object,
+        None,
+    )
+}
+
 /// What the server does with a body between reading it and generating credentials.
-fn read_and_validate(
-    body: &[u8],
-    context: &ValidationContext<'_>,
-) -> Result<ClientMetadata, String> {
+fn read_and_validate(body: &[u8], services: &Arc<Services>) -> Result<ClientMetadata, String> {
     let object = parse_object(body)?;
-    let metadata = ClientMetadata::from_object(&object).map_err(|error| error.to_string())?;
-    default_validate(&DefaultPolicy, context, &metadata).map_err(|error| error.to_string())?;
-    Ok(metadata)
+    let mut cx = context(services, object);
+    ready(DefaultValidator.validate(&mut cx)).map_err(|error| error.to_string())?;
+    Ok(cx.metadata().clone())
 }
 
 fn registration_body(criterion: &mut Criterion) {
     let settings = Settings::new(Url::parse("https://issuer.example").expect("issuer URL"));
-    let caller = caller();
-    let context = ValidationContext {
-        settings: &settings,
-        caller: &caller,
-    };
+    let pipeline = Pipeline::builder(settings, Stores::unavailable())
+        .server_secret(b"benchmark secret, thirty-two bytes or more")
+        .build()
+        .expect("pipeline");
+    let services = pipeline.services();
 
     // The whole of reading a body, for each kind of client.
     let mut group = criterion.benchmark_group("registration_body");
     for (name, body) in BODIES {
         // A body that fails validation would measure the early exit, not the work.
-        if let Err(error) = read_and_validate(body.as_bytes(), &context) {
+        if let Err(error) = read_and_validate(body.as_bytes(), services) {
             panic!("the {name} body must be valid: {error}");
         }
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function(name, |bencher| {
-            bencher.iter(|| read_and_validate(black_box(body.as_bytes()), &context))
+            bencher.iter(|| read_and_validate(black_box(body.as_bytes()), services))
         });
     }
     group.finish();
 
-    // The three steps alone, on the web application's body.
+    // The steps alone, on the web application's body.
     let mut group = criterion.benchmark_group("web_app_steps");
     group.bench_function("json_parse_object", |bencher| {
         bencher.iter(|| parse_object(black_box(WEB_APP.as_bytes())))
@@ -121,9 +146,13 @@ fn registration_body(criterion: &mut Criterion) {
     group.bench_function("from_object", |bencher| {
         bencher.iter(|| ClientMetadata::from_object(black_box(&object)))
     });
-    let metadata = ClientMetadata::from_object(&object).expect("the body is client metadata");
-    group.bench_function("default_validate", |bencher| {
-        bencher.iter(|| default_validate(&DefaultPolicy, &context, black_box(&metadata)))
+    // The context is built outside the timed part, as the pipeline builds it once per request.
+    group.bench_function("default_validator", |bencher| {
+        bencher.iter_batched(
+            || context(services, object.clone()),
+            |mut cx| ready(DefaultValidator.validate(&mut cx)),
+            criterion::BatchSize::SmallInput,
+        )
     });
     group.finish();
 }

@@ -65,3 +65,19 @@ pub enum StoreError {
     #[error("{0}")]
     Backend(String),
 }
+
+/// Why a [`crate::Pipeline`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// No server secret was given.
+    #[error("a server secret is required: it keys every credential hash")]
+    MissingServerSecret,
+    /// The server secret is too short to key the credential hashes safely.
+    #[error("the server secret must be at least {minimum} bytes, not {actual}")]
+    ShortServerSecret {
+        /// The shortest accepted.
+        minimum: usize,
+        /// The length given.
+        actual: usize,
+    },
+}

@@ -64,6 +64,9 @@ pub struct Settings {
     /// How long a rotated registration access token stays valid; 0 means not at all.
     pub registration_token_grace: u64,
     pub lifetimes: LifetimeLimits,
+    /// The path under the issuer where the registration and token route groups are mounted,
+    /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
+    base_path: String,
 }
 
 fn strings(values: &[&str]) -> Vec<String> {
@@ -93,14 +96,51 @@ impl Settings {
             client_secret_lifetime: 0,
             registration_token_grace: 0,
             lifetimes: LifetimeLimits::default(),
+            base_path: String::new(),
         }
     }
 
-    /// An endpoint URL under the issuer: `{issuer}/{path}` with exactly one slash between.
+    /// Mounts the registration and token route groups under `path` (such as `/registrar`):
+    /// their routes, `registration_client_uri` and the endpoint URLs in discovery all follow.
+    /// The discovery documents stay where RFC 8414 §3 and RFC 7033 put them.
+    /// Refuses a path with a query, a fragment, `//`, dot segments or characters that need
+    /// encoding.
+    pub fn set_base_path(&mut self, path: &str) -> Result<(), String> {
+        let trimmed = path.trim_end_matches('/');
+        let well_formed = trimmed.is_empty()
+            || (trimmed.starts_with('/')
+                && trimmed[1..].split('/').all(|segment| {
+                    !segment.is_empty()
+                        && segment != "."
+                        && segment != ".."
+                        && crate::ids::is_unreserved(segment)
+                }));
+        if !well_formed {
+            return Err(format!(
+                "the base path {path:?} must be empty or /segments of unreserved characters"
+            ));
+        }
+        self.base_path = trimmed.to_owned();
+        Ok(())
+    }
+
+    /// Where the route groups are mounted: `""` or `/segments`.
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// The path of the issuer URL without a trailing slash (`""` for a host-root issuer), which
+    /// RFC 8414 §3 inserts after `/.well-known/oauth-authorization-server`.
+    pub fn issuer_path(&self) -> &str {
+        self.issuer.path().trim_end_matches('/')
+    }
+
+    /// An endpoint URL: `{issuer}{base_path}/{path}` with exactly one slash between parts.
     pub fn endpoint(&self, path: &str) -> String {
         format!(
-            "{}/{}",
+            "{}{}/{}",
             self.issuer.as_str().trim_end_matches('/'),
+            self.base_path,
             path.trim_start_matches('/')
         )
     }

@@ -11,7 +11,11 @@ use std::sync::Arc;
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
 use registrar_core::secrets::OsRandom;
 use registrar_core::store::Store;
-use registrar_core::{Clock, Pipeline, Settings, SystemClock};
+use registrar_core::token::StoredSigningKey;
+use registrar_core::{
+    Clock, Persister, Pipeline, Processor, Responder, SecretGenerator, Settings, Stores,
+    SystemClock, Validator,
+};
 use registrar_server::{AppState, TokenOptions};
 use tokio::sync::oneshot;
 
@@ -144,10 +148,18 @@ pub async fn drop_postgres_database(server_url: &str, database_url: &str) {
 /// A running Registrar on `127.0.0.1:0`, serving the real router over a real store.
 #[derive(Debug)]
 pub struct TestServer {
+    /// Where it listens.
     pub address: SocketAddr,
+    /// The pipeline it serves, with its settings, stores and clock.
     pub pipeline: Pipeline,
+    /// What its handlers share.
     pub state: AppState,
+    /// The database it runs on, dropped with the server.
     pub database: TestDatabase,
+    /// The clock every request reads: a `ManualClock` lets a test move time instead of
+    /// sleeping.
+    pub clock: Arc<dyn Clock>,
+    backend: Arc<dyn Store>,
     http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -155,57 +167,143 @@ pub struct TestServer {
 /// The secret every test server hashes with, so tests can share one database between servers.
 pub const TEST_SECRET_KEY: &[u8] = b"registrar test secret key, 32 bytes or more";
 
-impl TestServer {
-    /// A server with the default settings (protected registration).
-    pub async fn spawn(backend: Backend) -> Self {
-        Self::spawn_with(backend, |_| {}).await
+type Configure = Box<dyn FnOnce(&mut Settings) + Send>;
+type Customize =
+    Box<dyn FnOnce(registrar_core::PipelineBuilder) -> registrar_core::PipelineBuilder + Send>;
+
+/// Sets up a [`TestServer`]: backend or database, settings, token options, clock, random
+/// source, steps and ready-made signing keys.
+pub struct TestServerBuilder {
+    backend: Backend,
+    database: Option<(TestDatabase, Arc<dyn Store>)>,
+    configure: Configure,
+    token_options: TokenOptions,
+    clock: Arc<dyn Clock>,
+    customize: Vec<Customize>,
+    signing_keys: Vec<StoredSigningKey>,
+    stores: Option<Box<dyn FnOnce(Stores) -> Stores + Send>>,
+}
+
+impl std::fmt::Debug for TestServerBuilder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TestServerBuilder")
+            .field("backend", &self.backend)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestServerBuilder {
+    /// Changes the settings (the issuer is set to the server's address first).
+    pub fn settings(mut self, configure: impl FnOnce(&mut Settings) + Send + 'static) -> Self {
+        self.configure = Box::new(configure);
+        self
     }
 
-    /// A server whose settings `configure` may change.
-    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
-        Self::spawn_with_tokens(backend, configure, TokenOptions::default()).await
+    /// Token options, e.g. a fetcher that trusts a `JwksServer`.
+    pub fn tokens(mut self, token_options: TokenOptions) -> Self {
+        self.token_options = token_options;
+        self
     }
 
-    /// A server with changed settings and token options (e.g. a fetcher that trusts a
-    /// `JwksServer`).
-    pub async fn spawn_with_tokens(
-        backend: Backend,
-        configure: impl FnOnce(&mut Settings),
-        token_options: TokenOptions,
-    ) -> Self {
-        let database = TestDatabase::create(&backend).await;
-        let store = registrar_store::connect(&database.url)
-            .await
-            .expect("open the test store");
-        Self::spawn_with_options(database, store, configure, token_options).await
+    /// The clock, e.g. a `ManualClock` the test moves.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
-    /// A server over an existing store, e.g. a second instance on the same database.
-    pub async fn spawn_on(
-        database: TestDatabase,
-        store: Arc<dyn Store>,
-        configure: impl FnOnce(&mut Settings),
-    ) -> Self {
-        Self::spawn_with_options(database, store, configure, TokenOptions::default()).await
+    /// The random source.
+    pub fn generator(mut self, generator: Arc<dyn SecretGenerator>) -> Self {
+        self.customize
+            .push(Box::new(move |builder| builder.generator(generator)));
+        self
     }
 
-    /// A server over an existing store with token options, e.g. a fetcher that trusts a test
-    /// JWKS server.
-    pub async fn spawn_with_options(
-        database: TestDatabase,
-        store: Arc<dyn Store>,
-        configure: impl FnOnce(&mut Settings),
-        token_options: TokenOptions,
-    ) -> Self {
+    /// A custom validator step.
+    pub fn validator(mut self, validator: Arc<dyn Validator>) -> Self {
+        self.customize
+            .push(Box::new(move |builder| builder.validator(validator)));
+        self
+    }
+
+    /// A custom processor step.
+    pub fn processor(mut self, processor: Arc<dyn Processor>) -> Self {
+        self.customize
+            .push(Box::new(move |builder| builder.processor(processor)));
+        self
+    }
+
+    /// A custom store step.
+    pub fn persister(mut self, persister: Arc<dyn Persister>) -> Self {
+        self.customize
+            .push(Box::new(move |builder| builder.persister(persister)));
+        self
+    }
+
+    /// A custom response step.
+    pub fn responder(mut self, responder: Arc<dyn Responder>) -> Self {
+        self.customize
+            .push(Box::new(move |builder| builder.responder(responder)));
+        self
+    }
+
+    /// Swaps stores of the backend's bundle, e.g. `|stores| stores.with_clients(mine)`.
+    pub fn stores(mut self, swap: impl FnOnce(Stores) -> Stores + Send + 'static) -> Self {
+        self.stores = Some(Box::new(swap));
+        self
+    }
+
+    /// Signing keys put in the store before the server loads its key ring, so no key is
+    /// generated at start (RSA generation is slow in debug builds).
+    pub fn signing_key(mut self, key: StoredSigningKey) -> Self {
+        self.signing_keys.push(key);
+        self
+    }
+
+    /// Runs the server on an existing database and store, e.g. a second instance.
+    pub fn on(mut self, database: TestDatabase, store: Arc<dyn Store>) -> Self {
+        self.database = Some((database, store));
+        self
+    }
+
+    /// Starts the server.
+    pub async fn spawn(self) -> TestServer {
+        let (database, store) = match self.database {
+            Some(existing) => existing,
+            None => {
+                let database = TestDatabase::create(&self.backend).await;
+                let store = registrar_store::connect(&database.url)
+                    .await
+                    .expect("open the test store");
+                (database, store)
+            }
+        };
+        for key in &self.signing_keys {
+            store
+                .insert_signing_key(key)
+                .await
+                .expect("insert a ready-made signing key");
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let address = listener.local_addr().expect("local address");
         let issuer = url::Url::parse(&format!("http://{address}")).expect("issuer URL");
         let mut settings = Settings::new(issuer);
-        configure(&mut settings);
-        let pipeline = Pipeline::new(settings, store, TEST_SECRET_KEY);
-        let state = AppState::new(pipeline.clone(), token_options)
+        (self.configure)(&mut settings);
+        let mut stores = Stores::from_backend(store.clone());
+        if let Some(swap) = self.stores {
+            stores = swap(stores);
+        }
+        let mut builder = Pipeline::builder(settings, stores)
+            .server_secret(TEST_SECRET_KEY)
+            .clock(self.clock.clone());
+        for customize in self.customize {
+            builder = customize(builder);
+        }
+        let pipeline = builder.build().expect("build the pipeline");
+        let state = AppState::new(pipeline.clone(), self.token_options)
             .await
             .expect("load the signing keys");
         let app = registrar_server::router(state.clone());
@@ -213,14 +311,88 @@ impl TestServer {
         tokio::spawn(async move {
             let _ = axum_serve(listener, app, stopped).await;
         });
-        Self {
+        TestServer {
             address,
             pipeline,
             state,
             database,
+            clock: self.clock,
+            backend: store,
             http: reqwest::Client::new(),
             shutdown: Some(shutdown),
         }
+    }
+}
+
+impl TestServer {
+    /// A builder for a server on `backend`.
+    pub fn builder(backend: Backend) -> TestServerBuilder {
+        TestServerBuilder {
+            backend,
+            database: None,
+            configure: Box::new(|_| {}),
+            token_options: TokenOptions::default(),
+            clock: Arc::new(SystemClock),
+            customize: Vec::new(),
+            signing_keys: Vec::new(),
+            stores: None,
+        }
+    }
+
+    /// A server with the default settings (protected registration).
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::builder(backend).spawn().await
+    }
+
+    /// A server whose settings `configure` may change.
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Settings) + Send + 'static,
+    ) -> Self {
+        Self::builder(backend).settings(configure).spawn().await
+    }
+
+    /// A server with changed settings and token options (e.g. a fetcher that trusts a
+    /// `JwksServer`).
+    pub async fn spawn_with_tokens(
+        backend: Backend,
+        configure: impl FnOnce(&mut Settings) + Send + 'static,
+        token_options: TokenOptions,
+    ) -> Self {
+        Self::builder(backend)
+            .settings(configure)
+            .tokens(token_options)
+            .spawn()
+            .await
+    }
+
+    /// A server over an existing store, e.g. a second instance on the same database.
+    pub async fn spawn_on(
+        database: TestDatabase,
+        store: Arc<dyn Store>,
+        configure: impl FnOnce(&mut Settings) + Send + 'static,
+    ) -> Self {
+        Self::builder(Backend::Sqlite)
+            .on(database, store)
+            .settings(configure)
+            .spawn()
+            .await
+    }
+
+    /// A server over an existing store with token options, e.g. a fetcher that trusts a test
+    /// JWKS server.
+    pub async fn spawn_with_options(
+        database: TestDatabase,
+        store: Arc<dyn Store>,
+        configure: impl FnOnce(&mut Settings) + Send + 'static,
+        token_options: TokenOptions,
+    ) -> Self {
+        Self::builder(Backend::Sqlite)
+            .on(database, store)
+            .settings(configure)
+            .tokens(token_options)
+            .spawn()
+            .await
     }
 
     /// An absolute URL on this server.
@@ -228,6 +400,7 @@ impl TestServer {
         format!("http://{}{}", self.address, path)
     }
 
+    /// The HTTP client tests send requests with.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
@@ -244,18 +417,25 @@ impl TestServer {
             .unwrap_or_else(|error| panic!("GET {path}: not JSON: {error}"))
     }
 
+    /// The whole backend the server was started on, for tests that look at rows directly.
     pub fn store(&self) -> &Arc<dyn Store> {
-        self.pipeline.store()
+        &self.backend
+    }
+
+    /// The stores the server runs on.
+    pub fn stores(&self) -> &Stores {
+        self.pipeline.services().stores()
     }
 
     /// Mints an initial access token directly in the store, as `registrar initial-token create`
-    /// does.
+    /// does, at the server's clock.
     pub async fn initial_token(&self, options: InitialTokenOptions) -> String {
+        let services = self.pipeline.services();
         let (token, _) = mint_initial_token(
-            self.store().as_ref(),
-            &OsRandom,
-            self.pipeline.hasher(),
-            SystemClock.now(),
+            services.stores().initial_tokens.as_ref(),
+            services.generator().as_ref(),
+            services.hasher(),
+            self.clock.now(),
             options,
         )
         .await
@@ -294,11 +474,14 @@ async fn axum_serve(
     app: axum::Router,
     stopped: oneshot::Receiver<()>,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = stopped.await;
+    })
+    .await
 }
 
 /// Runs an async test body once per backend: SQLite always, PostgreSQL when

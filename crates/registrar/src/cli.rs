@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Issuer identifier (the public base URL).
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
+    /// Route groups to serve: all, or any of registration, authorization (comma-separated),
+    /// so the registration API can run on another host than the token side.
+    #[arg(long, value_name = "LIST", default_value = "all")]
+    pub routes: String,
 }
 
 #[derive(Debug, Subcommand)]

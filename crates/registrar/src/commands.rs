@@ -2,10 +2,9 @@
 
 use anyhow::{Context, bail};
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
-use registrar_core::secrets::OsRandom;
 use registrar_core::token::{KeyRingConfig, key_states, load_key_ring, rotate_signing_key};
-use registrar_core::{ClientId, Clock, Pipeline, SystemClock};
-use registrar_server::{AppState, TokenOptions};
+use registrar_core::{ClientId, Pipeline, Stores};
+use registrar_server::{AppState, RouteGroups, RouterOptions, TokenOptions};
 
 use crate::cli::{Cli, ClientsCommand, Command, InitialTokenCommand, KeysCommand};
 use crate::config::{self, Config, Overrides};
@@ -16,27 +15,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         database: cli.global.database,
         ..Overrides::default()
     };
+    let mut groups = RouteGroups::ALL;
     if let Command::Serve(serve) = &cli.command {
         overrides.listen = serve.listen.clone();
         overrides.issuer = serve.issuer.clone();
+        groups = route_groups(&serve.routes)?;
     }
     let config = config::load(cli.global.config.as_deref(), overrides)?;
     match cli.command {
-        Command::Serve(_) => serve(config).await,
+        Command::Serve(_) => serve(config, groups).await,
         Command::InitialToken(command) => initial_token(config, command).await,
         Command::Clients(command) => clients(config, command).await,
         Command::Keys(command) => keys(config, command).await,
     }
 }
 
+/// `--routes all` or a comma-separated list of `registration` and `authorization`.
+fn route_groups(list: &str) -> anyhow::Result<RouteGroups> {
+    let mut groups = RouteGroups {
+        registration: false,
+        authorization: false,
+    };
+    for name in list.split(',').map(str::trim) {
+        match name {
+            "all" => groups = RouteGroups::ALL,
+            "registration" => groups.registration = true,
+            "authorization" => groups.authorization = true,
+            other => bail!(
+                "--routes: unknown route group {other:?}; expected all, registration or authorization"
+            ),
+        }
+    }
+    Ok(groups)
+}
+
 /// The pipeline every command works through: the store (migrated on open) and the server
-/// secret.
+/// secret. Commands read time and randomness through it, as the server does.
 async fn open(config: &Config) -> anyhow::Result<Pipeline> {
     let key = secret_key::load(config.secret_key.as_deref(), &config.database)?;
     let store = registrar_store::connect_with(&config.database, config.pool)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database)))?;
-    Ok(Pipeline::new(config.settings.clone(), store, &key))
+    Pipeline::builder(config.settings.clone(), Stores::from_backend(store))
+        .server_secret(&key)
+        .build()
+        .context("cannot build the registration pipeline")
 }
 
 /// A database URL without its password, for messages.
@@ -50,7 +73,7 @@ fn redact(database: &str) -> String {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -65,7 +88,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(pipeline, TokenOptions::default())
         .await
         .context("cannot load the signing keys")?;
-    let app = registrar_server::router(state);
+    let app = registrar_server::router_with(
+        state,
+        RouterOptions {
+            groups,
+            ..RouterOptions::default()
+        },
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -79,10 +108,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         "mint an initial access token with: registrar initial-token create --max-uses 1 --expires-in 1h"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server failed")
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server failed")
 }
 
 async fn shutdown_signal() {
@@ -120,7 +152,8 @@ fn timestamp(seconds: i64) -> String {
 
 async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::Result<()> {
     let pipeline = open(&config).await?;
-    let store = pipeline.store();
+    let services = pipeline.services();
+    let store = &services.stores().initial_tokens;
     match command {
         InitialTokenCommand::Create {
             expires_in,
@@ -134,9 +167,9 @@ async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::
             };
             let (token, record) = mint_initial_token(
                 store.as_ref(),
-                &OsRandom,
-                pipeline.hasher(),
-                SystemClock.now(),
+                services.generator().as_ref(),
+                services.hasher(),
+                services.clock().now(),
                 options,
             )
             .await?;
@@ -182,7 +215,7 @@ fn client_id(text: &str) -> anyhow::Result<ClientId> {
 
 async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> {
     let pipeline = open(&config).await?;
-    let store = pipeline.store();
+    let store = &pipeline.services().stores().clients;
     match command {
         ClientsCommand::List => {
             println!(
@@ -205,6 +238,7 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
             };
             let mut document = serde_json::to_value(&client.metadata)?;
             if let Some(object) = document.as_object_mut() {
+                object.extend(client.extensions.clone());
                 object.insert("client_id".to_owned(), client.client_id.as_str().into());
                 object.insert(
                     "client_id_issued_at".to_owned(),
@@ -244,19 +278,20 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         max_access_token_lifetime: i64::try_from(settings.lifetimes.max_access_token)
             .unwrap_or(i64::MAX),
     };
-    let now = SystemClock.now();
+    let services = pipeline.services();
+    let now = services.clock().now();
     match command {
         KeysCommand::List => {
             // The first start creates a key; listing before it should show the key serve will use.
             load_key_ring(
-                pipeline.store().as_ref(),
-                pipeline.cipher(),
+                services.stores().signing_keys.as_ref(),
+                services.cipher(),
                 key_config,
-                pipeline.generator().as_ref(),
+                services.generator().as_ref(),
                 now,
             )
             .await?;
-            let stored = pipeline.store().list_signing_keys().await?;
+            let stored = services.stores().signing_keys.list_signing_keys().await?;
             println!("{:<45} {:<6} {:<21} STATE", "KID", "ALG", "CREATED");
             for (key, state) in key_states(&stored, &key_config, now) {
                 println!(
@@ -270,10 +305,10 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Rotate => {
             let created = rotate_signing_key(
-                pipeline.store().as_ref(),
-                pipeline.cipher(),
+                services.stores().signing_keys.as_ref(),
+                services.cipher(),
                 settings.token_signing_alg,
-                pipeline.generator().as_ref(),
+                services.generator().as_ref(),
                 now,
             )
             .await?;

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use parse::{LOCALIZABLE_FIELDS, LocalizedKey};
+use crate::protocol::{AuthMethod, GrantType};
+
+pub use parse::{KNOWN_MEMBERS, LOCALIZABLE_FIELDS, LocalizedKey, is_known_member};
 
 /// Registered client metadata, in RFC member names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -125,17 +127,23 @@ pub struct ClientMetadata {
 
 impl ClientMetadata {
     /// Whether a grant type is registered.
-    pub fn has_grant_type(&self, grant_type: &str) -> bool {
+    pub fn has_grant_type(&self, grant_type: GrantType) -> bool {
         self.grant_types
             .iter()
-            .any(|registered| registered == grant_type)
+            .any(|registered| registered == grant_type.as_str())
     }
 
-    /// The registered auth method; `client_secret_basic` is RFC 7591's default.
-    pub fn auth_method(&self) -> &str {
+    /// The registered auth method as sent; `client_secret_basic` is RFC 7591's default.
+    pub fn auth_method_name(&self) -> &str {
         self.token_endpoint_auth_method
             .as_deref()
-            .unwrap_or("client_secret_basic")
+            .unwrap_or(AuthMethod::ClientSecretBasic.as_str())
+    }
+
+    /// The registered auth method; `None` for a method this server does not know, which
+    /// validation refuses, so a stored client always has one.
+    pub fn auth_method(&self) -> Option<AuthMethod> {
+        AuthMethod::parse(self.auth_method_name())
     }
 
     /// The registered scope values.

@@ -33,6 +33,57 @@ impl<'a> LocalizedKey<'a> {
     }
 }
 
+/// Every member [`ClientMetadata::from_object`] reads; the rest of a request are extensions.
+pub const KNOWN_MEMBERS: [&str; 42] = [
+    "redirect_uris",
+    "token_endpoint_auth_method",
+    "grant_types",
+    "response_types",
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "scope",
+    "contacts",
+    "tos_uri",
+    "policy_uri",
+    "jwks_uri",
+    "jwks",
+    "software_id",
+    "software_version",
+    "application_type",
+    "sector_identifier_uri",
+    "subject_type",
+    "id_token_signed_response_alg",
+    "id_token_encrypted_response_alg",
+    "id_token_encrypted_response_enc",
+    "userinfo_signed_response_alg",
+    "userinfo_encrypted_response_alg",
+    "userinfo_encrypted_response_enc",
+    "request_object_signing_alg",
+    "request_object_encryption_alg",
+    "request_object_encryption_enc",
+    "token_endpoint_auth_signing_alg",
+    "default_max_age",
+    "require_auth_time",
+    "default_acr_values",
+    "initiate_login_uri",
+    "request_uris",
+    "post_logout_redirect_uris",
+    "frontchannel_logout_uri",
+    "backchannel_logout_uri",
+    "access_token_lifetime",
+    "identity_token_lifetime",
+    "authorization_code_lifetime",
+    "absolute_refresh_token_lifetime",
+    "sliding_refresh_token_lifetime",
+    "consent_lifetime",
+];
+
+/// Whether `name` is a member Registrar reads, or a language-tagged variant of one.
+pub fn is_known_member(name: &str) -> bool {
+    KNOWN_MEMBERS.contains(&name) || LocalizedKey::split(name).is_some()
+}
+
 type Result<T> = std::result::Result<T, RegistrationError>;
 
 fn type_error(name: &str, expected: &str) -> RegistrationError {

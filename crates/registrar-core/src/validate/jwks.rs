@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{StepResult, ValidationContext};
+use super::StepResult;
+use crate::context::RegistrationContext;
 use crate::error::RegistrationError;
-use crate::metadata::ClientMetadata;
 
 /// Members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
@@ -16,8 +16,8 @@ fn invalid(reason: String) -> RegistrationError {
 }
 
 /// `jwks` and `jwks_uri` are exclusive; a `jwks` value holds only sound public keys.
-pub fn jwks(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
-    let _ = context;
+pub fn jwks(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
     if metadata.jwks.is_some() && metadata.jwks_uri.is_some() {
         return Err(invalid(
             "jwks and jwks_uri must not both be present".to_owned(),

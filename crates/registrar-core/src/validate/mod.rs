@@ -1,17 +1,21 @@
-//! The validation steps, in the order `default_validate` runs them.
+//! The validation rules, as free functions of the request's [`RegistrationContext`].
 //!
-//! Each step is a plain function here and a default method of `RegistrationPolicy`, so an
-//! override can call the function and add its own rule. Validation is pure: no I/O, no clock.
-//! It sees the metadata as sent; the defaults the server applies come after, in `process`, so
-//! steps that depend on a default read it through [`effective_grant_types`] and friends.
+//! Each rule is a leaf: it reads the context and returns the first violation, and knows nothing
+//! of the order rules run in. The order belongs to `steps::Validator`, whose default methods call
+//! these functions, so an override can call the function and add its own rule.
+//! The rules see the metadata as sent; the defaults the server applies come after, in the
+//! processor, so rules that depend on a default read it through [`effective_grant_types`] and
+//! friends.
 
 mod jwks;
+mod read;
 mod redirect;
 mod rules;
 #[cfg(test)]
 mod tests;
 
 pub use jwks::jwks;
+pub use read::{read_metadata, software_statement, update_request};
 pub use redirect::{post_logout_redirect_uris, redirect_uri, redirect_uris};
 pub use rules::{
     algorithms, application_type, contacts, grant_types, https_urls, lifetimes, response_types,
@@ -20,49 +24,35 @@ pub use rules::{
 
 use crate::error::RegistrationError;
 use crate::metadata::ClientMetadata;
-use crate::pipeline::{Caller, RegistrationPolicy};
-use crate::settings::Settings;
+use crate::protocol::{ApplicationType, GrantType};
 
-/// What a validation step may consult besides the metadata.
-#[derive(Debug, Clone, Copy)]
-pub struct ValidationContext<'a> {
-    pub settings: &'a Settings,
-    pub caller: &'a Caller,
-}
-
+/// What a step returns: `Ok` to go on, or the error the request fails with.
 pub type StepResult = Result<(), RegistrationError>;
 
-/// Runs every step of `policy` in the documented order, stopping at the first error.
-pub fn default_validate<P: RegistrationPolicy + ?Sized>(
-    policy: &P,
-    context: &ValidationContext<'_>,
-    metadata: &ClientMetadata,
-) -> StepResult {
-    policy.validate_application_type(context, metadata)?;
-    policy.validate_grant_types(context, metadata)?;
-    policy.validate_response_types(context, metadata)?;
-    policy.validate_redirect_uris(context, metadata)?;
-    policy.validate_post_logout_redirect_uris(context, metadata)?;
-    policy.validate_token_endpoint_auth_method(context, metadata)?;
-    policy.validate_jwks(context, metadata)?;
-    policy.validate_scope(context, metadata)?;
-    policy.validate_contacts(context, metadata)?;
-    policy.validate_urls(context, metadata)?;
-    policy.validate_algorithms(context, metadata)?;
-    policy.validate_lifetimes(context, metadata)
-}
-
-/// The application type, `web` when omitted (OpenID Connect DCR 1.0 §2).
-pub fn effective_application_type(metadata: &ClientMetadata) -> &str {
-    metadata.application_type.as_deref().unwrap_or("web")
+/// The application type, `web` when omitted or unknown (OpenID Connect DCR 1.0 §2); an unknown
+/// one is refused by [`application_type`].
+pub fn effective_application_type(metadata: &ClientMetadata) -> ApplicationType {
+    metadata
+        .application_type
+        .as_deref()
+        .and_then(ApplicationType::parse)
+        .unwrap_or(ApplicationType::Web)
 }
 
 /// The grant types, `authorization_code` when omitted (RFC 7591 §2).
 pub fn effective_grant_types(metadata: &ClientMetadata) -> Vec<String> {
     if metadata.grant_types.is_empty() {
-        return vec!["authorization_code".to_owned()];
+        return vec![GrantType::AuthorizationCode.as_str().to_owned()];
     }
     metadata.grant_types.clone()
+}
+
+/// Whether `grant` is among the effective grant types.
+pub fn has_effective_grant(metadata: &ClientMetadata, grant: GrantType) -> bool {
+    match metadata.grant_types.is_empty() {
+        true => grant == GrantType::AuthorizationCode,
+        false => metadata.has_grant_type(grant),
+    }
 }
 
 /// The response types: as sent, or derived from the grant types when omitted. RFC 7591's default
@@ -71,25 +61,21 @@ pub fn effective_response_types(metadata: &ClientMetadata) -> Vec<String> {
     if !metadata.response_types.is_empty() {
         return metadata.response_types.clone();
     }
-    let grant_types = effective_grant_types(metadata);
     let mut response_types = Vec::new();
-    if grant_types
-        .iter()
-        .any(|grant| grant == "authorization_code")
-    {
+    if has_effective_grant(metadata, GrantType::AuthorizationCode) {
         response_types.push("code".to_owned());
     }
-    if grant_types.iter().any(|grant| grant == "implicit") {
+    if has_effective_grant(metadata, GrantType::Implicit) {
         response_types.push("id_token".to_owned());
     }
     response_types
 }
 
-/// Whether any grant type sends the user agent back to a redirect URI.
-pub fn uses_redirects(grant_types: &[String]) -> bool {
-    grant_types
+/// Whether any effective grant type sends the user agent back to a redirect URI.
+pub fn uses_redirects(metadata: &ClientMetadata) -> bool {
+    GrantType::ALL
         .iter()
-        .any(|grant| grant == "authorization_code" || grant == "implicit")
+        .any(|grant| grant.uses_redirects() && has_effective_grant(metadata, *grant))
 }
 
 /// Refuses a list that names the same value twice.

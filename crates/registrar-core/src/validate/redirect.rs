@@ -4,21 +4,20 @@
 use url::{Host, Url};
 
 use super::{
-    StepResult, ValidationContext, effective_application_type, effective_grant_types,
-    no_duplicates, uses_redirects,
+    StepResult, effective_application_type, has_effective_grant, no_duplicates, uses_redirects,
 };
+use crate::context::RegistrationContext;
 use crate::error::RegistrationError;
-use crate::metadata::ClientMetadata;
+use crate::protocol::{ApplicationType, GrantType};
 
 /// Schemes that execute or embed content instead of navigating; compared after parsing, so case
 /// tricks (`JaVaScRiPt:`) do not pass.
 const FORBIDDEN_SCHEMES: [&str; 6] = ["javascript", "vbscript", "data", "blob", "file", "about"];
 
 /// `redirect_uris`: required exactly when a grant type redirects, each one valid.
-pub fn redirect_uris(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
-    let _ = context;
-    let grant_types = effective_grant_types(metadata);
-    if uses_redirects(&grant_types) {
+pub fn redirect_uris(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
+    if uses_redirects(metadata) {
         if metadata.redirect_uris.is_empty() {
             return Err(RegistrationError::redirect(
                 "redirect_uris is required for the authorization_code and implicit grants",
@@ -34,7 +33,7 @@ pub fn redirect_uris(context: &ValidationContext<'_>, metadata: &ClientMetadata)
         &metadata.redirect_uris,
         RegistrationError::InvalidRedirectUri,
     )?;
-    let implicit = grant_types.iter().any(|grant| grant == "implicit");
+    let implicit = has_effective_grant(metadata, GrantType::Implicit);
     for (index, uri) in metadata.redirect_uris.iter().enumerate() {
         redirect_uri(
             &format!("redirect_uris[{index}]"),
@@ -47,11 +46,8 @@ pub fn redirect_uris(context: &ValidationContext<'_>, metadata: &ClientMetadata)
 }
 
 /// `post_logout_redirect_uris`: held to the same rules as `redirect_uris`.
-pub fn post_logout_redirect_uris(
-    context: &ValidationContext<'_>,
-    metadata: &ClientMetadata,
-) -> StepResult {
-    let _ = context;
+pub fn post_logout_redirect_uris(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
     no_duplicates(
         "post_logout_redirect_uris",
         &metadata.post_logout_redirect_uris,
@@ -87,7 +83,12 @@ fn is_dot_segment_with_parameters(segment: &str) -> bool {
 }
 
 /// One redirect URI, named `field` in errors, for a client of `application_type`.
-pub fn redirect_uri(field: &str, uri: &str, application_type: &str, implicit: bool) -> StepResult {
+pub fn redirect_uri(
+    field: &str,
+    uri: &str,
+    application_type: ApplicationType,
+    implicit: bool,
+) -> StepResult {
     let fail = |reason: String| Err(RegistrationError::redirect(format!("{field} {reason}")));
     let url = match Url::parse(uri) {
         Ok(url) => url,
@@ -133,8 +134,8 @@ pub fn redirect_uri(field: &str, uri: &str, application_type: &str, implicit: bo
             "must use https; http is allowed only on a loopback host (127.0.0.1, [::1], localhost)"
                 .to_owned(),
         ),
-        (_, "native") if scheme.contains('.') => Ok(()),
-        (_, "native") => fail(format!(
+        (_, ApplicationType::Native) if scheme.contains('.') => Ok(()),
+        (_, ApplicationType::Native) => fail(format!(
             "uses the private-use scheme \"{scheme}\", which must be a reversed domain name such as com.example.app (RFC 8252 §7.1)"
         )),
         _ => fail(format!(

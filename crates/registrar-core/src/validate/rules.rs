@@ -3,30 +3,40 @@
 use url::Url;
 
 use super::{
-    StepResult, ValidationContext, effective_grant_types, effective_response_types, no_duplicates,
+    StepResult, effective_grant_types, effective_response_types, has_effective_grant, no_duplicates,
 };
+use crate::context::RegistrationContext;
 use crate::error::RegistrationError;
-use crate::metadata::{ClientMetadata, LocalizedKey};
+use crate::metadata::LocalizedKey;
+use crate::protocol::{ApplicationType, AuthMethod, GrantType};
 
 fn invalid(reason: String) -> RegistrationError {
     RegistrationError::metadata(reason)
 }
 
-fn one_of(field: &str, value: &str, supported: &[String]) -> StepResult {
-    if supported.iter().any(|item| item == value) {
+fn one_of<'a>(
+    field: &str,
+    value: &str,
+    supported: impl IntoIterator<Item = &'a str> + Clone,
+) -> StepResult {
+    if supported.clone().into_iter().any(|item| item == value) {
         return Ok(());
     }
     Err(invalid(format!(
         "{field} \"{value}\" is not supported; supported: {}",
-        supported.join(", ")
+        supported.into_iter().collect::<Vec<_>>().join(", ")
     )))
 }
 
+fn strs(values: &[String]) -> impl Iterator<Item = &str> + Clone {
+    values.iter().map(String::as_str)
+}
+
 /// `application_type` is `web` or `native` (OpenID Connect DCR 1.0 §2).
-pub fn application_type(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
-    let _ = context;
-    match metadata.application_type.as_deref() {
-        None | Some("web" | "native") => Ok(()),
+pub fn application_type(cx: &RegistrationContext) -> StepResult {
+    match cx.metadata().application_type.as_deref() {
+        None => Ok(()),
+        Some(other) if ApplicationType::parse(other).is_some() => Ok(()),
         Some(other) => Err(invalid(format!(
             "application_type \"{other}\" is not supported; supported: web, native"
         ))),
@@ -34,25 +44,28 @@ pub fn application_type(context: &ValidationContext<'_>, metadata: &ClientMetada
 }
 
 /// Grant types the server supports, without repeats, in combinations that make sense.
-pub fn grant_types(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
+pub fn grant_types(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
     no_duplicates(
         "grant_types",
         &metadata.grant_types,
         RegistrationError::InvalidClientMetadata,
     )?;
-    let grant_types = effective_grant_types(metadata);
-    for grant_type in &grant_types {
-        one_of("grant_types", grant_type, &context.settings.grant_types)?;
+    let supported = cx.settings().grant_types.iter().map(|grant| grant.as_str());
+    let mut grant_types = Vec::new();
+    for grant_type in effective_grant_types(metadata) {
+        one_of("grant_types", &grant_type, supported.clone())?;
+        grant_types.extend(GrantType::parse(&grant_type));
     }
-    let has = |name: &str| grant_types.iter().any(|grant| grant == name);
-    if has("refresh_token") && !has("authorization_code") {
+    let has = |grant: GrantType| grant_types.contains(&grant);
+    if has(GrantType::RefreshToken) && !has(GrantType::AuthorizationCode) {
         return Err(invalid(
             "grant_types: refresh_token needs authorization_code, the grant that issues refresh tokens".to_owned(),
         ));
     }
     // Anyone can register in open mode, so a grant that needs no user would hand out tokens to
     // anyone (security.md, gbrain #1353).
-    if has("client_credentials") && context.caller.is_anonymous() {
+    if has(GrantType::ClientCredentials) && cx.caller().is_anonymous() {
         return Err(invalid(
             "grant_types: client_credentials needs an initial access token; open registration cannot grant it".to_owned(),
         ));
@@ -61,22 +74,21 @@ pub fn grant_types(context: &ValidationContext<'_>, metadata: &ClientMetadata) -
 }
 
 /// Response types the server supports, consistent with the grant types (RFC 7591 §2.1).
-pub fn response_types(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
+pub fn response_types(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
     no_duplicates(
         "response_types",
         &metadata.response_types,
         RegistrationError::InvalidClientMetadata,
     )?;
-    let grant_types = effective_grant_types(metadata);
     let response_types = effective_response_types(metadata);
     for response_type in &response_types {
         one_of(
             "response_types",
             response_type,
-            &context.settings.response_types,
+            strs(&cx.settings().response_types),
         )?;
     }
-    let has_grant = |name: &str| grant_types.iter().any(|grant| grant == name);
     let mut needs_code = false;
     let mut needs_implicit = false;
     for response_type in &response_types {
@@ -88,12 +100,12 @@ pub fn response_types(context: &ValidationContext<'_>, metadata: &ClientMetadata
             }
         }
     }
-    if needs_code != has_grant("authorization_code") {
+    if needs_code != has_effective_grant(metadata, GrantType::AuthorizationCode) {
         return Err(invalid(
             "response_types and grant_types disagree: the response type code goes with the grant type authorization_code (RFC 7591 §2.1)".to_owned(),
         ));
     }
-    if needs_implicit != has_grant("implicit") {
+    if needs_implicit != has_effective_grant(metadata, GrantType::Implicit) {
         return Err(invalid(
             "response_types and grant_types disagree: the response types token and id_token go with the grant type implicit (RFC 7591 §2.1)".to_owned(),
         ));
@@ -103,26 +115,29 @@ pub fn response_types(context: &ValidationContext<'_>, metadata: &ClientMetadata
 
 /// The auth method is supported and fits the client: `none` only for public clients, which cannot
 /// use `client_credentials` (RFC 6749 §4.4); JWT methods with the keys they need.
-pub fn token_endpoint_auth_method(
-    context: &ValidationContext<'_>,
-    metadata: &ClientMetadata,
-) -> StepResult {
-    let method = metadata.auth_method();
+pub fn token_endpoint_auth_method(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
+    let name = metadata.auth_method_name();
     one_of(
         "token_endpoint_auth_method",
-        method,
-        &context.settings.token_endpoint_auth_methods,
-    )?;
-    if method == "none"
-        && effective_grant_types(metadata)
+        name,
+        cx.settings()
+            .token_endpoint_auth_methods
             .iter()
-            .any(|grant| grant == "client_credentials")
-    {
+            .map(|method| method.as_str()),
+    )?;
+    let Some(method) = AuthMethod::parse(name) else {
+        return Err(invalid(format!(
+            "token_endpoint_auth_method \"{name}\" is not supported"
+        )));
+    };
+    if method == AuthMethod::None && has_effective_grant(metadata, GrantType::ClientCredentials) {
         return Err(invalid(
             "token_endpoint_auth_method none is for public clients, which cannot use the client_credentials grant".to_owned(),
         ));
     }
-    if method == "private_key_jwt" && metadata.jwks.is_none() && metadata.jwks_uri.is_none() {
+    if method == AuthMethod::PrivateKeyJwt && metadata.jwks.is_none() && metadata.jwks_uri.is_none()
+    {
         return Err(invalid(
             "token_endpoint_auth_method private_key_jwt needs jwks or jwks_uri".to_owned(),
         ));
@@ -131,25 +146,28 @@ pub fn token_endpoint_auth_method(
         return Ok(());
     };
     match method {
-        "private_key_jwt" => one_of(
+        AuthMethod::PrivateKeyJwt => one_of(
             "token_endpoint_auth_signing_alg",
             alg,
-            &context.settings.asymmetric_signing_algs,
+            strs(&cx.settings().asymmetric_signing_algs),
         ),
-        "client_secret_jwt" => match alg {
+        AuthMethod::ClientSecretJwt => match alg {
             "HS256" | "HS384" | "HS512" => Ok(()),
             _ => Err(invalid(format!(
                 "token_endpoint_auth_signing_alg \"{alg}\" does not fit client_secret_jwt; use HS256, HS384 or HS512"
             ))),
         },
-        _ => Err(invalid(format!(
-            "token_endpoint_auth_signing_alg applies only to private_key_jwt and client_secret_jwt, not {method}"
-        ))),
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::None => {
+            Err(invalid(format!(
+                "token_endpoint_auth_signing_alg applies only to private_key_jwt and client_secret_jwt, not {method}"
+            )))
+        }
     }
 }
 
 /// `scope` is a space-separated list of configured scope values (RFC 6749 §3.3).
-pub fn scope(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
+pub fn scope(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
     let Some(scope) = &metadata.scope else {
         return Ok(());
     };
@@ -164,10 +182,10 @@ pub fn scope(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> Step
                 "scope must be scope values separated by single spaces (RFC 6749 §3.3)".to_owned(),
             ));
         }
-        if !context.settings.scopes.contains(value) {
+        if !cx.settings().scopes.contains(value) {
             return Err(invalid(format!(
                 "scope \"{value}\" is not allowed; allowed: {}",
-                context.settings.scopes.join(" ")
+                cx.settings().scopes.join(" ")
             )));
         }
     }
@@ -175,8 +193,8 @@ pub fn scope(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> Step
 }
 
 /// `contacts` are e-mail addresses.
-pub fn contacts(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
-    let _ = context;
+pub fn contacts(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
     for (index, contact) in metadata.contacts.iter().enumerate() {
         if !email_address::EmailAddress::is_valid(contact) {
             return Err(invalid(format!(
@@ -206,8 +224,8 @@ fn https_url(field: &str, value: &str, allow_fragment: bool) -> StepResult {
 
 /// Every URL member other than the redirect URIs is an https URL. `request_uris` may carry a
 /// fragment (OpenID Connect DCR 1.0 §2: a hash of the request object).
-pub fn https_urls(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
-    let _ = context;
+pub fn https_urls(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
     let single = [
         ("client_uri", &metadata.client_uri),
         ("logo_uri", &metadata.logo_uri),
@@ -237,10 +255,11 @@ pub fn https_urls(context: &ValidationContext<'_>, metadata: &ClientMetadata) ->
 
 /// Algorithm and subject type members name what the server supports; encryption is not
 /// supported, and an `_enc` never comes without its `_alg` (OpenID Connect DCR 1.0 §2).
-pub fn algorithms(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
-    let settings = context.settings;
+pub fn algorithms(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
+    let settings = cx.settings();
     if let Some(subject_type) = &metadata.subject_type {
-        one_of("subject_type", subject_type, &settings.subject_types)?;
+        one_of("subject_type", subject_type, strs(&settings.subject_types))?;
     }
     for (field, value) in [
         (
@@ -253,14 +272,14 @@ pub fn algorithms(context: &ValidationContext<'_>, metadata: &ClientMetadata) ->
         ),
     ] {
         if let Some(alg) = value {
-            one_of(field, alg, &settings.id_token_signing_algs)?;
+            one_of(field, alg, strs(&settings.id_token_signing_algs))?;
         }
     }
     if let Some(alg) = &metadata.request_object_signing_alg {
         one_of(
             "request_object_signing_alg",
             alg,
-            &settings.asymmetric_signing_algs,
+            strs(&settings.asymmetric_signing_algs),
         )?;
     }
     for (alg_field, alg, enc_field, enc) in [
@@ -303,8 +322,9 @@ pub fn algorithms(context: &ValidationContext<'_>, metadata: &ClientMetadata) ->
 }
 
 /// Lifetimes are at least one second and at most the server's maximum.
-pub fn lifetimes(context: &ValidationContext<'_>, metadata: &ClientMetadata) -> StepResult {
-    let limits = &context.settings.lifetimes;
+pub fn lifetimes(cx: &RegistrationContext) -> StepResult {
+    let metadata = cx.metadata();
+    let limits = &cx.settings().lifetimes;
     for (field, value, max) in [
         (
             "access_token_lifetime",

@@ -7,11 +7,13 @@ use expect_test::{Expect, expect};
 use url::Url;
 
 use crate::ClientId;
-use crate::metadata::ClientMetadata;
-use crate::pipeline::{Caller, DefaultPolicy};
+use crate::caller::Caller;
+use crate::context::{Operation, RegistrationContext, RequestSource};
+use crate::pipeline::Pipeline;
 use crate::secrets::TokenHasher;
 use crate::settings::Settings;
-use crate::validate::{ValidationContext, default_validate};
+use crate::steps::{DefaultValidator, Validator};
+use crate::store::Stores;
 
 /// A real 2048-bit RSA modulus (RFC 7517 Appendix A.1): 256 bytes, 342 base64url characters.
 const RSA_2048_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
@@ -27,18 +29,36 @@ fn initial_access_token() -> Caller {
     }
 }
 
-/// Runs `default_validate` on `body` and renders `ok` or `{code}: {message}`. `RSA_2048_N` in a
-/// body stands for [`RSA_2048_N`], so rows stay readable.
+/// Runs the default validator on `body` and renders `ok` or `{code}: {message}`. `RSA_2048_N` in
+/// a body stands for [`RSA_2048_N`], so rows stay readable.
 fn render(settings: &Settings, caller: &Caller, body: &str) -> String {
     let body = body.replace("RSA_2048_N", RSA_2048_N);
     let object = crate::json::parse_object(body.as_bytes()).expect("test bodies are objects");
-    let result = ClientMetadata::from_object(&object).and_then(|metadata| {
-        let context = ValidationContext { settings, caller };
-        default_validate(&DefaultPolicy, &context, &metadata)
-    });
-    match result {
+    let pipeline = Pipeline::builder(settings.clone(), Stores::unavailable())
+        .server_secret(b"validation tests secret, thirty-two bytes or more")
+        .build()
+        .expect("pipeline");
+    let mut cx = RegistrationContext::new(
+        pipeline.services().clone(),
+        Operation::Register,
+        caller.clone(),
+        RequestSource::default(),
+        object,
+        None,
+    );
+    match ready(DefaultValidator.validate(&mut cx)) {
         Ok(()) => "ok".to_owned(),
         Err(error) => format!("{}: {error}", error.code()),
+    }
+}
+
+/// The value of a future that is ready at once, as the default rules are: they do no I/O.
+fn ready<T>(future: impl std::future::Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => panic!("the default validation rules do no I/O"),
     }
 }
 
@@ -889,6 +909,7 @@ fn client_credentials_needs_an_initial_access_token() {
     check_as(
         &Caller::Client {
             client_id: ClientId::parse("client-1").unwrap(),
+            token_hash: TokenHasher::new(b"test secret").hash("registration access token"),
             registered_anonymously: true,
         },
         r#"{"grant_types":["client_credentials"]}"#,
@@ -899,6 +920,7 @@ fn client_credentials_needs_an_initial_access_token() {
     check_as(
         &Caller::Client {
             client_id: ClientId::parse("client-1").unwrap(),
+            token_hash: TokenHasher::new(b"test secret").hash("registration access token"),
             registered_anonymously: false,
         },
         r#"{"grant_types":["client_credentials"]}"#,

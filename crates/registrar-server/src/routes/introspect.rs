@@ -5,16 +5,19 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use registrar_core::ClientId;
 use registrar_core::token::{AccessTokenError, TokenError, VerifyError, verify_access_token};
+use registrar_core::{AuthMethod, ClientId};
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::token::{Form, authenticate_client};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/connect/introspect", post(introspect_token))
+pub(crate) fn routes(base: &str) -> Router<AppState> {
+    Router::new().route(
+        &format!("{base}/connect/introspect"),
+        post(introspect_token),
+    )
 }
 
 fn inactive() -> Json<Value> {
@@ -31,14 +34,14 @@ pub async fn introspect_token(
     let form = form?;
     let pipeline = &state.pipeline;
     let authenticated = authenticate_client(pipeline, &state.tokens, &headers, &form).await?;
-    if authenticated.method == "none" {
+    if authenticated.method == AuthMethod::None {
         return Err(TokenError::invalid_client("public clients cannot introspect tokens").into());
     }
     let Some(token) = form.get("token") else {
         return Err(TokenError::InvalidRequest("token is required".to_owned()).into());
     };
     let issuer = pipeline.settings().issuer_id();
-    let now = pipeline.clock().now();
+    let now = pipeline.services().clock().now();
     let key_ring = state.tokens.key_ring.current(pipeline).await;
     let verified = match verify_access_token(&key_ring, token, issuer, now) {
         // Another instance may have rotated to a key this one has not loaded yet.
@@ -59,7 +62,14 @@ pub async fn introspect_token(
     let Some(client_id) = ClientId::parse(&claims.client_id) else {
         return Ok(inactive());
     };
-    if pipeline.store().get_client(&client_id).await?.is_none() {
+    if pipeline
+        .services()
+        .stores()
+        .clients
+        .get_client(&client_id)
+        .await?
+        .is_none()
+    {
         return Ok(inactive());
     }
     let mut body = json!({

@@ -8,8 +8,8 @@ use axum::{Json, Router};
 
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/.well-known/jwks.json", get(publish_keys))
+pub(crate) fn routes(base: &str) -> Router<AppState> {
+    Router::new().route(&format!("{base}/.well-known/jwks.json"), get(publish_keys))
 }
 
 /// Active keys and retired keys whose tokens may still be live. Caches may keep the set briefly;
@@ -17,7 +17,7 @@ pub fn routes() -> Router<AppState> {
 pub async fn publish_keys(State(state): State<AppState>) -> Response {
     let pipeline = &state.pipeline;
     let key_ring = state.tokens.key_ring.current(pipeline).await;
-    let mut response = Json(key_ring.jwks(pipeline.clock().now())).into_response();
+    let mut response = Json(key_ring.jwks(pipeline.services().clock().now())).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=60"),

@@ -7,14 +7,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use registrar_core::token::{AccessTokenClaims, NewAccessToken, TokenError, issue_access_token};
+use registrar_core::{AuthMethod, GrantType};
 use serde_json::json;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::token::{Form, authenticate_client};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/connect/token", post(issue_token))
+pub(crate) fn routes(base: &str) -> Router<AppState> {
+    Router::new().route(&format!("{base}/connect/token"), post(issue_token))
 }
 
 /// The granted scope: the requested one if the client registered every value of it, else the
@@ -54,14 +55,16 @@ pub async fn issue_token(
         return Err(TokenError::InvalidRequest("grant_type is required".to_owned()).into());
     };
     let authenticated = authenticate_client(pipeline, &state.tokens, &headers, &form).await?;
-    if grant_type != "client_credentials" {
+    if GrantType::parse(grant_type) != Some(GrantType::ClientCredentials) {
         return Err(TokenError::UnsupportedGrantType(format!(
             "the grant type {grant_type} is not supported; this server issues client_credentials"
         ))
         .into());
     }
     let client = &authenticated.client;
-    if !client.metadata.has_grant_type("client_credentials") || authenticated.method == "none" {
+    if !client.metadata.has_grant_type(GrantType::ClientCredentials)
+        || authenticated.method == AuthMethod::None
+    {
         return Err(TokenError::UnauthorizedClient(
             "the client is not registered for the client_credentials grant".to_owned(),
         )
@@ -83,9 +86,9 @@ pub async fn issue_token(
             audience: &[],
             scopes: &scopes,
             lifetime,
-            now: pipeline.clock().now(),
+            now: pipeline.services().clock().now(),
         },
-        pipeline.generator().as_ref(),
+        pipeline.services().generator().as_ref(),
     );
     let key_ring = state.tokens.key_ring.current(pipeline).await;
     let access_token = issue_access_token(&key_ring, &claims).map_err(TokenError::from)?;

@@ -10,7 +10,7 @@ use registrar_core::token::{
     AssertionCheck, AssertionLimits, TokenError, record_assertion, unverified_subject,
     verify_client_secret_jwt, verify_private_key_jwt,
 };
-use registrar_core::{ClientId, Pipeline};
+use registrar_core::{AuthMethod, ClientId, Pipeline};
 
 use super::{Form, TokenService};
 
@@ -25,7 +25,7 @@ const AUTHENTICATION_FAILED: &str = "client authentication failed";
 pub struct AuthenticatedClient {
     pub client: RegisteredClient,
     /// The method used; `none` for a public client, which proved nothing.
-    pub method: &'static str,
+    pub method: AuthMethod,
 }
 
 /// The credentials a request presented.
@@ -133,7 +133,9 @@ async fn find_client(
         return Err(fail());
     };
     pipeline
-        .store()
+        .services()
+        .stores()
+        .clients
         .get_client(&client_id)
         .await?
         .ok_or_else(fail)
@@ -141,15 +143,15 @@ async fn find_client(
 
 fn require_method(
     client: &RegisteredClient,
-    method: &'static str,
+    method: AuthMethod,
     http: bool,
 ) -> Result<(), TokenError> {
-    if client.metadata.auth_method() == method {
+    if client.metadata.auth_method() == Some(method) {
         return Ok(());
     }
     let description = format!(
         "the client must authenticate with its registered method {}",
-        client.metadata.auth_method()
+        client.metadata.auth_method_name()
     );
     Err(match http {
         true => TokenError::invalid_client_http(description),
@@ -170,10 +172,10 @@ fn check_secret(
     let Some(stored) = &client.secret else {
         return Err(fail(AUTHENTICATION_FAILED));
     };
-    if !pipeline.hasher().verify(secret, &stored.hash) {
+    if !pipeline.services().hasher().verify(secret, &stored.hash) {
         return Err(fail(AUTHENTICATION_FAILED));
     }
-    if stored.is_expired(pipeline.clock().now()) {
+    if stored.is_expired(pipeline.services().clock().now()) {
         return Err(fail("the client secret has expired"));
     }
     Ok(())
@@ -189,20 +191,20 @@ pub async fn authenticate_client(
     match presented(headers, form)? {
         Presented::Basic { client_id, secret } => {
             let client = find_client(pipeline, &client_id, true).await?;
-            require_method(&client, "client_secret_basic", true)?;
+            require_method(&client, AuthMethod::ClientSecretBasic, true)?;
             check_secret(pipeline, &client, &secret, true)?;
             Ok(AuthenticatedClient {
                 client,
-                method: "client_secret_basic",
+                method: AuthMethod::ClientSecretBasic,
             })
         }
         Presented::Post { client_id, secret } => {
             let client = find_client(pipeline, client_id, false).await?;
-            require_method(&client, "client_secret_post", false)?;
+            require_method(&client, AuthMethod::ClientSecretPost, false)?;
             check_secret(pipeline, &client, secret, false)?;
             Ok(AuthenticatedClient {
                 client,
-                method: "client_secret_post",
+                method: AuthMethod::ClientSecretPost,
             })
         }
         Presented::Assertion {
@@ -211,10 +213,10 @@ pub async fn authenticate_client(
         } => authenticate_assertion(pipeline, tokens, client_id, assertion).await,
         Presented::ClientIdOnly(client_id) => {
             let client = find_client(pipeline, client_id, false).await?;
-            require_method(&client, "none", false)?;
+            require_method(&client, AuthMethod::None, false)?;
             Ok(AuthenticatedClient {
                 client,
-                method: "none",
+                method: AuthMethod::None,
             })
         }
         Presented::Nothing => Err(TokenError::invalid_client(
@@ -253,20 +255,20 @@ async fn authenticate_assertion(
         audiences: &audiences,
         allowed_algs: &allowed_algs,
         registered_alg: client.metadata.token_endpoint_auth_signing_alg.as_deref(),
-        now: pipeline.clock().now(),
+        now: pipeline.services().clock().now(),
         limits: AssertionLimits::default(),
     };
     let (verified, method) = match client.metadata.auth_method() {
-        "private_key_jwt" => (
+        Some(AuthMethod::PrivateKeyJwt) => (
             verify_with_client_keys(tokens, &client, assertion, &check).await?,
-            "private_key_jwt",
+            AuthMethod::PrivateKeyJwt,
         ),
-        "client_secret_jwt" => {
+        Some(AuthMethod::ClientSecretJwt) => {
             let secret = client
                 .secret
                 .as_ref()
                 .and_then(|stored| stored.encrypted.as_deref())
-                .and_then(|sealed| pipeline.cipher().decrypt(sealed, client.client_id.as_str().as_bytes()))
+                .and_then(|sealed| pipeline.services().cipher().decrypt(sealed, client.client_id.as_str().as_bytes()))
                 .ok_or_else(|| {
                     tracing::error!(client_id = %client.client_id, "the stored client secret cannot be decrypted");
                     TokenError::invalid_client(AUTHENTICATION_FAILED)
@@ -277,16 +279,18 @@ async fn authenticate_assertion(
             {
                 return Err(TokenError::invalid_client("the client secret has expired"));
             }
-            (verified, "client_secret_jwt")
+            (verified, AuthMethod::ClientSecretJwt)
         }
-        other => {
+        Some(AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::None)
+        | None => {
             return Err(TokenError::invalid_client(format!(
-                "the client must authenticate with its registered method {other}"
+                "the client must authenticate with its registered method {}",
+                client.metadata.auth_method_name()
             )));
         }
     };
     record_assertion(
-        pipeline.store().as_ref(),
+        pipeline.services().stores().replay.as_ref(),
         client.client_id.as_str(),
         &verified,
     )

@@ -29,11 +29,11 @@ fn config(pipeline: &Pipeline) -> KeyRingConfig {
 
 async fn load(pipeline: &Pipeline) -> Result<KeyRing, TokenError> {
     load_key_ring(
-        pipeline.store().as_ref(),
-        pipeline.cipher(),
+        pipeline.services().stores().signing_keys.as_ref(),
+        pipeline.services().cipher(),
         config(pipeline),
-        pipeline.generator().as_ref(),
-        pipeline.clock().now(),
+        pipeline.services().generator().as_ref(),
+        pipeline.services().clock().now(),
     )
     .await
 }
@@ -43,7 +43,7 @@ impl KeyRingCell {
         let ring = load(pipeline).await?;
         Ok(Self {
             ring: RwLock::new(Arc::new(ring)),
-            loaded_at: AtomicI64::new(pipeline.clock().now()),
+            loaded_at: AtomicI64::new(pipeline.services().clock().now()),
             reloading: tokio::sync::Mutex::new(()),
             interval,
         })
@@ -60,7 +60,9 @@ impl KeyRingCell {
     /// The current ring, reloaded first when it is older than the reload interval. A failed
     /// reload keeps the ring in memory: signing goes on while the store is briefly away.
     pub async fn current(&self, pipeline: &Pipeline) -> Arc<KeyRing> {
-        if pipeline.clock().now() - self.loaded_at.load(Ordering::Relaxed) >= self.interval {
+        if pipeline.services().clock().now() - self.loaded_at.load(Ordering::Relaxed)
+            >= self.interval
+        {
             self.reload(pipeline).await;
         }
         self.snapshot()
@@ -69,7 +71,9 @@ impl KeyRingCell {
     /// Reloads after a token named a key this instance does not know (another instance may have
     /// rotated), at most every few seconds so unknown kids cannot hammer the store.
     pub async fn reload_for_unknown_key(&self, pipeline: &Pipeline) -> Arc<KeyRing> {
-        if pipeline.clock().now() - self.loaded_at.load(Ordering::Relaxed) >= MIN_RELOAD_INTERVAL {
+        if pipeline.services().clock().now() - self.loaded_at.load(Ordering::Relaxed)
+            >= MIN_RELOAD_INTERVAL
+        {
             self.reload(pipeline).await;
         }
         self.snapshot()
@@ -88,7 +92,7 @@ impl KeyRingCell {
                     Err(poisoned) => *poisoned.into_inner() = ring,
                 }
                 self.loaded_at
-                    .store(pipeline.clock().now(), Ordering::Relaxed);
+                    .store(pipeline.services().clock().now(), Ordering::Relaxed);
             }
             Err(error) => tracing::warn!(%error, "cannot reload the signing keys"),
         }

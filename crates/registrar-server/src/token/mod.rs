@@ -62,7 +62,11 @@ impl TokenService {
             tracing::error!(%error, "cannot build the outbound fetcher");
             TokenError::TemporarilyUnavailable
         })?;
-        let jwks_cache = JwksCache::new(fetcher, pipeline.clock().clone(), options.jwks_cache);
+        let jwks_cache = JwksCache::new(
+            fetcher,
+            pipeline.services().clock().clone(),
+            options.jwks_cache,
+        );
         Ok(Self {
             key_ring,
             jwks_cache,

@@ -145,7 +145,7 @@ async fn update_replaces_metadata_and_rotates_the_token(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert!(server.pipeline.hasher().verify(
+    assert!(server.pipeline.services().hasher().verify(
         client.body["client_secret"].as_str().unwrap(),
         &stored.secret.unwrap().hash
     ));
@@ -197,6 +197,7 @@ async fn update_issues_or_removes_the_secret_when_the_auth_method_changes(backen
     assert!(
         server
             .pipeline
+            .services()
             .hasher()
             .verify(new_secret, &stored.secret.unwrap().hash)
     );

@@ -195,7 +195,7 @@ async fn registration_requires_a_valid_initial_access_token(backend: Backend) {
         .store()
         .insert_initial_token(&InitialAccessToken {
             id: "expired".to_owned(),
-            token_hash: server.pipeline.hasher().hash(expired),
+            token_hash: server.pipeline.services().hasher().hash(expired),
             created_at: 1,
             expires_at: Some(2),
             max_uses: None,
@@ -210,7 +210,7 @@ async fn registration_requires_a_valid_initial_access_token(backend: Backend) {
     let revocable = server.initial_token(InitialTokenOptions::default()).await;
     let record = server
         .store()
-        .find_initial_token(&server.pipeline.hasher().hash(&revocable))
+        .find_initial_token(&server.pipeline.services().hasher().hash(&revocable))
         .await
         .unwrap()
         .unwrap();
@@ -267,7 +267,7 @@ async fn initial_access_token_limited_to_n_uses_yields_exactly_n_registrations_u
     assert_eq!(server.store().list_clients().await.unwrap().len(), 5);
     let record = server
         .store()
-        .find_initial_token(&server.pipeline.hasher().hash(&token))
+        .find_initial_token(&server.pipeline.services().hasher().hash(&token))
         .await
         .unwrap()
         .unwrap();
@@ -349,7 +349,7 @@ async fn registered_client_is_stored_with_hashed_credentials_only(backend: Backe
         .await
         .unwrap()
         .unwrap();
-    let hasher = server.pipeline.hasher();
+    let hasher = server.pipeline.services().hasher();
     let secret = body["client_secret"].as_str().unwrap();
     let token = body["registration_access_token"].as_str().unwrap();
     assert!(hasher.verify(secret, &stored.secret.unwrap().hash));

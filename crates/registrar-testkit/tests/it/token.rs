@@ -739,7 +739,7 @@ async fn key_rotation_keeps_old_tokens_verifiable(backend: Backend) {
 
     let rotated = rotate_signing_key(
         server.store().as_ref(),
-        server.pipeline.cipher(),
+        server.pipeline.services().cipher(),
         SigningAlgorithm::Es256,
         &OsRandom,
         SystemClock.now(),

@@ -17,6 +17,10 @@ use crate::metadata::ClientMetadata;
 use crate::secrets::TokenHash;
 use crate::token::{ReplayCache, SigningKeyStore};
 
+mod unavailable;
+
+pub use unavailable::Unavailable;
+
 /// A client secret as stored: its hash and when it stops working.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSecret {

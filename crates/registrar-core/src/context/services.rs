@@ -1,0 +1,52 @@
+//! `Services`: what the pipeline's steps share across requests.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::secrets::{SecretGenerator, TokenHasher};
+use crate::settings::Settings;
+use crate::store::Stores;
+use crate::token::SecretCipher;
+
+/// The settings, stores, clock, random source, hasher and cipher a pipeline was built with.
+#[derive(Debug)]
+pub struct Services {
+    pub(crate) settings: Settings,
+    pub(crate) stores: Stores,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) generator: Arc<dyn SecretGenerator>,
+    pub(crate) hasher: TokenHasher,
+    pub(crate) cipher: SecretCipher,
+}
+
+impl Services {
+    /// What the server supports and allows.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The stores, each swappable on its own.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The injected random source.
+    pub fn generator(&self) -> &Arc<dyn SecretGenerator> {
+        &self.generator
+    }
+
+    /// Hashes credentials under the server secret.
+    pub fn hasher(&self) -> &TokenHasher {
+        &self.hasher
+    }
+
+    /// Seals the secrets that must be kept (`client_secret_jwt`) under the server secret.
+    pub fn cipher(&self) -> &SecretCipher {
+        &self.cipher
+    }
+}

@@ -1,0 +1,330 @@
+//! `Pipeline`: runs registration (RFC 7591) and management (RFC 7592) requests through the
+//! steps, independent of transport.
+//!
+//! The pipeline owns what no step may change: deciding the caller from its token, and
+//! authenticating a client by its registration access token. Everything after that is a step
+//! ([`Steps`]), and every failure is passed through [`Responder::respond_error`].
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::caller::Caller;
+use crate::clock::{Clock, SystemClock};
+use crate::context::{Operation, RegistrationContext, RequestSource, Services};
+use crate::error::{BuildError, RegistrationError};
+use crate::respond::ClientInformation;
+use crate::secrets::{OsRandom, Secret, SecretGenerator, TokenHasher};
+use crate::settings::{RegistrationMode, Settings};
+use crate::steps::{Persister, Processor, Responder, Steps, Validator};
+use crate::store::{RegisteredClient, Stores, TokenCheck};
+use crate::token::SecretCipher;
+
+/// The shortest server secret accepted: it keys every credential hash.
+pub const MIN_SERVER_SECRET_BYTES: usize = 32;
+
+/// Runs requests through the steps against the stores.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    services: Arc<Services>,
+    steps: Steps,
+}
+
+/// Builds a [`Pipeline`]: settings and stores are required, a server secret of at least
+/// [`MIN_SERVER_SECRET_BYTES`] too; clock, random source and steps have defaults.
+#[derive(Debug)]
+pub struct PipelineBuilder {
+    settings: Settings,
+    stores: Stores,
+    server_secret: Option<Vec<u8>>,
+    clock: Arc<dyn Clock>,
+    generator: Arc<dyn SecretGenerator>,
+    steps: Steps,
+}
+
+impl PipelineBuilder {
+    /// The secret that keys the credential hashes and seals the secrets that must be kept; it
+    /// must not live in the database, and every instance on one database needs the same one.
+    pub fn server_secret(mut self, secret: &[u8]) -> Self {
+        self.server_secret = Some(secret.to_vec());
+        self
+    }
+
+    /// The clock every timestamp and expiry is read from.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The random source every identifier and credential is drawn from.
+    pub fn generator(mut self, generator: Arc<dyn SecretGenerator>) -> Self {
+        self.generator = generator;
+        self
+    }
+
+    /// Replaces the validator step.
+    pub fn validator(mut self, validator: Arc<dyn Validator>) -> Self {
+        self.steps.validator = validator;
+        self
+    }
+
+    /// Replaces the processor step.
+    pub fn processor(mut self, processor: Arc<dyn Processor>) -> Self {
+        self.steps.processor = processor;
+        self
+    }
+
+    /// Replaces the store step.
+    pub fn persister(mut self, persister: Arc<dyn Persister>) -> Self {
+        self.steps.persister = persister;
+        self
+    }
+
+    /// Replaces the response step.
+    pub fn responder(mut self, responder: Arc<dyn Responder>) -> Self {
+        self.steps.responder = responder;
+        self
+    }
+
+    /// The pipeline; refuses a missing or short server secret.
+    pub fn build(self) -> Result<Pipeline, BuildError> {
+        let Some(secret) = self.server_secret else {
+            return Err(BuildError::MissingServerSecret);
+        };
+        if secret.len() < MIN_SERVER_SECRET_BYTES {
+            return Err(BuildError::ShortServerSecret {
+                minimum: MIN_SERVER_SECRET_BYTES,
+                actual: secret.len(),
+            });
+        }
+        Ok(Pipeline {
+            services: Arc::new(Services {
+                settings: self.settings,
+                stores: self.stores,
+                clock: self.clock,
+                generator: self.generator,
+                hasher: TokenHasher::new(&secret),
+                cipher: SecretCipher::new(&secret),
+            }),
+            steps: self.steps,
+        })
+    }
+}
+
+impl Pipeline {
+    /// A builder with the default steps, the system clock and the OS random source.
+    pub fn builder(settings: Settings, stores: Stores) -> PipelineBuilder {
+        PipelineBuilder {
+            settings,
+            stores,
+            server_secret: None,
+            clock: Arc::new(SystemClock),
+            generator: Arc::new(OsRandom),
+            steps: Steps::default(),
+        }
+    }
+
+    /// The settings, stores, clock, random source, hasher and cipher.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// What the server supports and allows.
+    pub fn settings(&self) -> &Settings {
+        self.services.settings()
+    }
+
+    /// The steps requests run through.
+    pub fn steps(&self) -> &Steps {
+        &self.steps
+    }
+
+    /// Decides who is registering from the bearer token, if any, before the body is read.
+    /// A token that is present must be valid even in open mode: a mistyped token is an error,
+    /// not a silent downgrade to anonymous.
+    pub async fn authorize_registration(
+        &self,
+        bearer: Option<&str>,
+    ) -> Result<Caller, RegistrationError> {
+        let result = self.find_registration_caller(bearer).await;
+        self.answer(Operation::Register, None, result).await
+    }
+
+    async fn find_registration_caller(
+        &self,
+        bearer: Option<&str>,
+    ) -> Result<Caller, RegistrationError> {
+        let Some(token) = bearer else {
+            return match self.settings().mode {
+                RegistrationMode::Open => Ok(Caller::Anonymous),
+                RegistrationMode::Protected => Err(RegistrationError::InvalidToken),
+            };
+        };
+        let token_hash = self.services.hasher().hash(token);
+        let stores = self.services.stores();
+        match stores
+            .initial_tokens
+            .find_initial_token(&token_hash)
+            .await?
+        {
+            Some(initial_token) if initial_token.is_usable(self.services.clock().now()) => {
+                Ok(Caller::InitialAccessToken {
+                    id: initial_token.id,
+                    token_hash,
+                })
+            }
+            _ => Err(RegistrationError::InvalidToken),
+        }
+    }
+
+    /// RFC 7591 §3: registers a client from a request object, for `caller` as decided by
+    /// [`Pipeline::authorize_registration`] or by the host application.
+    pub async fn register(
+        &self,
+        caller: Caller,
+        request: Map<String, Value>,
+        source: RequestSource,
+    ) -> Result<ClientInformation, RegistrationError> {
+        let mut cx = self.context(Operation::Register, caller, source, request, None);
+        let result = self.run_register(&mut cx).await;
+        self.answer(Operation::Register, Some(&cx), result).await
+    }
+
+    async fn run_register(
+        &self,
+        cx: &mut RegistrationContext,
+    ) -> Result<ClientInformation, RegistrationError> {
+        self.steps.validator.validate(cx).await?;
+        self.steps.processor.process(cx).await?;
+        self.steps.persister.insert(cx).await?;
+        self.steps.responder.respond(cx).await
+    }
+
+    /// RFC 7592 §2.1: the client's current registration.
+    pub async fn read(
+        &self,
+        client_id: &str,
+        token: &str,
+        source: RequestSource,
+    ) -> Result<ClientInformation, RegistrationError> {
+        let current = match self.authenticate_client(client_id, token).await {
+            Ok(current) => current,
+            Err(error) => return self.answer(Operation::Read, None, Err(error)).await,
+        };
+        let caller = self.management_caller(&current, token);
+        let mut cx = self.context(Operation::Read, caller, source, Map::new(), Some(current));
+        // The presented token is by definition the current one; echoing it keeps the response in
+        // the shape of the create response without storing tokens in clear.
+        cx.set_registration_access_token(Secret::new(token.to_owned()));
+        let result = self.steps.responder.respond(&mut cx).await;
+        self.answer(Operation::Read, Some(&cx), result).await
+    }
+
+    /// RFC 7592 §2.2: replaces the registration of `current`, a client authenticated by
+    /// [`Pipeline::authenticate_client`] with `token`, and rotates the registration access token.
+    pub async fn update(
+        &self,
+        current: RegisteredClient,
+        token: &str,
+        request: Map<String, Value>,
+        source: RequestSource,
+    ) -> Result<ClientInformation, RegistrationError> {
+        let caller = self.management_caller(&current, token);
+        let mut cx = self.context(Operation::Update, caller, source, request, Some(current));
+        let result = self.run_update(&mut cx).await;
+        self.answer(Operation::Update, Some(&cx), result).await
+    }
+
+    async fn run_update(
+        &self,
+        cx: &mut RegistrationContext,
+    ) -> Result<ClientInformation, RegistrationError> {
+        self.steps.validator.validate(cx).await?;
+        self.steps.processor.process(cx).await?;
+        self.steps.persister.replace(cx).await?;
+        self.steps.responder.respond(cx).await
+    }
+
+    /// RFC 7592 §2.3: deletes the client, its secret and its tokens.
+    pub async fn delete(
+        &self,
+        client_id: &str,
+        token: &str,
+        source: RequestSource,
+    ) -> Result<(), RegistrationError> {
+        let current = match self.authenticate_client(client_id, token).await {
+            Ok(current) => current,
+            Err(error) => return self.answer(Operation::Delete, None, Err(error)).await,
+        };
+        let caller = self.management_caller(&current, token);
+        let mut cx = self.context(Operation::Delete, caller, source, Map::new(), Some(current));
+        let result = self.steps.persister.delete(&mut cx).await;
+        self.answer(Operation::Delete, Some(&cx), result).await
+    }
+
+    /// RFC 7592 §2: the client the token belongs to, if it is the one in the path. A valid token
+    /// presented for another client is revoked (RFC 7592 §2.1), and every failure looks the same.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        token: &str,
+    ) -> Result<RegisteredClient, RegistrationError> {
+        let presented = self.services.hasher().hash(token);
+        let check = TokenCheck {
+            presented: &presented,
+            now: self.services.clock().now(),
+        };
+        let clients = &self.services.stores().clients;
+        let Some(client) = clients.find_client_by_registration_token(check).await? else {
+            return Err(RegistrationError::InvalidToken);
+        };
+        if client.client_id.as_str() != client_id {
+            clients.revoke_registration_token(&client.client_id).await?;
+            return Err(RegistrationError::InvalidToken);
+        }
+        Ok(client)
+    }
+
+    fn management_caller(&self, current: &RegisteredClient, token: &str) -> Caller {
+        Caller::Client {
+            client_id: current.client_id.clone(),
+            token_hash: self.services.hasher().hash(token),
+            registered_anonymously: current.initial_token_id.is_none(),
+        }
+    }
+
+    fn context(
+        &self,
+        operation: Operation,
+        caller: Caller,
+        source: RequestSource,
+        request: Map<String, Value>,
+        current: Option<RegisteredClient>,
+    ) -> RegistrationContext {
+        RegistrationContext::new(
+            self.services.clone(),
+            operation,
+            caller,
+            source,
+            request,
+            current,
+        )
+    }
+
+    /// Passes a failure through the responder, which may change how it is answered.
+    async fn answer<T>(
+        &self,
+        operation: Operation,
+        cx: Option<&RegistrationContext>,
+        result: Result<T, RegistrationError>,
+    ) -> Result<T, RegistrationError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => Err(self
+                .steps
+                .responder
+                .respond_error(operation, cx, error)
+                .await),
+        }
+    }
+}

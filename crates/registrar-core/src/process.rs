@@ -1,0 +1,141 @@
+//! The processor rules, as free functions of the context: defaults, identifiers, credentials,
+//! and the client record they make. `steps::Processor` orders them.
+
+use crate::context::{Operation, RegistrationContext};
+use crate::error::RegistrationError;
+use crate::ids::ClientId;
+use crate::protocol::AuthMethod;
+use crate::secrets::{Secret, random_token};
+use crate::store::{RegisteredClient, StoredSecret};
+use crate::validate::{
+    effective_application_type, effective_grant_types, effective_response_types,
+};
+
+/// Writes the server's defaults into the metadata, so the response and the store show what
+/// actually applies (RFC 7591 §3.2.1).
+pub fn apply_defaults(cx: &mut RegistrationContext) {
+    let default_access_token = cx.settings().lifetimes.default_access_token;
+    let metadata = cx.metadata_mut();
+    metadata.application_type = Some(effective_application_type(metadata).as_str().to_owned());
+    metadata.grant_types = effective_grant_types(metadata);
+    metadata.response_types = effective_response_types(metadata);
+    metadata.token_endpoint_auth_method = Some(metadata.auth_method_name().to_owned());
+    if metadata.subject_type.is_none() {
+        metadata.subject_type = Some("public".to_owned());
+    }
+    if metadata.id_token_signed_response_alg.is_none() && !metadata.response_types.is_empty() {
+        // OpenID Connect DCR 1.0 §2: the default is RS256.
+        metadata.id_token_signed_response_alg = Some("RS256".to_owned());
+    }
+    if metadata.access_token_lifetime.is_none() {
+        metadata.access_token_lifetime = Some(default_access_token);
+    }
+}
+
+/// A client identifier of 160 random bits (RFC 6749 §10.10 asks for at least 128).
+pub fn random_client_id(cx: &RegistrationContext) -> ClientId {
+    ClientId::parse(&random_token(cx.services().generator().as_ref(), 20))
+        .unwrap_or_else(|| unreachable!("base64url is made of unreserved characters"))
+}
+
+/// A credential of 256 random bits: client secrets and registration access tokens.
+pub fn random_credential(cx: &RegistrationContext) -> Secret {
+    Secret::new(random_token(cx.services().generator().as_ref(), 32))
+}
+
+/// The secret the client ends up with: none when its method needs none; on update the current
+/// one (RFC 7592 §2.2: the client never chooses one); otherwise `generate()` is called and the
+/// new secret is hashed (and sealed, for `client_secret_jwt`).
+pub fn add_client_secret(
+    cx: &mut RegistrationContext,
+    generate: impl FnOnce(&RegistrationContext) -> Secret,
+) -> Result<(), RegistrationError> {
+    let Some(method) = AuthMethod::parse(cx.metadata().auth_method_name()) else {
+        return Err(RegistrationError::InvalidClientMetadata(
+            "token_endpoint_auth_method is not supported".to_owned(),
+        ));
+    };
+    if !method.uses_secret() {
+        cx.set_secret(None, None);
+        return Ok(());
+    }
+    let kept = cx
+        .current()
+        .and_then(|current| current.secret.clone())
+        // A secret that was stored as a hash alone cannot serve client_secret_jwt, which needs
+        // the secret itself; such a change of method gets a new secret.
+        .filter(|kept| !method.needs_stored_secret() || kept.encrypted.is_some());
+    if let Some(mut kept) = kept {
+        if !method.needs_stored_secret() {
+            // Keep no more than the method needs.
+            kept.encrypted = None;
+        }
+        cx.set_secret(Some(kept), None);
+        return Ok(());
+    }
+    let Some(client_id) = cx.client_id().cloned() else {
+        return Err(missing("a client id before the secret"));
+    };
+    let secret = generate(cx);
+    let services = cx.services();
+    let stored = StoredSecret {
+        hash: services.hasher().hash(secret.expose()),
+        expires_at: secret_expiry(cx),
+        encrypted: method.needs_stored_secret().then(|| {
+            services
+                .cipher()
+                .encrypt(secret.expose().as_bytes(), client_id.as_str().as_bytes())
+        }),
+    };
+    cx.set_secret(Some(stored), Some(secret));
+    Ok(())
+}
+
+/// Builds the client record to store from what the earlier steps set.
+pub fn build_client(cx: &mut RegistrationContext) -> Result<(), RegistrationError> {
+    let Some(client_id) = cx.client_id().cloned() else {
+        return Err(missing("a client id"));
+    };
+    let Some(registration_access_token) = cx.registration_access_token() else {
+        return Err(missing("a registration access token"));
+    };
+    let registration_token = cx
+        .services()
+        .hasher()
+        .hash(registration_access_token.expose());
+    let current = cx.current();
+    let client = RegisteredClient {
+        client_id,
+        client_id_issued_at: current.map_or(cx.now(), |current| current.client_id_issued_at),
+        secret: cx.stored_secret().cloned(),
+        registration_token: Some(registration_token),
+        metadata: cx.metadata().clone(),
+        initial_token_id: match (cx.operation(), current) {
+            (Operation::Register, _) | (_, None) => {
+                cx.caller().initial_token_id().map(str::to_owned)
+            }
+            (_, Some(current)) => current.initial_token_id.clone(),
+        },
+        updated_at: cx.now(),
+        extensions: cx.extensions().clone(),
+    };
+    cx.set_client(client);
+    Ok(())
+}
+
+/// A processor override that skipped a step the record needs is a bug in that override; it is
+/// reported, not panicked on.
+fn missing(what: &str) -> RegistrationError {
+    RegistrationError::Store(crate::error::StoreError::Backend(format!(
+        "the processor did not set {what}"
+    )))
+}
+
+fn secret_expiry(cx: &RegistrationContext) -> i64 {
+    match cx.settings().client_secret_lifetime {
+        0 => 0,
+        lifetime => cx
+            .now()
+            .saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+    }
+}

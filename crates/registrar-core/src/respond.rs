@@ -1,0 +1,67 @@
+//! The client information response (RFC 7591 §3.2.1, RFC 7592 §3), and the rule that builds it
+//! from the context.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::context::RegistrationContext;
+use crate::error::RegistrationError;
+use crate::metadata::ClientMetadata;
+use crate::secrets::Secret;
+
+/// What registration, read and update return. Credentials appear only as issued; `Debug` hides
+/// them (see `Secret`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientInformation {
+    /// The issued identifier.
+    pub client_id: String,
+    /// When the identifier was issued, in seconds since the epoch.
+    pub client_id_issued_at: i64,
+    /// The secret, only in the response of the request that issued it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    /// Always a number when the client has a secret; 0 means it never expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires_at: Option<i64>,
+    /// The token the client manages its registration with (RFC 7592).
+    pub registration_access_token: Secret,
+    /// Where the client manages its registration (RFC 7592 §3).
+    pub registration_client_uri: String,
+    /// Every registered value, defaults included.
+    #[serde(flatten)]
+    pub metadata: ClientMetadata,
+    /// Extension members kept by a step, and members a responder added.
+    #[serde(flatten)]
+    pub extensions: Map<String, Value>,
+}
+
+impl ClientInformation {
+    /// Adds a member to the response, as a custom responder does.
+    pub fn insert_member(&mut self, name: impl Into<String>, value: Value) {
+        self.extensions.insert(name.into(), value);
+    }
+}
+
+/// The response for the client in the context: the record the processor built, or the stored
+/// one on read.
+pub fn client_information(
+    cx: &RegistrationContext,
+) -> Result<ClientInformation, RegistrationError> {
+    let (Some(client), Some(registration_access_token)) =
+        (cx.client(), cx.registration_access_token())
+    else {
+        return Err(RegistrationError::Store(crate::error::StoreError::Backend(
+            "the response needs a client and its registration access token".to_owned(),
+        )));
+    };
+    Ok(ClientInformation {
+        client_id: client.client_id.as_str().to_owned(),
+        client_id_issued_at: client.client_id_issued_at,
+        client_secret: cx.issued_secret().cloned(),
+        client_secret_expires_at: client.secret.as_ref().map(|secret| secret.expires_at),
+        registration_access_token: registration_access_token.clone(),
+        registration_client_uri: cx.settings().registration_client_uri(&client.client_id),
+        metadata: client.metadata.clone(),
+        extensions: client.extensions.clone(),
+    })
+}
