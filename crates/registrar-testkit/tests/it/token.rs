@@ -10,7 +10,9 @@ use registrar_core::secrets::OsRandom;
 use registrar_core::token::{
     SigningAlgorithm, SigningKey, generate_signing_key, rotate_signing_key,
 };
-use registrar_core::{Clock as _, SystemClock};
+use std::sync::Arc;
+
+use registrar_core::{Clock as _, ManualClock, SystemClock};
 use registrar_server::TokenOptions;
 use registrar_testkit::jwks_server::JwksServer;
 use registrar_testkit::{Backend, TestServer, backends};
@@ -428,17 +430,21 @@ async fn bad_client_credentials_get_invalid_client(backend: Backend) {
             .unwrap();
         expect_error(response, 401, "invalid_client").await;
     }
-    // An expired secret.
-    let expiring = TestServer::spawn_with(Backend::Sqlite, |settings| {
-        settings.client_secret_lifetime = 1
-    })
-    .await;
+    // An expired secret, on a clock the test moves.
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let expiring = TestServer::builder(Backend::Sqlite)
+        .settings(|settings| settings.client_secret_lifetime = 60)
+        .clock(clock.clone())
+        .spawn()
+        .await;
     let client = register(&expiring, machine("client_secret_basic")).await;
     let expires_at = client["client_secret_expires_at"].as_i64().unwrap();
-    assert!(expires_at > 0);
-    while SystemClock.now() < expires_at {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    assert_eq!(expires_at, clock.now() + 60);
+    basic_token(&expiring, &client, &form)
+        .await
+        .error_for_status()
+        .unwrap();
+    clock.advance(60);
     let description = expect_error(
         basic_token(&expiring, &client, &form).await,
         401,
@@ -664,7 +670,11 @@ async fn introspection(server: &TestServer, client: &Value, token: &str) -> Valu
 }
 
 async fn introspection_reports_active_tokens_and_nothing_about_others(backend: Backend) {
-    let server = TestServer::spawn(backend).await;
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let server = TestServer::builder(backend)
+        .clock(clock.clone())
+        .spawn()
+        .await;
     let client = register(&server, machine("client_secret_basic")).await;
     let resource_server = register(&server, machine("client_secret_basic")).await;
     let (token, _) = client_credentials_token(
@@ -704,7 +714,11 @@ async fn introspection_reports_active_tokens_and_nothing_about_others(backend: B
         basic_token(&server, &short, &[("grant_type", "client_credentials")]).await,
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        introspection(&server, &resource_server, &short_token).await["active"],
+        true
+    );
+    clock.advance(1);
     assert_eq!(
         introspection(&server, &resource_server, &short_token).await,
         json!({"active": false})
