@@ -328,3 +328,31 @@ impl Pipeline {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use url::Url;
+
+    use super::*;
+
+    fn builder() -> PipelineBuilder {
+        let settings = Settings::new(Url::parse("https://issuer.example").expect("issuer"));
+        Pipeline::builder(settings, Stores::unavailable())
+    }
+
+    #[test]
+    fn the_builder_refuses_a_missing_or_short_server_secret() {
+        assert!(matches!(
+            builder().build(),
+            Err(BuildError::MissingServerSecret)
+        ));
+        assert!(matches!(
+            builder().server_secret(&[7; 31]).build(),
+            Err(BuildError::ShortServerSecret {
+                minimum: 32,
+                actual: 31
+            })
+        ));
+        assert!(builder().server_secret(&[7; 32]).build().is_ok());
+    }
+}

@@ -61,6 +61,11 @@ fn free_port() -> u16 {
 }
 
 async fn serve(session: &Session) -> (Server, String) {
+    serve_with(session, &[]).await
+}
+
+/// `registrar serve` with extra arguments, once it answers `/readyz`.
+async fn serve_with(session: &Session, extra: &[&str]) -> (Server, String) {
     let listen = format!("127.0.0.1:{}", free_port());
     let child = Command::new(BINARY)
         .args([
@@ -70,6 +75,7 @@ async fn serve(session: &Session) -> (Server, String) {
             "--database",
             &session.database(),
         ])
+        .args(extra)
         .env_remove("REGISTRAR_SECRET_KEY")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -243,4 +249,62 @@ fn errors_go_to_stderr_with_a_non_zero_exit() {
     let output = session.run(&["--config", bad_config.to_str().unwrap(), "clients", "list"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid config file"));
+}
+
+#[tokio::test]
+async fn serve_routes_splits_registration_from_the_token_side_over_one_database() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let token = session.ok(&["initial-token", "create"]);
+    let (_registration, registration_base) =
+        serve_with(&session, &["--routes", "registration"]).await;
+    let (_authorization, authorization_base) =
+        serve_with(&session, &["--routes", "authorization"]).await;
+    let http = reqwest::Client::new();
+
+    // The registration host registers; it serves no token endpoint and no discovery.
+    let response = http
+        .post(format!("{registration_base}/connect/dcr"))
+        .bearer_auth(token.trim_end())
+        .json(&json!({"grant_types": ["client_credentials"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let registered: Value = response.json().await.unwrap();
+    for path in ["/connect/token", "/.well-known/openid-configuration"] {
+        let response = http
+            .get(format!("{registration_base}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 404, "{path}");
+    }
+
+    // The authorization host issues a token to that client, and serves no registration.
+    let response = http
+        .post(format!("{authorization_base}/connect/token"))
+        .basic_auth(
+            registered["client_id"].as_str().unwrap(),
+            registered["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let response = http
+        .post(format!("{authorization_base}/connect/dcr"))
+        .bearer_auth(token.trim_end())
+        .json(&json!({"grant_types": ["client_credentials"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+
+    let output = session.run(&["serve", "--routes", "registration,everything"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown route group"), "{stderr}");
 }

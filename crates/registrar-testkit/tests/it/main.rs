@@ -7,6 +7,7 @@ mod availability;
 mod bad_input;
 mod discovery;
 mod instances;
+mod library;
 mod management;
 mod oidc_client;
 mod registration;
