@@ -2,6 +2,15 @@
 //! driven over real HTTP, so an example that compiles but no longer works fails here.
 
 #[allow(dead_code)]
+#[path = "../examples/client_id_format.rs"]
+mod client_id_format;
+#[allow(dead_code)]
+#[path = "../examples/extra_response_member.rs"]
+mod extra_response_member;
+#[allow(dead_code)]
+#[path = "../examples/redirect_allow_list.rs"]
+mod redirect_allow_list;
+#[allow(dead_code)]
 #[path = "../examples/shared_host.rs"]
 mod shared_host;
 
@@ -235,5 +244,195 @@ mod shared_host_example {
             registration_url(address),
             "discovery should follow the base path"
         );
+    }
+}
+
+mod redirect_allow_list_example {
+    use super::*;
+    use crate::redirect_allow_list::{self, AllowedHosts};
+
+    async fn start() -> (TempDir, AppState, String) {
+        let (folder, store) = sqlite().await;
+        let (listener, issuer) = bind().await;
+        let allowed_hosts = AllowedHosts::new(["app.example.com", "Partner.Example.org"]);
+        let state = redirect_allow_list::state(issuer.clone(), store, allowed_hosts)
+            .await
+            .expect("build the state");
+        serve(listener, redirect_allow_list::app(state.clone()));
+        (folder, state, format!("{issuer}connect/dcr"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_redirect_uri_on_a_listed_host_registers() {
+        let (_folder, state, url) = start().await;
+
+        let (status, registered) = register(
+            &state,
+            &url,
+            json!({ "redirect_uris": [
+                "https://app.example.com/cb",
+                "https://partner.example.org/cb",
+            ] }),
+        )
+        .await;
+
+        assert_eq!(status, StatusCode::CREATED, "{registered}");
+        assert_eq!(
+            registered["redirect_uris"][1],
+            "https://partner.example.org/cb"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_redirect_uri_on_an_unlisted_host_is_invalid_redirect_uri() {
+        let (_folder, state, url) = start().await;
+
+        for redirect_uris in [
+            json!(["https://evil.example.net/cb"]),
+            json!([
+                "https://app.example.com/cb",
+                "https://app.example.com.evil.example.net/cb"
+            ]),
+        ] {
+            let (status, body) =
+                register(&state, &url, json!({ "redirect_uris": redirect_uris })).await;
+
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{redirect_uris}: {body}");
+            assert_eq!(body["error"], "invalid_redirect_uri", "{body}");
+            assert!(
+                member(&body, "error_description").contains("evil.example.net"),
+                "{body}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_default_redirect_rule_still_refuses_a_fragment() {
+        let (_folder, state, url) = start().await;
+
+        let (status, body) = register(
+            &state,
+            &url,
+            web_client("https://app.example.com/cb#fragment"),
+        )
+        .await;
+
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"], "invalid_redirect_uri", "{body}");
+        assert!(
+            member(&body, "error_description").contains("fragment"),
+            "the default rule, not the allow-list, should refuse it: {body}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_update_cannot_move_a_client_to_an_unlisted_host() {
+        let (_folder, state, url) = start().await;
+        let (_, registered) =
+            register(&state, &url, web_client("https://app.example.com/cb")).await;
+
+        let (status, body) = update(
+            &registered,
+            json!({
+                "client_id": registered["client_id"],
+                "redirect_uris": ["https://evil.example.net/cb"],
+            }),
+        )
+        .await;
+
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"], "invalid_redirect_uri", "{body}");
+        let (_, read_back) = read(&registered).await;
+        assert_eq!(
+            read_back["redirect_uris"],
+            json!(["https://app.example.com/cb"])
+        );
+    }
+}
+
+mod client_id_format_example {
+    use super::*;
+    use crate::client_id_format;
+
+    /// Whether `client_id` is `app-` and 32 lowercase hex digits.
+    fn is_app_client_id(client_id: &str) -> bool {
+        client_id.strip_prefix("app-").is_some_and(|hex| {
+            hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn issued_client_ids_are_app_and_32_hex_digits_and_read_back() {
+        let (_folder, store) = sqlite().await;
+        let (listener, issuer) = bind().await;
+        let state = client_id_format::state(issuer.clone(), store)
+            .await
+            .expect("build the state");
+        serve(listener, client_id_format::app(state.clone()));
+        let url = format!("{issuer}connect/dcr");
+
+        let (first_status, first) =
+            register(&state, &url, web_client("https://a.example.com/cb")).await;
+        let (second_status, second) =
+            register(&state, &url, web_client("https://b.example.com/cb")).await;
+
+        assert_eq!(first_status, StatusCode::CREATED, "{first}");
+        assert_eq!(second_status, StatusCode::CREATED, "{second}");
+        for registered in [&first, &second] {
+            let client_id = member(registered, "client_id");
+            assert!(
+                is_app_client_id(client_id),
+                "{client_id} should match ^app-[0-9a-f]{{32}}$"
+            );
+            assert!(member(registered, "registration_client_uri").ends_with(client_id));
+            let (status, read_back) = read(registered).await;
+            assert_eq!(status, StatusCode::OK, "{read_back}");
+            assert_eq!(read_back["client_id"], registered["client_id"]);
+        }
+        assert_ne!(first["client_id"], second["client_id"]);
+    }
+}
+
+mod extra_response_member_example {
+    use super::*;
+    use crate::extra_response_member::{self, DocumentationLink};
+
+    const DOCS: &str = "https://docs.example.com/clients";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_documentation_member_is_in_every_client_information_response() {
+        let (_folder, store) = sqlite().await;
+        let (listener, issuer) = bind().await;
+        let state =
+            extra_response_member::state(issuer.clone(), store, DocumentationLink::new(DOCS))
+                .await
+                .expect("build the state");
+        serve(listener, extra_response_member::app(state.clone()));
+
+        let (status, registered) = register(
+            &state,
+            &format!("{issuer}connect/dcr"),
+            web_client("https://app.example.com/cb"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{registered}");
+        assert_eq!(registered["documentation"], DOCS, "{registered}");
+
+        let (read_status, read_back) = read(&registered).await;
+        assert_eq!(read_status, StatusCode::OK, "{read_back}");
+        assert_eq!(read_back["documentation"], DOCS, "{read_back}");
+
+        let (update_status, updated) = update(
+            &registered,
+            json!({
+                "client_id": registered["client_id"],
+                "redirect_uris": ["https://app.example.com/cb"],
+                "client_name": "Renamed",
+            }),
+        )
+        .await;
+        assert_eq!(update_status, StatusCode::OK, "{updated}");
+        assert_eq!(updated["documentation"], DOCS, "{updated}");
+        assert_eq!(updated["client_name"], "Renamed");
     }
 }
