@@ -72,11 +72,13 @@ impl Validator for AllowedHosts {
             .metadata()
             .redirect_uris
             .iter()
-            .find(|redirect_uri| !self.allows(redirect_uri))
+            .position(|redirect_uri| !self.allows(redirect_uri))
         {
             None => Ok(()),
+            // The position, not the URI: an error description may not carry every character a
+            // client can send (RFC 6749 §5.2).
             Some(refused) => Err(RegistrationError::InvalidRedirectUri(format!(
-                "the redirect URI '{refused}' is not on a host this server allows"
+                "redirect_uris[{refused}] is not on a host this server allows"
             ))),
         }
     }
