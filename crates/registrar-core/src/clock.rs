@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Seconds since the Unix epoch, the unit of every timestamp RFC 7591 defines.
 pub trait Clock: Send + Sync + Debug {
+    /// The current time in seconds since the Unix epoch.
     fn now(&self) -> i64;
 }
 
@@ -27,10 +28,12 @@ impl Clock for SystemClock {
 pub struct ManualClock(AtomicI64);
 
 impl ManualClock {
+    /// A clock stopped at `now`.
     pub fn new(now: i64) -> Self {
         Self(AtomicI64::new(now))
     }
 
+    /// Moves the clock `seconds` forward, or back when negative.
     pub fn advance(&self, seconds: i64) {
         self.0.fetch_add(seconds, Ordering::SeqCst);
     }

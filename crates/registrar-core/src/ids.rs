@@ -24,6 +24,7 @@ impl ClientId {
         (text.len() <= 255 && is_unreserved(text)).then(|| Self(text.to_owned()))
     }
 
+    /// The identifier as sent on the wire.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -9,7 +9,9 @@ use crate::store::{InitialAccessToken, InitialAccessTokenStore};
 pub struct InitialTokenOptions {
     /// Lifetime in seconds; `None` means the token does not expire.
     pub expires_in: Option<u64>,
+    /// How many clients the token may register; `None` means no limit.
     pub max_uses: Option<u32>,
+    /// A note for whoever lists tokens later.
     pub note: Option<String>,
 }
 

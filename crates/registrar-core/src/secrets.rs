@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 
 /// Where randomness comes from; injected so tests can make it predictable.
 pub trait SecretGenerator: Send + Sync + fmt::Debug {
+    /// Fills `bytes` with random bytes fit for credentials.
     fn fill(&self, bytes: &mut [u8]);
 }
 
@@ -42,10 +43,12 @@ pub fn random_token(generator: &dyn SecretGenerator, bytes: usize) -> String {
 pub struct TokenHash([u8; 32]);
 
 impl TokenHash {
+    /// The hash as 64 lowercase hex digits, the form the stores keep.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|byte| format!("{byte:02x}")).collect()
     }
 
+    /// Reads the form [`to_hex`](Self::to_hex) writes; `None` for anything else.
     pub fn from_hex(text: &str) -> Option<Self> {
         if text.len() != 64 {
             return None;
@@ -88,6 +91,7 @@ impl TokenHasher {
         }
     }
 
+    /// The keyed hash of a credential, to store or look it up by.
     pub fn hash(&self, credential: &str) -> TokenHash {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
@@ -137,10 +141,12 @@ mod tests {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a credential value.
     pub fn new(value: String) -> Self {
         Self(value)
     }
 
+    /// The value in clear; only for sending it to its holder or hashing it.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -18,12 +18,19 @@ pub enum RegistrationMode {
 /// Upper bounds and defaults for the lifetime extensions, in seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LifetimeLimits {
+    /// The `access_token_lifetime` a client gets when it asks for none.
     pub default_access_token: u64,
+    /// The largest `access_token_lifetime` (`tokens.max_access_token_lifetime`).
     pub max_access_token: u64,
+    /// The largest `identity_token_lifetime`.
     pub max_identity_token: u64,
+    /// The largest `authorization_code_lifetime`.
     pub max_authorization_code: u64,
+    /// The largest `absolute_refresh_token_lifetime`.
     pub max_absolute_refresh_token: u64,
+    /// The largest `sliding_refresh_token_lifetime`.
     pub max_sliding_refresh_token: u64,
+    /// The largest `consent_lifetime`.
     pub max_consent: u64,
 }
 
@@ -46,11 +53,15 @@ impl Default for LifetimeLimits {
 pub struct Settings {
     /// The issuer identifier; every endpoint URL is derived from it.
     pub issuer: Url,
+    /// Who may register (`registration.mode`).
     pub mode: RegistrationMode,
     /// The scopes a client may register (`scopes`).
     pub scopes: Vec<String>,
+    /// The grant types a client may register; discovery lists them.
     pub grant_types: Vec<String>,
+    /// The response types a client may register; discovery lists them.
     pub response_types: Vec<String>,
+    /// The `token_endpoint_auth_method` values a client may register; discovery lists them.
     pub token_endpoint_auth_methods: Vec<String>,
     /// Algorithms accepted for `private_key_jwt` client assertions.
     pub asymmetric_signing_algs: Vec<String>,
@@ -58,11 +69,13 @@ pub struct Settings {
     pub token_signing_alg: SigningAlgorithm,
     /// Algorithms this server can sign ID tokens and userinfo responses with.
     pub id_token_signing_algs: Vec<String>,
+    /// The `subject_type` values a client may register; discovery lists them.
     pub subject_types: Vec<String>,
     /// Lifetime of issued client secrets in seconds; 0 means they never expire.
     pub client_secret_lifetime: u64,
     /// How long a rotated registration access token stays valid; 0 means not at all.
     pub registration_token_grace: u64,
+    /// Bounds and defaults for the lifetime members a client may register.
     pub lifetimes: LifetimeLimits,
     /// The path under the issuer where the registration and token route groups are mounted,
     /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
@@ -145,6 +158,7 @@ impl Settings {
         )
     }
 
+    /// RFC 7591 §3: where clients register.
     pub fn registration_endpoint(&self) -> String {
         self.endpoint("connect/dcr")
     }
@@ -154,14 +168,17 @@ impl Settings {
         self.endpoint(&format!("connect/dcr/{client_id}"))
     }
 
+    /// Where clients get access tokens (RFC 6749 §3.2).
     pub fn token_endpoint(&self) -> String {
         self.endpoint("connect/token")
     }
 
+    /// Where access tokens are introspected (RFC 7662 §2).
     pub fn introspection_endpoint(&self) -> String {
         self.endpoint("connect/introspect")
     }
 
+    /// Where the server publishes the public keys its access tokens are signed with.
     pub fn jwks_uri(&self) -> String {
         self.endpoint(".well-known/jwks.json")
     }
@@ -182,6 +199,7 @@ impl Settings {
         algs
     }
 
+    /// Whether clients may register `token_endpoint_auth_method` `method`.
     pub fn supports_auth_method(&self, method: &str) -> bool {
         self.token_endpoint_auth_methods
             .iter()

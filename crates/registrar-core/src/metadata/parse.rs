@@ -19,7 +19,9 @@ pub const LOCALIZABLE_FIELDS: [&str; 5] = [
 /// A member name of the form `field#tag` whose field is localizable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalizedKey<'a> {
+    /// The localizable field, such as `client_name`.
     pub field: &'a str,
+    /// The language tag after the `#`, as sent (RFC 7591 §2.2).
     pub tag: &'a str,
 }
 

@@ -8,6 +8,8 @@
 //! through the same four traits, so an override governs all four operations.
 //!
 //! These traits sit above the rule modules: the rules import nothing from here.
+//!
+//! [`RegistrationContext`]: crate::RegistrationContext
 
 mod persister;
 mod processor;

@@ -24,6 +24,7 @@ pub use unavailable::Unavailable;
 /// A client secret as stored: its hash and when it stops working.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSecret {
+    /// The hash the presented secret is checked against.
     pub hash: TokenHash,
     /// Seconds since the epoch; 0 means never (RFC 7591 §3.2.1).
     pub expires_at: i64,
@@ -43,8 +44,12 @@ impl StoredSecret {
 /// A registered client as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisteredClient {
+    /// The identifier the server issued.
     pub client_id: ClientId,
+    /// When the client id was issued, in seconds since the epoch (RFC 7591 §3.2.1); kept across
+    /// updates.
     pub client_id_issued_at: i64,
+    /// The client secret; `None` for a method that uses none.
     pub secret: Option<StoredSecret>,
     /// The hash of the current registration access token. `None` once it was revoked.
     pub registration_token: Option<TokenHash>,
@@ -52,6 +57,7 @@ pub struct RegisteredClient {
     pub metadata: ClientMetadata,
     /// The initial access token this client was registered with, for provenance.
     pub initial_token_id: Option<String>,
+    /// When the client was registered or last updated, in seconds since the epoch.
     pub updated_at: i64,
     /// Extension members a custom step kept (`RegistrationContext::keep_extension`): stored with
     /// the client and returned beside its metadata. Empty unless a step keeps one.
@@ -61,9 +67,13 @@ pub struct RegisteredClient {
 /// One row of `registrar clients list`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientSummary {
+    /// The client's identifier.
     pub client_id: ClientId,
+    /// Its `client_name`, if it has one.
     pub client_name: Option<String>,
+    /// When its client id was issued, in seconds since the epoch.
     pub client_id_issued_at: i64,
+    /// Its registered grant types.
     pub grant_types: Vec<String>,
 }
 
@@ -71,10 +81,13 @@ pub struct ClientSummary {
 /// its grace period.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenCheck<'a> {
+    /// The hash of the token the caller presented.
     pub presented: &'a TokenHash,
+    /// The time of the request, against which the grace period is measured.
     pub now: i64,
 }
 
+/// Where registered clients live, for registration and management (RFC 7591, RFC 7592).
 #[async_trait]
 pub trait ClientStore: Send + Sync + Debug {
     /// Inserts a client. With `initial_token`, consumes one use of that token in the same
@@ -87,6 +100,7 @@ pub trait ClientStore: Send + Sync + Debug {
         now: i64,
     ) -> Result<(), StoreError>;
 
+    /// The client with that id, or `None`.
     async fn get_client(
         &self,
         client_id: &ClientId,
@@ -128,11 +142,17 @@ pub trait ClientStore: Send + Sync + Debug {
 pub struct InitialAccessToken {
     /// A public handle for listing and revoking, unrelated to the token value.
     pub id: String,
+    /// The hash the presented bearer token is looked up by.
     pub token_hash: TokenHash,
+    /// When the token was minted, in seconds since the epoch.
     pub created_at: i64,
+    /// When the token stops working, in seconds since the epoch; `None` means never.
     pub expires_at: Option<i64>,
+    /// How many clients the token may register; `None` means no limit.
     pub max_uses: Option<u32>,
+    /// How many clients it has registered so far.
     pub uses: u32,
+    /// A note for whoever lists tokens later.
     pub note: Option<String>,
 }
 
@@ -144,15 +164,20 @@ impl InitialAccessToken {
     }
 }
 
+/// Where initial access tokens live (RFC 7591 §3: they authorize registration).
 #[async_trait]
 pub trait InitialAccessTokenStore: Send + Sync + Debug {
+    /// Stores a newly minted token.
     async fn insert_initial_token(&self, token: &InitialAccessToken) -> Result<(), StoreError>;
+    /// The token with that hash, usable or not; `None` when there is none.
     async fn find_initial_token(
         &self,
         token_hash: &TokenHash,
     ) -> Result<Option<InitialAccessToken>, StoreError>;
+    /// Every token, oldest first.
     async fn list_initial_tokens(&self) -> Result<Vec<InitialAccessToken>, StoreError>;
-    /// Returns false when no token has that id.
+    /// Deletes the token with that id, so it registers no more clients; returns false when
+    /// there was none.
     async fn revoke_initial_token(&self, id: &str) -> Result<bool, StoreError>;
     /// Takes one use of the token if it is usable at `now`, as one atomic step; returns false,
     /// changing nothing, when it is unknown, expired or used up. The pipeline calls this only

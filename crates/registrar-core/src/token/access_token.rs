@@ -14,9 +14,11 @@ const JTI_BYTES: usize = 16;
 /// The claims of an access token (RFC 9068 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
+    /// The issuer identifier (RFC 9068 §2.2).
     pub iss: String,
     /// RFC 9068 §2.2: for a token issued to the client itself, the client_id.
     pub sub: String,
+    /// The client the token was issued to (RFC 9068 §2.2).
     pub client_id: String,
     /// A single audience is written as a string, several as an array (RFC 7519 §4.1.3).
     #[serde(
@@ -27,15 +29,20 @@ pub struct AccessTokenClaims {
     /// Space-separated (RFC 9068 §2.2.3); omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// When the token was issued, in seconds since the epoch (RFC 9068 §2.2).
     pub iat: i64,
+    /// When the token expires, in seconds since the epoch (RFC 9068 §2.2).
     pub exp: i64,
+    /// A random identifier of this token (RFC 9068 §2.2).
     pub jti: String,
 }
 
 /// What the token endpoint decided to issue.
 #[derive(Debug, Clone, Copy)]
 pub struct NewAccessToken<'a> {
+    /// The issuer identifier, written to `iss`.
     pub issuer: &'a str,
+    /// The client the token is for, written to `sub` and `client_id`.
     pub client_id: &'a str,
     /// The resources the token is for; empty means the issuer itself (RFC 9068 §3 asks for a
     /// default audience when the request names none).
@@ -44,6 +51,7 @@ pub struct NewAccessToken<'a> {
     pub scopes: &'a [String],
     /// Seconds, already bounded by the server's maximum.
     pub lifetime: i64,
+    /// The time of issue, in seconds since the epoch.
     pub now: i64,
 }
 
@@ -107,12 +115,16 @@ pub fn issue_access_token(
 /// with `{"active": false}`; the reason is for logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AccessTokenError {
+    /// The signature does not verify with a published key.
     #[error(transparent)]
     Signature(#[from] VerifyError),
+    /// The `typ` header is not `at+jwt` (RFC 9068 §4).
     #[error("the token is not a jwt access token (typ)")]
     WrongType,
+    /// The `iss` claim is not this server (RFC 9068 §4).
     #[error("the token was issued by another issuer")]
     WrongIssuer,
+    /// The `exp` claim has passed (RFC 9068 §4).
     #[error("the token has expired")]
     Expired,
 }

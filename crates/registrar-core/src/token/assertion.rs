@@ -60,13 +60,16 @@ pub struct AssertionCheck<'a> {
     /// The client's registered `token_endpoint_auth_signing_alg`, which then is the only one
     /// accepted (OpenID Connect Dynamic Client Registration 1.0 §2).
     pub registered_alg: Option<&'a str>,
+    /// The time of the request, in seconds since the epoch.
     pub now: i64,
+    /// Clock leeway and the longest lifetime accepted.
     pub limits: AssertionLimits,
 }
 
 /// An assertion that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedAssertion {
+    /// The assertion's `jti`, to record in the [`ReplayCache`].
     pub jti: String,
     /// The last second the assertion could still be accepted (`exp` plus the leeway): record the
     /// `jti` at least until then.
@@ -80,6 +83,7 @@ pub enum AssertionError {
     /// `jwks_uri` may have rotated its keys: fetch the set again (once, rate-limited) and retry.
     #[error("no key in the client's jwks fits the client assertion's kid and alg")]
     NoMatchingKey,
+    /// Any other refusal, with its reason.
     #[error("{0}")]
     Invalid(String),
 }

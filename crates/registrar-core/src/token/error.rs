@@ -16,7 +16,9 @@ pub enum TokenError {
     /// authenticated with the `Authorization` header (`used_http_auth`), `400` otherwise.
     #[error("{description}")]
     InvalidClient {
+        /// The message for `error_description`.
         description: String,
+        /// Whether the client authenticated with the `Authorization` header.
         used_http_auth: bool,
     },
     /// RFC 6749 §5.2.

@@ -47,6 +47,7 @@ pub enum KeyState {
 }
 
 impl KeyState {
+    /// The state's name in `registrar keys list`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
@@ -102,6 +103,8 @@ pub fn key_states<'a>(
 /// Why a token did not verify against the ring. Carries nothing from the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
+    /// The token is not a well-formed JWS, or it has a `crit` header, which this server never
+    /// writes.
     #[error("the token is not a well-formed signed jwt")]
     Malformed,
     /// No published key has the token's kid, or the token names none.
@@ -115,8 +118,11 @@ pub enum VerifyError {
 /// A token whose signature verified, with its header values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedJwt<T> {
+    /// The `kid` of the key that verified the signature.
     pub kid: String,
+    /// The `typ` header, if any, for the caller to check.
     pub typ: Option<String>,
+    /// The claims, not yet checked.
     pub claims: T,
 }
 
@@ -179,14 +185,17 @@ impl KeyRing {
         })
     }
 
+    /// The configuration the ring was built with.
     pub fn config(&self) -> &KeyRingConfig {
         &self.config
     }
 
+    /// The `kid` of the key new tokens are signed with.
     pub fn active_kid(&self) -> &str {
         &self.active_kid
     }
 
+    /// The algorithm new tokens are signed with.
     pub fn algorithm(&self) -> SigningAlgorithm {
         self.config.algorithm
     }

@@ -31,6 +31,7 @@ pub enum SigningAlgorithm {
 }
 
 impl SigningAlgorithm {
+    /// Every algorithm this server can sign with.
     pub const ALL: [Self; 3] = [Self::Es256, Self::Rs256, Self::EdDsa];
 
     /// The algorithm named by its JWA name (case-sensitive, RFC 7518 §3.1).
@@ -73,12 +74,15 @@ impl fmt::Display for SigningAlgorithm {
 pub struct SigningKey {
     /// The RFC 7638 thumbprint of the public key.
     pub kid: String,
+    /// The algorithm the key signs with.
     pub algorithm: SigningAlgorithm,
     /// PKCS#8 DER.
     pub private_pkcs8_der: Vec<u8>,
     /// `kty` and the key members, `kid`, `alg` and `use: sig`.
     pub public_jwk: Value,
+    /// When the key was generated, in seconds since the epoch.
     pub created_at: i64,
+    /// When the key stopped signing, if it did.
     pub retired_at: Option<i64>,
 }
 
@@ -100,11 +104,15 @@ impl Debug for SigningKey {
 /// associated data, so the database alone never holds a usable private key.
 #[derive(Clone, PartialEq)]
 pub struct StoredSigningKey {
+    /// The RFC 7638 thumbprint of the public key.
     pub kid: String,
+    /// The algorithm the key signs with.
     pub algorithm: SigningAlgorithm,
     /// `SecretCipher::encrypt(private_pkcs8_der, kid)`.
     pub encrypted_private_key: String,
+    /// The public key as a JWK, as the JWKS publishes it.
     pub public_jwk: Value,
+    /// When the key was generated, in seconds since the epoch.
     pub created_at: i64,
     /// When the key stopped signing; it stays published for the longest access token lifetime
     /// after that.
@@ -128,19 +136,32 @@ impl Debug for StoredSigningKey {
 /// What can go wrong with a signing key. Never carries key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
+    /// No key of the configured algorithm is active.
     #[error("no active {0} signing key")]
     NoActiveKey(SigningAlgorithm),
     /// The secret key differs from the one the key was sealed with, or the row was altered.
     #[error("signing key {kid} cannot be decrypted with the configured secret key")]
-    Undecryptable { kid: String },
+    Undecryptable {
+        /// The key's kid.
+        kid: String,
+    },
+    /// The key's parts disagree: its private key, public JWK, algorithm and kid must all fit.
     #[error("signing key {kid} is malformed: {reason}")]
-    Malformed { kid: String, reason: String },
+    Malformed {
+        /// The key's kid.
+        kid: String,
+        /// What does not fit.
+        reason: String,
+    },
+    /// Generating a key failed.
     #[error("signing key generation failed: {0}")]
     Generation(String),
+    /// Signing a token failed.
     #[error("signing failed: {0}")]
     Signing(String),
 }
 
+/// Where the server's signing keys live, sealed.
 #[async_trait]
 pub trait SigningKeyStore: Send + Sync + Debug {
     /// Inserts a key; a kid that exists is `StoreError::Duplicate("kid")`.

@@ -6,6 +6,8 @@
 //! The rules see the metadata as sent; the defaults the server applies come after, in the
 //! processor, so rules that depend on a default read it through [`effective_grant_types`] and
 //! friends.
+//!
+//! [`RegistrationContext`]: crate::RegistrationContext
 
 mod jwks;
 mod read;
