@@ -10,6 +10,8 @@ use serde_json::json;
 /// Every error a handler can return.
 #[derive(Debug)]
 pub enum ApiError {
+    /// Registration and management errors: 400 with the RFC 7591 §3.2.2 code, 401 for
+    /// `invalid_token`, 500 or 503 for the store.
     Registration(RegistrationError),
     /// RFC 6749 §5.2 errors of the token and introspection endpoints.
     Token(TokenError),

@@ -6,6 +6,8 @@
 //! user mounts in their own axum application. Only this crate knows HTTP; the rules live in
 //! `registrar-core`.
 
+#![warn(missing_docs)]
+
 mod error;
 mod extract;
 pub mod outbound;

@@ -13,6 +13,8 @@
 //! signing key are stored only sealed by `SecretCipher`, whose key is not in the database), and no
 //! value or hash is ever logged or put in an error message.
 
+#![warn(missing_docs)]
+
 mod error;
 pub mod postgres;
 mod queries;

@@ -30,6 +30,7 @@ pub struct JwksServer {
 }
 
 impl JwksServer {
+    /// Serves `jwks` over https on a new loopback port until dropped.
     pub async fn start(jwks: Value) -> Self {
         let certified = rcgen::generate_simple_self_signed(vec![JWKS_HOST.to_owned()])
             .expect("a self-signed certificate");
@@ -99,6 +100,7 @@ impl JwksServer {
         *self.jwks.lock().expect("jwks lock") = jwks;
     }
 
+    /// How many requests the server has received.
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }

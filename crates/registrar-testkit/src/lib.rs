@@ -1,6 +1,8 @@
 //! Test support: `TestServer` boots the real router on a real port over a real store, and
 //! `store_contract` is the suite every store backend must pass.
 
+#![warn(missing_docs)]
+
 pub mod jwks_server;
 pub mod store_contract;
 pub mod tcp_proxy;
@@ -45,6 +47,7 @@ impl Backend {
 /// A database made for one test: a temporary SQLite file, or a new PostgreSQL database.
 #[derive(Debug)]
 pub struct TestDatabase {
+    /// The database URL, `sqlite://…` or `postgres://…`, for `--database` or a store.
     pub url: String,
     _folder: Option<tempfile::TempDir>,
     /// The PostgreSQL server the database was created on, to drop it afterwards.
@@ -52,6 +55,8 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A new, empty database on `backend`; dropping it removes the SQLite folder or the
+    /// PostgreSQL database.
     pub async fn create(backend: &Backend) -> Self {
         match backend {
             Backend::Sqlite => {

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+/// Forwards loopback connections to a target until [`cut`](Self::cut); aborts its tasks when
+/// dropped.
 #[derive(Debug)]
 pub struct TcpProxy {
     address: SocketAddr,
@@ -50,6 +52,7 @@ impl TcpProxy {
         }
     }
 
+    /// Where the proxy listens; connect here instead of to the target.
     pub fn address(&self) -> SocketAddr {
         self.address
     }

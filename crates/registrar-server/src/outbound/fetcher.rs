@@ -22,25 +22,34 @@ const USER_AGENT: &str = "registrar";
 /// may end up in an error response or a log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
+    /// The URL does not parse, has no host, or carries a user name or password.
     #[error("the url is not an absolute url, or it carries credentials")]
     InvalidUrl,
+    /// The URL's scheme is not `https`.
     #[error("only https urls are fetched")]
     NotHttps,
+    /// The host is a special-use address, or resolves only to special-use addresses.
     #[error("the host is or resolves to a special-use address")]
     ForbiddenAddress,
     /// Security.md §3, CVE-2026-4366: a redirect can lead anywhere, so it is an error.
     #[error("the server answered with a redirect, which is not followed")]
     Redirect,
+    /// The server answered with a status other than `200`, and not a redirect.
     #[error("the server answered with status {0}, not 200")]
     Status(u16),
+    /// The body is over [`FetchConfig::max_bytes`].
     #[error("the response is larger than allowed")]
     TooLarge,
+    /// The fetch took longer than [`FetchConfig::total_timeout`] or the connect timeout.
     #[error("the fetch took too long")]
     Timeout,
+    /// The body is not JSON.
     #[error("the response is not json")]
     InvalidJson,
+    /// The JSON is not a JWK Set: an object whose `keys` is an array of objects (RFC 7517 §5).
     #[error("the document is not a jwk set with a keys array of objects")]
     InvalidJwks,
+    /// Resolution, connection or TLS failed, or the HTTP client could not be built.
     #[error("network error: {0}")]
     Network(String),
 }

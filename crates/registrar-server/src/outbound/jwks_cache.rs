@@ -79,6 +79,7 @@ enum Decision<'a> {
 }
 
 impl JwksCache {
+    /// An empty cache that fetches through `fetcher` and dates its entries by `clock`.
     pub fn new(fetcher: Fetcher, clock: Arc<dyn Clock>, config: JwksCacheConfig) -> Self {
         Self {
             fetcher,

@@ -23,6 +23,7 @@ const AUTHENTICATION_FAILED: &str = "client authentication failed";
 /// A client that proved who it is, and how.
 #[derive(Debug, Clone)]
 pub struct AuthenticatedClient {
+    /// The client as stored.
     pub client: RegisteredClient,
     /// The method used; `none` for a public client, which proved nothing.
     pub method: AuthMethod,

@@ -14,6 +14,7 @@ use crate::extract::read_body;
 pub struct Form(BTreeMap<String, String>);
 
 impl Form {
+    /// The value of a parameter; `None` when it is absent or empty.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }

@@ -10,6 +10,8 @@ use registrar_core::token::{KeyRing, KeyRingConfig, TokenError, load_key_ring};
 /// The shortest time between two reloads caused by a token signed with an unknown key.
 const MIN_RELOAD_INTERVAL: i64 = 5;
 
+/// The server's [`KeyRing`], shared by every request; [`current`](Self::current) reloads it from
+/// the store once it is older than the reload interval.
 #[derive(Debug)]
 pub struct KeyRingCell {
     ring: RwLock<Arc<KeyRing>>,
@@ -39,6 +41,8 @@ async fn load(pipeline: &Pipeline) -> Result<KeyRing, TokenError> {
 }
 
 impl KeyRingCell {
+    /// Loads the ring from the pipeline's signing key store, creating the first key on first start;
+    /// `interval` is the seconds between reloads.
     pub async fn load(pipeline: &Pipeline, interval: i64) -> Result<Self, TokenError> {
         let ring = load(pipeline).await?;
         Ok(Self {

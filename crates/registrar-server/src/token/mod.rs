@@ -45,7 +45,9 @@ impl std::fmt::Debug for TokenOptions {
 /// What the token, introspection and JWKS endpoints share.
 #[derive(Debug)]
 pub struct TokenService {
+    /// The signing keys, for issuing, introspecting and publishing access tokens.
     pub key_ring: KeyRingCell,
+    /// Clients' JWK Sets fetched from their `jwks_uri`, for `private_key_jwt`.
     pub jwks_cache: JwksCache,
 }
 
