@@ -262,6 +262,17 @@ impl Pipeline {
         self.answer(Operation::Delete, Some(&cx), result).await
     }
 
+    /// [`Pipeline::authenticate_client`] for an update, whose body is read only after it: a
+    /// failure is answered through [`Responder::respond_error`] like every other.
+    pub async fn authorize_update(
+        &self,
+        client_id: &str,
+        token: &str,
+    ) -> Result<RegisteredClient, RegistrationError> {
+        let result = self.authenticate_client(client_id, token).await;
+        self.answer(Operation::Update, None, result).await
+    }
+
     /// RFC 7592 §2: the client the token belongs to, if it is the one in the path. A valid token
     /// presented for another client is revoked (RFC 7592 §2.1), and every failure looks the same.
     pub async fn authenticate_client(

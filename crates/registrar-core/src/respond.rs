@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::context::RegistrationContext;
+use crate::context::{RegistrationContext, is_reserved_member};
 use crate::error::RegistrationError;
 use crate::metadata::ClientMetadata;
 use crate::secrets::Secret;
@@ -36,9 +36,16 @@ pub struct ClientInformation {
 }
 
 impl ClientInformation {
-    /// Adds a member to the response, as a custom responder does.
-    pub fn insert_member(&mut self, name: impl Into<String>, value: Value) {
-        self.extensions.insert(name.into(), value);
+    /// Adds a member to the response, as a custom responder does. A name Registrar sets or
+    /// reads (see [`is_reserved_member`]) is refused, changing nothing, since it would appear
+    /// twice in the JSON: returns whether the member was added.
+    pub fn insert_member(&mut self, name: impl Into<String>, value: Value) -> bool {
+        let name = name.into();
+        if is_reserved_member(&name) {
+            return false;
+        }
+        self.extensions.insert(name, value);
+        true
     }
 }
 

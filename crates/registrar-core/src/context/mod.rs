@@ -66,6 +66,12 @@ const SERVER_MEMBERS: [&str; 6] = [
     "registration_client_uri",
 ];
 
+/// Whether `name` is a member Registrar itself sets or reads (metadata, language-tagged
+/// variants, server-managed members), which extensions and added response members may not use.
+pub fn is_reserved_member(name: &str) -> bool {
+    is_known_member(name) || SERVER_MEMBERS.contains(&name) || name.contains('#')
+}
+
 /// The state of one registration, read, update or delete request.
 #[derive(Debug)]
 pub struct RegistrationContext {
@@ -222,7 +228,7 @@ impl RegistrationContext {
     /// Sets an extension member. Names Registrar knows (RFC 7591, OpenID Connect DCR, the
     /// server-managed members) are refused: they would clash with the metadata in responses.
     pub fn set_extension(&mut self, name: &str, value: Value) -> Result<(), RegistrationError> {
-        if is_known_member(name) || SERVER_MEMBERS.contains(&name) || name.contains('#') {
+        if is_reserved_member(name) {
             return Err(RegistrationError::InvalidClientMetadata(format!(
                 "{name} is a registered member, not an extension"
             )));

@@ -36,7 +36,7 @@ impl<'a> LocalizedKey<'a> {
 }
 
 /// Every member [`ClientMetadata::from_object`] reads; the rest of a request are extensions.
-pub const KNOWN_MEMBERS: [&str; 42] = [
+pub const KNOWN_MEMBERS: [&str; 44] = [
     "redirect_uris",
     "token_endpoint_auth_method",
     "grant_types",
@@ -72,7 +72,9 @@ pub const KNOWN_MEMBERS: [&str; 42] = [
     "request_uris",
     "post_logout_redirect_uris",
     "frontchannel_logout_uri",
+    "frontchannel_logout_session_required",
     "backchannel_logout_uri",
+    "backchannel_logout_session_required",
     "access_token_lifetime",
     "identity_token_lifetime",
     "authorization_code_lifetime",

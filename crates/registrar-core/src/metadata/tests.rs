@@ -103,3 +103,75 @@ fn language_tagged_fields_round_trip_exactly() {
         expect!["invalid_client_metadata: client_name#fr must be a string"],
     );
 }
+
+/// Every member set, written without `..` so that a new field must be added here.
+fn every_member() -> ClientMetadata {
+    let text = |value: &str| Some(value.to_owned());
+    let list = |value: &str| vec![value.to_owned()];
+    ClientMetadata {
+        redirect_uris: list("https://a.example/cb"),
+        token_endpoint_auth_method: text("private_key_jwt"),
+        grant_types: list("authorization_code"),
+        response_types: list("code"),
+        client_name: text("A"),
+        client_uri: text("https://a.example"),
+        logo_uri: text("https://a.example/logo.png"),
+        scope: text("openid"),
+        contacts: list("ops@a.example"),
+        tos_uri: text("https://a.example/tos"),
+        policy_uri: text("https://a.example/policy"),
+        jwks_uri: text("https://a.example/jwks"),
+        jwks: Some(serde_json::json!({"keys": []})),
+        software_id: text("id"),
+        software_version: text("1"),
+        application_type: text("web"),
+        sector_identifier_uri: text("https://a.example/sector"),
+        subject_type: text("public"),
+        id_token_signed_response_alg: text("ES256"),
+        id_token_encrypted_response_alg: text("RSA-OAEP"),
+        id_token_encrypted_response_enc: text("A128GCM"),
+        userinfo_signed_response_alg: text("ES256"),
+        userinfo_encrypted_response_alg: text("RSA-OAEP"),
+        userinfo_encrypted_response_enc: text("A128GCM"),
+        request_object_signing_alg: text("ES256"),
+        request_object_encryption_alg: text("RSA-OAEP"),
+        request_object_encryption_enc: text("A128GCM"),
+        token_endpoint_auth_signing_alg: text("ES256"),
+        default_max_age: Some(60),
+        require_auth_time: Some(true),
+        default_acr_values: list("phr"),
+        initiate_login_uri: text("https://a.example/login"),
+        request_uris: list("https://a.example/request"),
+        post_logout_redirect_uris: list("https://a.example/bye"),
+        frontchannel_logout_uri: text("https://a.example/fc"),
+        frontchannel_logout_session_required: Some(true),
+        backchannel_logout_uri: text("https://a.example/bc"),
+        backchannel_logout_session_required: Some(false),
+        access_token_lifetime: Some(60),
+        identity_token_lifetime: Some(60),
+        authorization_code_lifetime: Some(60),
+        absolute_refresh_token_lifetime: Some(60),
+        sliding_refresh_token_lifetime: Some(60),
+        consent_lifetime: Some(60),
+        localized: std::collections::BTreeMap::new(),
+    }
+}
+
+#[test]
+fn known_members_are_exactly_the_members_from_object_reads() {
+    let metadata = every_member();
+    let serde_json::Value::Object(object) = serde_json::to_value(&metadata).unwrap() else {
+        panic!("metadata serializes as an object");
+    };
+    let mut serialized: Vec<&str> = object.keys().map(String::as_str).collect();
+    let mut known = super::KNOWN_MEMBERS.to_vec();
+    serialized.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(serialized, known);
+    assert_eq!(ClientMetadata::from_object(&object).unwrap(), metadata);
+    for member in super::KNOWN_MEMBERS {
+        assert!(super::is_known_member(member), "{member}");
+    }
+    assert!(super::is_known_member("client_name#fr"));
+    assert!(!super::is_known_member("x_tenant"));
+}

@@ -111,10 +111,7 @@ pub async fn update_client(
     let token = required(&bearer)?;
     // Authenticate first: a caller without a valid token costs no body read and learns nothing
     // from body errors.
-    let current = state
-        .pipeline
-        .authenticate_client(&client_id, token)
-        .await?;
+    let current = state.pipeline.authorize_update(&client_id, token).await?;
     let (parts, body) = request.into_parts();
     let source = request_source(&parts);
     let MetadataJson(object) =
