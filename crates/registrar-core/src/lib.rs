@@ -5,6 +5,9 @@
 //! axum nor sqlx, so the pipeline can be reused and tested without a server or a database.
 
 pub mod clock;
+/// The store contract suite, for the tests of a store implementation (feature `contract`).
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod error;
 pub mod ids;
 pub mod initial_token;
