@@ -1,11 +1,14 @@
-//! The checks of [`InitialAccessTokenStore`]: storing, finding, listing and revoking tokens.
+//! The checks of [`InitialAccessTokenStore`]: storing, finding, listing and revoking tokens,
+//! and taking their uses one at a time with `consume_initial_token`.
 //!
 //! A token store kept apart from the clients passes these; registering with a token in one
 //! backend is checked in [`backend`](super::backend).
 
 use std::sync::Arc;
 
-use super::support::{NOW, initial_token, ok, token_hash, unique};
+use tokio::sync::Barrier;
+
+use super::support::{NOW, initial_token, ok, token_hash, unique, uses};
 use crate::error::StoreError;
 use crate::store::{InitialAccessToken, InitialAccessTokenStore};
 
@@ -25,14 +28,17 @@ macro_rules! __initial_token_store_checks {
             checks: [$crate::contract::initial_tokens],
             by_ref: [
                 initial_tokens_insert_find_list_revoke,
+                consume_initial_token_takes_exactly_one_use,
+                consume_initial_token_refuses_unusable_tokens_changing_nothing,
             ],
-            shared: [],
+            shared: [concurrent_consumptions_succeed_exactly_max_uses_times],
         }
     };
 }
 
 /// Initial access tokens read back exactly as inserted by hash and in the list, a duplicate id
-/// or hash fails with `StoreError::Duplicate`, and a revoked token is neither found nor listed.
+/// or hash fails with `StoreError::Duplicate`, and a revoked token is neither found, listed nor
+/// consumed.
 pub async fn initial_tokens_insert_find_list_revoke(store: &dyn InitialAccessTokenStore) {
     let full = InitialAccessToken {
         note: Some("store contract".to_owned()),
@@ -95,9 +101,147 @@ pub async fn initial_tokens_insert_find_list_revoke(store: &dyn InitialAccessTok
             .any(|token| token.id == full.id),
         "a revoked token must not be listed"
     );
+    let consumed = ok(
+        store.consume_initial_token(&full.token_hash, NOW).await,
+        "consume a revoked token",
+    );
+    assert!(!consumed, "a revoked token must not be consumed");
     let again = ok(store.revoke_initial_token(&full.id).await, "revoke again");
     assert!(
         !again,
         "revoke_initial_token must return false when no token has that id"
+    );
+}
+
+/// `consume_initial_token` takes exactly one use per call while the token is usable, changing
+/// nothing else, and refuses the call after the last use; a token without `max_uses` counts its
+/// uses too.
+pub async fn consume_initial_token_takes_exactly_one_use(store: &dyn InitialAccessTokenStore) {
+    let limited = initial_token(Some(2), Some(NOW + 60));
+    let unlimited = initial_token(None, None);
+    ok(store.insert_initial_token(&limited).await, "insert token");
+    ok(store.insert_initial_token(&unlimited).await, "insert token");
+
+    for expected_uses in 1..=2 {
+        let consumed = ok(
+            store.consume_initial_token(&limited.token_hash, NOW).await,
+            "consume a usable token",
+        );
+        assert!(consumed, "a usable token must be consumed (true)");
+        assert_eq!(
+            ok(store.find_initial_token(&limited.token_hash).await, "find"),
+            Some(InitialAccessToken {
+                uses: expected_uses,
+                ..limited.clone()
+            }),
+            "each consumption must take exactly one use and change nothing else"
+        );
+    }
+    let third = ok(
+        store.consume_initial_token(&limited.token_hash, NOW).await,
+        "consume a used-up token",
+    );
+    assert!(
+        !third,
+        "a token with max_uses 2 must refuse the third consumption"
+    );
+    assert_eq!(
+        uses(store, &limited).await,
+        2,
+        "a refused consumption must not count a use"
+    );
+
+    let consumed = ok(
+        store
+            .consume_initial_token(&unlimited.token_hash, NOW)
+            .await,
+        "consume a token without limits",
+    );
+    assert!(consumed, "a token without limits must be consumed (true)");
+    assert_eq!(
+        uses(store, &unlimited).await,
+        1,
+        "uses must be counted without max_uses too"
+    );
+}
+
+/// `consume_initial_token` refuses (false) a token that expires at or before `now`, is used up,
+/// allows no use at all or is unknown, and changes no stored token; it does not create the
+/// unknown one either.
+pub async fn consume_initial_token_refuses_unusable_tokens_changing_nothing(
+    store: &dyn InitialAccessTokenStore,
+) {
+    let cases = [
+        ("expiring now", initial_token(None, Some(NOW)), true),
+        ("expired", initial_token(Some(5), Some(NOW - 1)), true),
+        (
+            "used up",
+            InitialAccessToken {
+                uses: 1,
+                ..initial_token(Some(1), None)
+            },
+            true,
+        ),
+        ("max_uses 0", initial_token(Some(0), Some(NOW + 60)), true),
+        ("unknown", initial_token(None, None), false),
+    ];
+    for (case, token, stored) in cases {
+        if stored {
+            ok(store.insert_initial_token(&token).await, "insert token");
+        }
+
+        let consumed = ok(
+            store.consume_initial_token(&token.token_hash, NOW).await,
+            "consume an unusable token",
+        );
+
+        assert!(
+            !consumed,
+            "{case} initial token: consume_initial_token must refuse (false)"
+        );
+        assert_eq!(
+            ok(store.find_initial_token(&token.token_hash).await, "find"),
+            stored.then(|| token.clone()),
+            "{case} initial token: a refused consumption must change nothing"
+        );
+    }
+}
+
+/// Of concurrent `consume_initial_token` calls on a token with `max_uses` 3 exactly 3 succeed:
+/// the check and the use are one atomic step.
+pub async fn concurrent_consumptions_succeed_exactly_max_uses_times(
+    store: Arc<dyn InitialAccessTokenStore>,
+) {
+    const CALLERS: usize = 20;
+    let token = initial_token(Some(3), Some(NOW + 60));
+    ok(store.insert_initial_token(&token).await, "insert token");
+    let barrier = Arc::new(Barrier::new(CALLERS));
+
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            let token_hash = token.token_hash.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.consume_initial_token(&token_hash, NOW).await
+            })
+        })
+        .collect();
+    let mut consumed = 0;
+    for task in tasks {
+        let result = task.await.expect("a consumption task panicked");
+        if ok(result, "concurrent consume_initial_token") {
+            consumed += 1;
+        }
+    }
+
+    assert_eq!(
+        consumed, 3,
+        "{CALLERS} concurrent consumptions of a token with max_uses 3 must succeed exactly 3 times"
+    );
+    assert_eq!(
+        uses(store.as_ref(), &token).await,
+        3,
+        "a token with max_uses 3 must count exactly 3 uses"
     );
 }

@@ -42,6 +42,45 @@ async fn a_store_that_drops_extensions_fails_the_round_trip() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumption_that_checks_then_takes_fails_the_concurrency_check() {
+    let store = Arc::new(MemoryStore::with_flaws(Flaws {
+        checks_then_takes: true,
+        ..Flaws::default()
+    }));
+
+    let failure = panic_of(
+        super::initial_tokens::concurrent_consumptions_succeed_exactly_max_uses_times(store),
+    )
+    .await;
+
+    assert!(
+        failure.contains("must succeed exactly 3 times"),
+        "unexpected failure: {failure}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumption_that_ignores_expiry_fails_the_refusal_check() {
+    let store = Arc::new(MemoryStore::with_flaws(Flaws {
+        ignores_expiry: true,
+        ..Flaws::default()
+    }));
+
+    let failure = panic_of(async move {
+        super::initial_tokens::consume_initial_token_refuses_unusable_tokens_changing_nothing(
+            store.as_ref(),
+        )
+        .await;
+    })
+    .await;
+
+    assert!(
+        failure.contains("expiring now initial token: consume_initial_token must refuse"),
+        "unexpected failure: {failure}"
+    );
+}
+
 /// Runs a check that must fail, on a task of its own, and returns its panic message.
 async fn panic_of(check: impl Future<Output = ()> + Send + 'static) -> String {
     let Err(failure) = tokio::spawn(check).await else {
