@@ -18,6 +18,8 @@ use crate::store::{ClientStore, ClientSummary, RegisteredClient, StoredSecret, T
 
 /// Runs every check of this module against `store`, one after another, panicking with what broke
 /// at the first failure.
+///
+/// [`client_store_contract!`](crate::client_store_contract) runs the same checks as one test each.
 pub async fn check_all(store: Arc<dyn ClientStore>) {
     crate::__client_store_checks! { __contract_sequence { store: store, } }
 }

@@ -14,6 +14,9 @@ use crate::store::{InitialAccessToken, InitialAccessTokenStore};
 
 /// Runs every check of this module against `store`, one after another, panicking with what broke
 /// at the first failure.
+///
+/// [`initial_token_store_contract!`](crate::initial_token_store_contract) runs the same checks as
+/// one test each.
 pub async fn check_all(store: Arc<dyn InitialAccessTokenStore>) {
     crate::__initial_token_store_checks! { __contract_sequence { store: store, } }
 }

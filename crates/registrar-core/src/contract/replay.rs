@@ -9,6 +9,8 @@ use crate::token::ReplayCache;
 
 /// Runs every check of this module against `store`, one after another, panicking with what broke
 /// at the first failure.
+///
+/// [`replay_cache_contract!`](crate::replay_cache_contract) runs the same checks as one test each.
 pub async fn check_all(store: Arc<dyn ReplayCache>) {
     crate::__replay_cache_checks! { __contract_sequence { store: store, } }
 }

@@ -8,6 +8,9 @@ use crate::token::{SigningAlgorithm, SigningKeyStore, StoredSigningKey};
 
 /// Runs every check of this module against `store`, one after another, panicking with what broke
 /// at the first failure.
+///
+/// [`signing_key_store_contract!`](crate::signing_key_store_contract) runs the same checks as one
+/// test each.
 pub async fn check_all(store: Arc<dyn SigningKeyStore>) {
     crate::__signing_key_store_checks! { __contract_sequence { store: store, } }
 }

@@ -16,6 +16,23 @@ use crate::store::{
 };
 use crate::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 
+crate::store_contract!(memory, async { Arc::new(MemoryStore::default()) });
+
+// The trait macros on their own, as a store of one trait would call them.
+crate::client_store_contract!(memory_clients, async {
+    Arc::new(MemoryStore::default()) as Arc<dyn ClientStore>
+});
+crate::initial_token_store_contract!(memory_initial_tokens, optional async {
+    Some(Arc::new(MemoryStore::default()))
+});
+crate::signing_key_store_contract!(memory_signing_keys, async {
+    Arc::new(MemoryStore::default())
+});
+// A factory that yields no store skips every test, as a PostgreSQL run without a server does.
+crate::replay_cache_contract!(absent_replay_cache, optional async {
+    None::<Arc<MemoryStore>>
+});
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_check_passes_in_sequence_on_one_memory_store() {
     let store = Arc::new(MemoryStore::default());
