@@ -63,6 +63,9 @@
 pub mod caller;
 pub mod clock;
 pub mod context;
+/// The store contract suite, for the tests of a store implementation (feature `contract`).
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod error;
 pub mod ids;
 pub mod initial_token;

@@ -1,42 +1,182 @@
-//! The store contract on every backend: SQLite always, PostgreSQL when `REGISTRAR_TEST_POSTGRES`
-//! names a server.
+//! The store contract on every backend, one test per check on a fresh database each: SQLite
+//! always, PostgreSQL when `REGISTRAR_TEST_POSTGRES` names a server.
 
 use std::sync::Arc;
 
-use registrar_store::{PgStore, SqliteStore};
-use registrar_testkit::store_contract::check_all;
-use registrar_testkit::{Backend, create_postgres_database, drop_postgres_database};
+use async_trait::async_trait;
+use registrar_core::contract::check_all;
+use registrar_core::store::{
+    ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
+    Store, TokenCheck,
+};
+use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
+use registrar_core::{ClientId, StoreError, TokenHash};
+use registrar_testkit::{Backend, TestDatabase, backends};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_store_passes_the_contract() {
-    let folder = tempfile::TempDir::new().expect("temporary folder");
-    let url = format!("sqlite://{}", folder.path().join("registrar.db").display());
-    let store = SqliteStore::open(&url)
-        .await
-        .expect("open the SQLite store");
+registrar_core::store_contract!(sqlite, async {
+    store_on_new_database(Backend::Sqlite).await
+});
 
-    check_all(Arc::new(store)).await;
+// Without a PostgreSQL server the SQLite run stands alone.
+registrar_core::store_contract!(postgres, optional async {
+    match Backend::postgres() {
+        Some(backend) => Some(store_on_new_database(backend).await),
+        None => None,
+    }
+});
+
+backends!(the_whole_suite_passes_twice_at_once_on_one_database);
+
+/// Every check looks only at its own rows, so the suite can share a database with other tests
+/// and with earlier runs: two whole runs at once on one store must both pass.
+async fn the_whole_suite_passes_twice_at_once_on_one_database(backend: Backend) {
+    let store = store_on_new_database(backend).await;
+
+    // Each run is a task of its own, so that both finish before a failure of either is raised.
+    let runs = [
+        tokio::spawn(check_all(store.clone())),
+        tokio::spawn(check_all(store.clone())),
+    ];
+    let mut failures = Vec::new();
+    for run in runs {
+        if let Err(failure) = run.await {
+            failures.push(failure);
+        }
+    }
+
+    if let Some(failure) = failures.into_iter().next() {
+        std::panic::resume_unwind(failure.into_panic());
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_store_passes_the_contract() {
-    // Without a PostgreSQL server the SQLite run stands alone.
-    let Some(Backend::Postgres(server_url)) = Backend::postgres() else {
-        return;
-    };
-    let database_url = create_postgres_database(&server_url).await;
-    let store = Arc::new(
-        PgStore::open(&database_url)
+/// A store opened on a new database, which it owns.
+async fn store_on_new_database(backend: Backend) -> Arc<dyn Store> {
+    let database = TestDatabase::create(&backend).await;
+    let store = registrar_store::connect(&database.url)
+        .await
+        .expect("open the test store");
+    Arc::new(StoreWithDatabase {
+        store,
+        _database: database,
+    })
+}
+
+/// A store with the database it was opened on: the database lives as long as the store and goes
+/// (the SQLite folder removed, the PostgreSQL database dropped) when the test lets go of it,
+/// whether its check passed or not.
+#[derive(Debug)]
+struct StoreWithDatabase {
+    store: Arc<dyn Store>,
+    /// Declared after `store`, so dropped after it: no connection outlives its database.
+    _database: TestDatabase,
+}
+
+#[async_trait]
+impl ClientStore for StoreWithDatabase {
+    async fn insert_client(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.store.insert_client(client, initial_token, now).await
+    }
+
+    async fn get_client(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<RegisteredClient>, StoreError> {
+        self.store.get_client(client_id).await
+    }
+
+    async fn find_client_by_registration_token(
+        &self,
+        check: TokenCheck<'_>,
+    ) -> Result<Option<RegisteredClient>, StoreError> {
+        self.store.find_client_by_registration_token(check).await
+    }
+
+    async fn replace_client(
+        &self,
+        client: &RegisteredClient,
+        check: TokenCheck<'_>,
+        previous_valid_until: i64,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .replace_client(client, check, previous_valid_until)
             .await
-            .expect("open the PostgreSQL store"),
-    );
+    }
 
-    // The suite runs in its own task so that the database is dropped even when a check fails.
-    let outcome = tokio::spawn(check_all(store.clone())).await;
-    store.close().await;
-    drop_postgres_database(&server_url, &database_url).await;
+    async fn revoke_registration_token(&self, client_id: &ClientId) -> Result<(), StoreError> {
+        self.store.revoke_registration_token(client_id).await
+    }
 
-    if let Err(failure) = outcome {
-        std::panic::resume_unwind(failure.into_panic());
+    async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
+        self.store.delete_client(client_id).await
+    }
+
+    async fn list_clients(&self) -> Result<Vec<ClientSummary>, StoreError> {
+        self.store.list_clients().await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+}
+
+#[async_trait]
+impl InitialAccessTokenStore for StoreWithDatabase {
+    async fn insert_initial_token(&self, token: &InitialAccessToken) -> Result<(), StoreError> {
+        self.store.insert_initial_token(token).await
+    }
+
+    async fn find_initial_token(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<InitialAccessToken>, StoreError> {
+        self.store.find_initial_token(token_hash).await
+    }
+
+    async fn list_initial_tokens(&self) -> Result<Vec<InitialAccessToken>, StoreError> {
+        self.store.list_initial_tokens().await
+    }
+
+    async fn revoke_initial_token(&self, id: &str) -> Result<bool, StoreError> {
+        self.store.revoke_initial_token(id).await
+    }
+
+    async fn consume_initial_token(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.store.consume_initial_token(token_hash, now).await
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for StoreWithDatabase {
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
+        self.store.insert_signing_key(key).await
+    }
+
+    async fn list_signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
+        self.store.list_signing_keys().await
+    }
+
+    async fn retire_signing_key(&self, kid: &str, retired_at: i64) -> Result<bool, StoreError> {
+        self.store.retire_signing_key(kid, retired_at).await
+    }
+}
+
+#[async_trait]
+impl ReplayCache for StoreWithDatabase {
+    async fn record_jti(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        self.store.record_jti(client_id, jti, expires_at).await
     }
 }
