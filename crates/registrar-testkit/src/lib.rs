@@ -13,7 +13,7 @@ use std::sync::Arc;
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
 use registrar_core::secrets::OsRandom;
 use registrar_core::store::Store;
-use registrar_core::token::StoredSigningKey;
+use registrar_core::token::{SecretCipher, SigningKey};
 use registrar_core::{
     Clock, Persister, Pipeline, Processor, Responder, SecretGenerator, Settings, Stores,
     SystemClock, Validator,
@@ -185,7 +185,7 @@ pub struct TestServerBuilder {
     token_options: TokenOptions,
     clock: Arc<dyn Clock>,
     customize: Vec<Customize>,
-    signing_keys: Vec<StoredSigningKey>,
+    signing_keys: Vec<SigningKey>,
     stores: Option<Box<dyn FnOnce(Stores) -> Stores + Send>>,
 }
 
@@ -259,9 +259,10 @@ impl TestServerBuilder {
         self
     }
 
-    /// Signing keys put in the store before the server loads its key ring, so no key is
-    /// generated at start (RSA generation is slow in debug builds).
-    pub fn signing_key(mut self, key: StoredSigningKey) -> Self {
+    /// A signing key put in the store (sealed under [`TEST_SECRET_KEY`]) before the server loads
+    /// its key ring, so none is generated at start: RSA generation is slow in debug builds, and
+    /// tests can share one key made once.
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
         self.signing_keys.push(key);
         self
     }
@@ -284,9 +285,10 @@ impl TestServerBuilder {
                 (database, store)
             }
         };
+        let cipher = SecretCipher::new(TEST_SECRET_KEY);
         for key in &self.signing_keys {
             store
-                .insert_signing_key(key)
+                .insert_signing_key(&key.seal(&cipher))
                 .await
                 .expect("insert a ready-made signing key");
         }

@@ -1,7 +1,7 @@
 //! The store traits: what the pipeline and the CLI need from a backend, and nothing about how.
 //!
-//! This is an API boundary. Every backend (SQLite, PostgreSQL) passes the same contract suite in
-//! `registrar-testkit`. Atomic steps (consuming an initial access token with the insert, rotating
+//! This is an API boundary. Every backend (SQLite, PostgreSQL) passes the same contract suite,
+//! `contract` (feature `contract`), which a user's own store can run too. Atomic steps (consuming an initial access token with the insert, rotating
 //! a registration access token) are single methods, so no backend can split them.
 
 use std::fmt::Debug;

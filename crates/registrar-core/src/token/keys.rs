@@ -166,7 +166,8 @@ pub enum KeyError {
 pub trait SigningKeyStore: Send + Sync + Debug {
     /// Inserts a key; a kid that exists is `StoreError::Duplicate("kid")`.
     async fn insert_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError>;
-    /// Every key, retired ones included, in any order.
+    /// Every key, retired ones included, oldest first and then by kid, so that every instance
+    /// lists them in one order.
     async fn list_signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError>;
     /// Sets `retired_at` of a key that is not retired yet. Returns false when there is no such key
     /// or it was already retired, in which case nothing changes.

@@ -21,6 +21,7 @@ backends!(
     a_responder_changes_how_one_error_is_answered,
     the_base_path_moves_the_routes_and_every_endpoint_url,
     a_separate_client_store_takes_the_initial_token_use_before_the_insert,
+    a_ready_made_signing_key_signs_from_the_first_request,
 );
 
 /// Keeps `x_tenant`, which Registrar does not know, and requires it to be a string.
@@ -367,4 +368,65 @@ async fn a_separate_client_store_takes_the_initial_token_use_before_the_insert(b
         .await
         .unwrap();
     expect_json(read, 200).await;
+}
+
+async fn a_ready_made_signing_key_signs_from_the_first_request(backend: Backend) {
+    use base64::Engine as _;
+    use registrar_core::Clock as _;
+    use registrar_core::token::{SigningAlgorithm, generate_signing_key};
+
+    let key = generate_signing_key(
+        SigningAlgorithm::EdDsa,
+        &registrar_core::secrets::OsRandom,
+        registrar_core::SystemClock.now(),
+    )
+    .unwrap();
+    let kid = key.kid.clone();
+    let server = TestServer::builder(backend)
+        .settings(|settings| settings.token_signing_alg = SigningAlgorithm::EdDsa)
+        .signing_key(key)
+        .spawn()
+        .await;
+    let jwks: Value = server.get_json("/.well-known/jwks.json").await;
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [kid.as_str()], "no other key was generated at start");
+
+    let client = expect_json(
+        server
+            .register(json!({"grant_types": ["client_credentials"]}))
+            .await,
+        201,
+    )
+    .await;
+    let issued = server
+        .http()
+        .post(server.url("/connect/token"))
+        .basic_auth(
+            client["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let issued = expect_json(issued, 200).await;
+    let header = issued["access_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], kid.as_str());
+    assert_eq!(header["alg"], "EdDSA");
 }
