@@ -3,6 +3,8 @@
 
 use url::Url;
 
+use crate::protocol::{AuthMethod, GrantType};
+
 use crate::token::{ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS, SigningAlgorithm};
 
 /// Who may register (`registration.mode`).
@@ -58,11 +60,11 @@ pub struct Settings {
     /// The scopes a client may register (`scopes`).
     pub scopes: Vec<String>,
     /// The grant types a client may register; discovery lists them.
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     /// The response types a client may register; discovery lists them.
     pub response_types: Vec<String>,
     /// The `token_endpoint_auth_method` values a client may register; discovery lists them.
-    pub token_endpoint_auth_methods: Vec<String>,
+    pub token_endpoint_auth_methods: Vec<AuthMethod>,
     /// Algorithms accepted for `private_key_jwt` client assertions.
     pub asymmetric_signing_algs: Vec<String>,
     /// The algorithm access tokens are signed with (`tokens.signing_alg`).
@@ -93,15 +95,19 @@ impl Settings {
             issuer,
             mode: RegistrationMode::Protected,
             scopes: strings(&["openid", "profile", "email", "offline_access"]),
-            grant_types: strings(&["authorization_code", "refresh_token", "client_credentials"]),
+            grant_types: vec![
+                GrantType::AuthorizationCode,
+                GrantType::RefreshToken,
+                GrantType::ClientCredentials,
+            ],
             response_types: strings(&["code"]),
-            token_endpoint_auth_methods: strings(&[
-                "client_secret_basic",
-                "client_secret_post",
-                "client_secret_jwt",
-                "private_key_jwt",
-                "none",
-            ]),
+            token_endpoint_auth_methods: vec![
+                AuthMethod::ClientSecretBasic,
+                AuthMethod::ClientSecretPost,
+                AuthMethod::ClientSecretJwt,
+                AuthMethod::PrivateKeyJwt,
+                AuthMethod::None,
+            ],
             asymmetric_signing_algs: strings(&ASYMMETRIC_ASSERTION_ALGS),
             token_signing_alg: SigningAlgorithm::Es256,
             id_token_signing_algs: strings(&["RS256", "ES256", "EdDSA"]),
@@ -193,16 +199,14 @@ impl Settings {
     /// read this list.
     pub fn assertion_signing_algs(&self) -> Vec<String> {
         let mut algs = self.asymmetric_signing_algs.clone();
-        if self.supports_auth_method("client_secret_jwt") {
+        if self.supports_auth_method(AuthMethod::ClientSecretJwt) {
             algs.extend(HMAC_ASSERTION_ALGS.iter().map(|alg| (*alg).to_owned()));
         }
         algs
     }
 
     /// Whether clients may register `token_endpoint_auth_method` `method`.
-    pub fn supports_auth_method(&self, method: &str) -> bool {
-        self.token_endpoint_auth_methods
-            .iter()
-            .any(|supported| supported == method)
+    pub fn supports_auth_method(&self, method: AuthMethod) -> bool {
+        self.token_endpoint_auth_methods.contains(&method)
     }
 }

@@ -10,6 +10,7 @@ use crate::ClientId;
 use crate::caller::Caller;
 use crate::context::{Operation, RegistrationContext, RequestSource};
 use crate::pipeline::Pipeline;
+use crate::protocol::{AuthMethod, GrantType};
 use crate::secrets::TokenHasher;
 use crate::settings::Settings;
 use crate::steps::{DefaultValidator, Validator};
@@ -81,7 +82,7 @@ fn check_with(configure: fn(&mut Settings), body: &str, expected: Expect) {
 
 /// A deployment that enables the implicit grant and its response types.
 fn allow_implicit(settings: &mut Settings) {
-    settings.grant_types.push("implicit".to_owned());
+    settings.grant_types.push(GrantType::Implicit);
     for response_type in ["id_token", "id_token token", "code id_token"] {
         settings.response_types.push(response_type.to_owned());
     }
@@ -1079,7 +1080,7 @@ fn token_endpoint_auth_method_is_one_of_the_supported_set() {
         |settings| {
             settings
                 .token_endpoint_auth_methods
-                .retain(|method| method != "client_secret_jwt")
+                .retain(|method| *method != AuthMethod::ClientSecretJwt)
         },
         r#"{"token_endpoint_auth_method":"client_secret_jwt","redirect_uris":["https://a.example/cb"]}"#,
         expect![[
@@ -1090,7 +1091,7 @@ fn token_endpoint_auth_method_is_one_of_the_supported_set() {
         |settings| {
             settings
                 .token_endpoint_auth_methods
-                .retain(|method| method != "none")
+                .retain(|method| *method != AuthMethod::None)
         },
         r#"{"token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"]}"#,
         expect![[
@@ -1213,7 +1214,7 @@ fn client_secret_jwt_signs_with_hmac_only() {
     let with_client_secret_jwt = |settings: &mut Settings| {
         settings
             .token_endpoint_auth_methods
-            .push("client_secret_jwt".to_owned());
+            .push(AuthMethod::ClientSecretJwt);
     };
     check_with(with_client_secret_jwt, &body("HS256"), expect!["ok"]);
     check_with(with_client_secret_jwt, &body("HS384"), expect!["ok"]);

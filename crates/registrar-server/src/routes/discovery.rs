@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use registrar_core::Settings;
+use registrar_core::{AuthMethod, Settings};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -49,12 +49,12 @@ pub fn metadata_document(settings: &Settings) -> Value {
 }
 
 /// Introspection needs an authenticated client, so `none` is left out.
-fn confidential_methods(settings: &Settings) -> Vec<&str> {
+fn confidential_methods(settings: &Settings) -> Vec<AuthMethod> {
     settings
         .token_endpoint_auth_methods
         .iter()
-        .map(String::as_str)
-        .filter(|method| *method != "none")
+        .copied()
+        .filter(|method| *method != AuthMethod::None)
         .collect()
 }
 
