@@ -635,8 +635,8 @@ mod memory_client_store_example {
     use registrar_core::ClientId;
     use registrar_core::error::StoreError;
     use registrar_core::metadata::ClientMetadata;
-    use registrar_core::secrets::{TokenHash, TokenHasher};
-    use registrar_core::store::{ClientStore, RegisteredClient, TokenCheck};
+    use registrar_core::secrets::TokenHasher;
+    use registrar_core::store::{ClientStore, RegisteredClient};
 
     use super::*;
     use crate::memory_client_store::{self, MemoryClients};
@@ -728,205 +728,39 @@ mod memory_client_store_example {
         assert_eq!(sqlite.list_clients().await.expect("list"), Vec::new());
     }
 
-    const NOW: i64 = 1_700_000_000;
+    // The published contract: one test per check of `ClientStore`, each on a fresh store.
+    registrar_core::client_store_contract!(memory_clients_pass_the_client_store_contract, async {
+        Arc::new(MemoryClients::default())
+    });
 
-    fn hash(credential: &str) -> TokenHash {
-        TokenHasher::new(b"the memory store test hashing key").hash(credential)
-    }
-
-    fn client(id: &str, issued_at: i64, token: &str) -> RegisteredClient {
-        RegisteredClient {
-            client_id: ClientId::parse(id).expect("a valid client id"),
-            client_id_issued_at: issued_at,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_memory_store_rejects_an_initial_token_it_does_not_hold() {
+        let store = MemoryClients::default();
+        let hasher = TokenHasher::new(b"the memory store test hashing key");
+        let client = RegisteredClient {
+            client_id: ClientId::parse("with-initial-token").expect("a valid client id"),
+            client_id_issued_at: NOW,
             secret: None,
-            registration_token: Some(hash(token)),
+            registration_token: Some(hasher.hash("registration access token")),
             metadata: ClientMetadata::default(),
-            initial_token_id: None,
-            updated_at: issued_at,
-            extensions: serde_json::Map::new(),
-        }
-    }
-
-    async fn find(store: &MemoryClients, token: &str, now: i64) -> Option<String> {
-        let presented = hash(token);
-        store
-            .find_client_by_registration_token(TokenCheck {
-                presented: &presented,
-                now,
-            })
-            .await
-            .expect("find")
-            .map(|client| client.client_id.as_str().to_owned())
-    }
-
-    async fn replace(
-        store: &MemoryClients,
-        client: &RegisteredClient,
-        presented: &str,
-        now: i64,
-        previous_valid_until: i64,
-    ) -> bool {
-        let presented = hash(presented);
-        store
-            .replace_client(
-                client,
-                TokenCheck {
-                    presented: &presented,
-                    now,
-                },
-                previous_valid_until,
-            )
-            .await
-            .expect("replace")
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_memory_store_refuses_duplicates_and_initial_tokens_it_does_not_hold() {
-        let store = MemoryClients::default();
-        store
-            .insert_client(&client("first", NOW, "token-1"), None, NOW)
-            .await
-            .expect("insert");
-
-        let same_id = store
-            .insert_client(&client("first", NOW, "token-2"), None, NOW)
-            .await;
-        let same_token = store
-            .insert_client(&client("second", NOW, "token-1"), None, NOW)
-            .await;
-        let with_initial_token = store
-            .insert_client(
-                &client("third", NOW, "token-3"),
-                Some(&hash("initial")),
-                NOW,
-            )
-            .await;
-
-        assert!(
-            matches!(same_id, Err(StoreError::Duplicate("client_id"))),
-            "{same_id:?}"
-        );
-        assert!(
-            matches!(same_token, Err(StoreError::Duplicate(_))),
-            "{same_token:?}"
-        );
-        assert!(
-            matches!(with_initial_token, Err(StoreError::InitialTokenRejected)),
-            "{with_initial_token:?}"
-        );
-        let listed: Vec<String> = store
-            .list_clients()
-            .await
-            .expect("list")
-            .into_iter()
-            .map(|summary| summary.client_id.as_str().to_owned())
-            .collect();
-        assert_eq!(listed, ["first"], "nothing rejected may be stored");
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_memory_store_keeps_a_replaced_token_only_for_its_grace_period() {
-        let store = MemoryClients::default();
-        let original = client("graced", NOW, "token-1");
-        store
-            .insert_client(&original, None, NOW)
-            .await
-            .expect("insert");
-        let second = RegisteredClient {
-            registration_token: Some(hash("token-2")),
-            client_id_issued_at: NOW + 5,
+            initial_token_id: Some("initial-token-id".to_owned()),
             updated_at: NOW,
-            ..original.clone()
+            extensions: serde_json::Map::new(),
         };
 
-        assert!(replace(&store, &second, "token-1", NOW, NOW + 60).await);
-        assert_eq!(
-            find(&store, "token-1", NOW + 59).await.as_deref(),
-            Some("graced")
-        );
-        assert_eq!(find(&store, "token-1", NOW + 60).await, None);
-        assert_eq!(
-            find(&store, "token-2", NOW + 3600).await.as_deref(),
-            Some("graced")
-        );
-        let stored = store.get_client(&original.client_id).await.expect("get");
-        assert_eq!(
-            stored.map(|client| client.client_id_issued_at),
-            Some(NOW),
-            "a replacement keeps when the client was issued"
-        );
+        let inserted = store
+            .insert_client(&client, Some(&hasher.hash("initial access token")), NOW)
+            .await;
+
         assert!(
-            !replace(&store, &second, "token-1", NOW + 60, NOW + 60).await,
-            "the previous token must not replace after its grace period"
+            matches!(inserted, Err(StoreError::InitialTokenRejected)),
+            "{inserted:?}"
         );
-        assert!(!replace(&store, &second, "unknown", NOW, NOW).await);
-
-        // Within its grace the previous token passes the check; without a new grace neither old
-        // token works afterwards.
-        let third = RegisteredClient {
-            registration_token: Some(hash("token-3")),
-            ..original.clone()
-        };
-        assert!(replace(&store, &third, "token-1", NOW + 30, NOW + 30).await);
-        assert_eq!(find(&store, "token-1", NOW + 30).await, None);
-        assert_eq!(find(&store, "token-2", NOW + 30).await, None);
         assert_eq!(
-            find(&store, "token-3", NOW + 30).await.as_deref(),
-            Some("graced")
+            store.get_client(&client.client_id).await.expect("get"),
+            None
         );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_memory_store_revokes_both_tokens_and_lists_oldest_first() {
-        let store = MemoryClients::default();
-        for (id, issued_at) in [
-            ("c-newest", NOW + 30),
-            ("b-same", NOW + 10),
-            ("a-same", NOW + 10),
-        ] {
-            store
-                .insert_client(&client(id, issued_at, id), None, NOW)
-                .await
-                .expect("insert");
-        }
-        let rotated = RegisteredClient {
-            registration_token: Some(hash("rotated")),
-            ..client("c-newest", NOW + 30, "c-newest")
-        };
-        assert!(replace(&store, &rotated, "c-newest", NOW, NOW + 600).await);
-
-        store
-            .revoke_registration_token(&rotated.client_id)
-            .await
-            .expect("revoke");
-        store
-            .revoke_registration_token(&ClientId::parse("unknown").expect("id"))
-            .await
-            .expect("revoking an unknown client's token is not an error");
-
-        assert_eq!(find(&store, "rotated", NOW + 1).await, None);
-        assert_eq!(find(&store, "c-newest", NOW + 1).await, None);
-        let revoked = store.get_client(&rotated.client_id).await.expect("get");
-        assert_eq!(revoked.map(|client| client.registration_token), Some(None));
-        let listed: Vec<String> = store
-            .list_clients()
-            .await
-            .expect("list")
-            .into_iter()
-            .map(|summary| summary.client_id.as_str().to_owned())
-            .collect();
-        assert_eq!(listed, ["a-same", "b-same", "c-newest"]);
-        assert!(
-            store
-                .delete_client(&rotated.client_id)
-                .await
-                .expect("delete")
-        );
-        assert!(
-            !store
-                .delete_client(&rotated.client_id)
-                .await
-                .expect("delete again")
-        );
-    }
+    const NOW: i64 = 1_700_000_000;
 }
