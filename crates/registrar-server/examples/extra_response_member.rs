@@ -55,6 +55,8 @@ impl Responder for DocumentationLink {
     ) -> Result<ClientInformation, RegistrationError> {
         // Keep the default response, then add ours.
         let mut information = respond::client_information(cx)?;
+        // `insert_member` refuses (returning false) a name Registrar sets or reads, which would
+        // appear twice in the JSON; `documentation` is none of them.
         information.insert_member(MEMBER, Value::String(self.url.clone()));
         Ok(information)
     }
