@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -78,12 +78,15 @@ pub async fn state(issuer: Url, store: Arc<dyn Store>) -> Result<AppState, BoxEr
 /// The whole application: its own routes, and Registrar's registration, token and discovery
 /// routes, with registration behind [`require_api_key`].
 pub fn app(state: AppState, api_key: ApiKey) -> Router {
-    let registration = registrar_server::registration_routes(state.clone())
+    // Only the registration endpoint is behind the key: reading, updating and deleting a client
+    // are authorized by the client's own registration access token (RFC 7592).
+    let registration = registrar_server::registration_endpoint_routes(state.clone())
         .layer(middleware::from_fn_with_state(api_key, require_api_key));
     Router::new()
         .route("/", get(home))
         .route("/api/hello", get(hello))
         .merge(registration)
+        .merge(registrar_server::management_routes(state.clone()))
         .merge(registrar_server::token_routes(state.clone()))
         .merge(registrar_server::discovery_routes(state))
 }
@@ -95,11 +98,6 @@ pub async fn require_api_key(
     mut request: Request,
     next: Next,
 ) -> Response {
-    // RFC 7592: reading, updating and deleting a client are authorized by the client's own
-    // registration access token, so the key guards registration, the one `POST`, alone.
-    if request.method() != Method::POST {
-        return next.run(request).await;
-    }
     let presented = request
         .headers()
         .get(API_KEY_HEADER)

@@ -94,8 +94,20 @@ impl RouteGroups {
 /// the host's authentication instead of initial access tokens, insert a [`HostCaller`] into the
 /// request's extensions in one of those layers.
 pub fn registration_routes(state: AppState) -> Router {
+    registration_endpoint_routes(state.clone()).merge(management_routes(state))
+}
+
+/// `POST {base}/connect/dcr` alone, for a host that puts its own authentication layer in front
+/// of registration only: management is authorized by each client's registration access token.
+pub fn registration_endpoint_routes(state: AppState) -> Router {
     let base = state.pipeline.settings().base_path().to_owned();
-    with_api_layers(routes::dcr::routes(&base)).with_state(state)
+    with_api_layers(routes::dcr::registration_routes(&base)).with_state(state)
+}
+
+/// `GET|PUT|DELETE {base}/connect/dcr/{client_id}` alone (RFC 7592).
+pub fn management_routes(state: AppState) -> Router {
+    let base = state.pipeline.settings().base_path().to_owned();
+    with_api_layers(routes::dcr::management_routes(&base)).with_state(state)
 }
 
 /// The token side under the settings' base path: `/connect/token`, `/connect/introspect` and

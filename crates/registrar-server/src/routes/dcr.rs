@@ -24,19 +24,22 @@ use crate::extract::{Bearer, MetadataJson};
 #[derive(Debug, Clone)]
 pub struct HostCaller(pub Caller);
 
-/// The registration and management routes under `base`.
-pub(crate) fn routes(base: &str) -> Router<AppState> {
-    Router::new()
-        .route(
-            &format!("{base}/connect/dcr"),
-            axum::routing::post(register_client),
-        )
-        .route(
-            &format!("{base}/connect/dcr/{{client_id}}"),
-            axum::routing::get(read_client)
-                .put(update_client)
-                .delete(delete_client),
-        )
+/// The registration endpoint under `base`.
+pub(crate) fn registration_routes(base: &str) -> Router<AppState> {
+    Router::new().route(
+        &format!("{base}/connect/dcr"),
+        axum::routing::post(register_client),
+    )
+}
+
+/// The management routes under `base`, authorized by each client's registration access token.
+pub(crate) fn management_routes(base: &str) -> Router<AppState> {
+    Router::new().route(
+        &format!("{base}/connect/dcr/{{client_id}}"),
+        axum::routing::get(read_client)
+            .put(update_client)
+            .delete(delete_client),
+    )
 }
 
 /// The token a management request must carry.
