@@ -89,7 +89,7 @@ pub use context::{Operation, RegistrationContext, RequestSource, Services, Softw
 pub use error::{BuildError, RegistrationError, StoreError};
 pub use ids::ClientId;
 pub use metadata::ClientMetadata;
-pub use pipeline::{MIN_SERVER_SECRET_BYTES, Pipeline, PipelineBuilder};
+pub use pipeline::{AuthorizedClient, MIN_SERVER_SECRET_BYTES, Pipeline, PipelineBuilder};
 pub use protocol::{ApplicationType, AuthMethod, GrantType};
 pub use respond::ClientInformation;
 pub use secrets::{Secret, SecretGenerator, TokenHash, TokenHasher};

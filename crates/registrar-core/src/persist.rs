@@ -22,17 +22,17 @@ pub async fn insert_client(cx: &RegistrationContext) -> StepResult {
     let inserted = match (initial_token, stores.token_consumption()) {
         (Some(token_hash), TokenConsumption::BeforeInsert) => {
             if !stores
-                .initial_tokens
+                .initial_tokens()
                 .consume_initial_token(token_hash, cx.now())
                 .await?
             {
                 return Err(RegistrationError::InvalidToken);
             }
-            stores.clients.insert_client(client, None, cx.now()).await
+            stores.clients().insert_client(client, None, cx.now()).await
         }
         (initial_token, _) => {
             stores
-                .clients
+                .clients()
                 .insert_client(client, initial_token, cx.now())
                 .await
         }
@@ -63,7 +63,7 @@ pub async fn replace_client(cx: &RegistrationContext) -> StepResult {
     let replaced = cx
         .services()
         .stores()
-        .clients
+        .clients()
         .replace_client(client, check, cx.now().saturating_add(grace))
         .await?;
     if !replaced {
@@ -80,7 +80,7 @@ pub async fn delete_client(cx: &RegistrationContext) -> StepResult {
     if !cx
         .services()
         .stores()
-        .clients
+        .clients()
         .delete_client(client_id)
         .await?
     {

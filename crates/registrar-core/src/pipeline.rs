@@ -1,9 +1,11 @@
 //! `Pipeline`: runs registration (RFC 7591) and management (RFC 7592) requests through the
 //! steps, independent of transport.
 //!
-//! The pipeline owns what no step may change: deciding the caller from its token, and
-//! authenticating a client by its registration access token. Everything after that is a step
-//! ([`Steps`]), and every failure is passed through [`Responder::respond_error`].
+//! The pipeline owns what no step may change: deciding the caller from its token,
+//! authenticating a client by its registration access token, and the RFC 7592 §2.2 checks of an
+//! update. Everything after that is a step ([`Steps`]), and every failure of the pipeline is
+//! passed through [`Responder::respond_error`]; what the transport refuses before (a malformed
+//! header, a body that is not JSON) is answered by the server.
 
 use std::sync::Arc;
 
@@ -19,6 +21,23 @@ use crate::settings::{RegistrationMode, Settings};
 use crate::steps::{Persister, Processor, Responder, Steps, Validator};
 use crate::store::{RegisteredClient, Stores, TokenCheck};
 use crate::token::SecretCipher;
+use crate::validate;
+
+/// A client whose registration access token [`Pipeline::authorize_update`] checked, with the
+/// token; only the pipeline makes one, so [`Pipeline::update`] cannot be handed a client no one
+/// authenticated.
+#[derive(Debug)]
+pub struct AuthorizedClient {
+    client: RegisteredClient,
+    token: Secret,
+}
+
+impl AuthorizedClient {
+    /// The stored client.
+    pub fn client(&self) -> &RegisteredClient {
+        &self.client
+    }
+}
 
 /// The shortest server secret accepted: it keys every credential hash.
 pub const MIN_SERVER_SECRET_BYTES: usize = 32;
@@ -163,7 +182,7 @@ impl Pipeline {
         let token_hash = self.services.hasher().hash(token);
         let stores = self.services.stores();
         match stores
-            .initial_tokens
+            .initial_tokens()
             .find_initial_token(&token_hash)
             .await?
         {
@@ -220,16 +239,19 @@ impl Pipeline {
         self.answer(Operation::Read, Some(&cx), result).await
     }
 
-    /// RFC 7592 §2.2: replaces the registration of `current`, a client authenticated by
-    /// [`Pipeline::authenticate_client`] with `token`, and rotates the registration access token.
+    /// RFC 7592 §2.2: replaces the registration of a client [`Pipeline::authorize_update`]
+    /// authenticated, and rotates the registration access token.
     pub async fn update(
         &self,
-        current: RegisteredClient,
-        token: &str,
+        authorized: AuthorizedClient,
         request: Map<String, Value>,
         source: RequestSource,
     ) -> Result<ClientInformation, RegistrationError> {
-        let caller = self.management_caller(&current, token);
+        let AuthorizedClient {
+            client: current,
+            token,
+        } = authorized;
+        let caller = self.management_caller(&current, token.expose());
         let mut cx = self.context(Operation::Update, caller, source, request, Some(current));
         let result = self.run_update(&mut cx).await;
         self.answer(Operation::Update, Some(&cx), result).await
@@ -239,6 +261,9 @@ impl Pipeline {
         &self,
         cx: &mut RegistrationContext,
     ) -> Result<ClientInformation, RegistrationError> {
+        // RFC 7592 §2.2 is the protocol's integrity, not a rule to override: the pipeline checks
+        // the identity and server-managed members before any step runs.
+        validate::update_request(cx)?;
         self.steps.validator.validate(cx).await?;
         self.steps.processor.process(cx).await?;
         self.steps.persister.replace(cx).await?;
@@ -262,20 +287,24 @@ impl Pipeline {
         self.answer(Operation::Delete, Some(&cx), result).await
     }
 
-    /// [`Pipeline::authenticate_client`] for an update, whose body is read only after it: a
+    /// Authenticates an update by its registration access token, before its body is read; a
     /// failure is answered through [`Responder::respond_error`] like every other.
     pub async fn authorize_update(
         &self,
         client_id: &str,
         token: &str,
-    ) -> Result<RegisteredClient, RegistrationError> {
+    ) -> Result<AuthorizedClient, RegistrationError> {
         let result = self.authenticate_client(client_id, token).await;
-        self.answer(Operation::Update, None, result).await
+        let client = self.answer(Operation::Update, None, result).await?;
+        Ok(AuthorizedClient {
+            client,
+            token: Secret::new(token.to_owned()),
+        })
     }
 
     /// RFC 7592 §2: the client the token belongs to, if it is the one in the path. A valid token
     /// presented for another client is revoked (RFC 7592 §2.1), and every failure looks the same.
-    pub async fn authenticate_client(
+    async fn authenticate_client(
         &self,
         client_id: &str,
         token: &str,
@@ -285,7 +314,7 @@ impl Pipeline {
             presented: &presented,
             now: self.services.clock().now(),
         };
-        let clients = &self.services.stores().clients;
+        let clients = &self.services.stores().clients();
         let Some(client) = clients.find_client_by_registration_token(check).await? else {
             return Err(RegistrationError::InvalidToken);
         };
@@ -300,7 +329,7 @@ impl Pipeline {
         Caller::Client {
             client_id: current.client_id.clone(),
             token_hash: self.services.hasher().hash(token),
-            registered_anonymously: current.initial_token_id.is_none(),
+            registered_anonymously: current.registered_anonymously,
         }
     }
 

@@ -116,6 +116,10 @@ pub fn build_client(cx: &mut RegistrationContext) -> Result<(), RegistrationErro
             }
             (_, Some(current)) => current.initial_token_id.clone(),
         },
+        registered_anonymously: match current {
+            Some(current) => current.registered_anonymously,
+            None => cx.caller().is_anonymous(),
+        },
         updated_at: cx.now(),
         extensions: cx.extensions().clone(),
     };

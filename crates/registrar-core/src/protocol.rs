@@ -47,12 +47,6 @@ macro_rules! protocol_enum {
                 serializer.serialize_str(self.as_str())
             }
         }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
     };
 }
 

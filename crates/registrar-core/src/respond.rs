@@ -30,12 +30,18 @@ pub struct ClientInformation {
     /// Every registered value, defaults included.
     #[serde(flatten)]
     pub metadata: ClientMetadata,
-    /// Extension members kept by a step, and members a responder added.
+    /// Extension members kept by a step, and members a responder added; private, so that
+    /// [`ClientInformation::insert_member`] can keep registered names out.
     #[serde(flatten)]
-    pub extensions: Map<String, Value>,
+    extensions: Map<String, Value>,
 }
 
 impl ClientInformation {
+    /// Extension members kept by a step, and members a responder added.
+    pub fn extensions(&self) -> &Map<String, Value> {
+        &self.extensions
+    }
+
     /// Adds a member to the response, as a custom responder does. A name Registrar sets or
     /// reads (see [`is_reserved_member`]) is refused, changing nothing, since it would appear
     /// twice in the JSON: returns whether the member was added.

@@ -100,7 +100,7 @@ async fn main() -> Result<(), BoxError> {
     .await?;
     let services = state.pipeline.services();
     let (token, _) = mint_initial_token(
-        services.stores().initial_tokens.as_ref(),
+        services.stores().initial_tokens().as_ref(),
         services.generator().as_ref(),
         services.hasher(),
         services.clock().now(),

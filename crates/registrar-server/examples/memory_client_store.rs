@@ -183,6 +183,7 @@ impl ClientStore for MemoryClients {
             client_id: entry.client.client_id.clone(),
             client_id_issued_at: entry.client.client_id_issued_at,
             initial_token_id: entry.client.initial_token_id.clone(),
+            registered_anonymously: entry.client.registered_anonymously,
             ..client.clone()
         };
         Ok(true)
@@ -257,7 +258,7 @@ async fn main() -> Result<(), BoxError> {
     let state = state(Url::parse(&format!("http://{address}"))?, sqlite, clients).await?;
     let services = state.pipeline.services();
     let (token, _) = mint_initial_token(
-        services.stores().initial_tokens.as_ref(),
+        services.stores().initial_tokens().as_ref(),
         services.generator().as_ref(),
         services.hasher(),
         services.clock().now(),

@@ -23,7 +23,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use registrar_core::secrets::{OsRandom, random_token};
 use registrar_core::store::Store;
-use registrar_core::{Caller, Pipeline, Principal, Settings, Stores};
+use registrar_core::{Pipeline, Principal, Settings, Stores};
 use registrar_server::{AppState, HostCaller, TokenOptions};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
@@ -117,7 +117,7 @@ pub async fn require_api_key(
     // Only the app's own code can set extensions, so a remote client cannot forge this.
     request
         .extensions_mut()
-        .insert(HostCaller(Caller::Principal(Principal::new("ci-pipeline"))));
+        .insert(HostCaller(Principal::new("ci-pipeline")));
     next.run(request).await
 }
 

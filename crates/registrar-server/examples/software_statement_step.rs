@@ -274,7 +274,7 @@ async fn main() -> Result<(), BoxError> {
     let state = state(Url::parse(&format!("http://{address}"))?, store, trusted).await?;
     let services = state.pipeline.services();
     let (token, _) = mint_initial_token(
-        services.stores().initial_tokens.as_ref(),
+        services.stores().initial_tokens().as_ref(),
         services.generator().as_ref(),
         services.hasher(),
         services.clock().now(),

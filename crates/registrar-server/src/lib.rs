@@ -126,7 +126,8 @@ pub fn token_routes(state: AppState) -> Router {
 /// OpenID Connect discovery, RFC 8414 metadata and WebFinger, where those specifications put
 /// them (not under the base path); the endpoint URLs in them follow the base path.
 pub fn discovery_routes(state: AppState) -> Router {
-    with_api_layers(routes::discovery::routes()).with_state(state)
+    let issuer_path = state.pipeline.settings().issuer_path().to_owned();
+    with_api_layers(routes::discovery::routes(&issuer_path)).with_state(state)
 }
 
 /// `/healthz` and `/readyz`.
@@ -167,6 +168,11 @@ pub fn router_with(state: AppState, options: RouterOptions) -> Router {
     }
     router
         .fallback(routes::not_found)
+        // The fallback, timeouts and health answers carry nothing to cache either.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         // A request that cannot finish in time (a store that hangs rather than fails) is answered
         // 503, so callers never wait forever.
         .layer(axum::middleware::from_fn(

@@ -70,7 +70,7 @@ fn serve(listener: TcpListener, app: Router) {
 async fn initial_token(state: &AppState) -> String {
     let services = state.pipeline.services();
     let (token, _) = mint_initial_token(
-        services.stores().initial_tokens.as_ref(),
+        services.stores().initial_tokens().as_ref(),
         services.generator().as_ref(),
         services.hasher(),
         services.clock().now(),
@@ -744,6 +744,7 @@ mod memory_client_store_example {
             registration_token: Some(hasher.hash("registration access token")),
             metadata: ClientMetadata::default(),
             initial_token_id: Some("initial-token-id".to_owned()),
+            registered_anonymously: false,
             updated_at: NOW,
             extensions: serde_json::Map::new(),
         };

@@ -17,7 +17,8 @@ type Select<'q, DB, Row> = QueryAs<'q, DB, Row, <DB as Database>::Arguments<'q>>
 macro_rules! client_columns {
     () => {
         "client_id, client_id_issued_at, updated_at, client_name, grant_types, metadata, \
-         secret_hash, secret_expires_at, rat_hash, initial_token_id, secret_ciphertext, extensions"
+         secret_hash, secret_expires_at, rat_hash, initial_token_id, secret_ciphertext, extensions, \
+         registered_anonymously"
     };
 }
 
@@ -45,7 +46,7 @@ where
     sqlx::query(concat!(
         "INSERT INTO clients (",
         client_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(row.client_id)
     .bind(row.client_id_issued_at)
@@ -59,6 +60,7 @@ where
     .bind(row.initial_token_id)
     .bind(row.secret_ciphertext)
     .bind(row.extensions)
+    .bind(row.registered_anonymously)
 }
 
 /// Takes one use of a usable initial access token; affects no row when it is unknown, expired or

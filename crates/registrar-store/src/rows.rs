@@ -25,6 +25,7 @@ pub(crate) struct ClientRow {
     pub initial_token_id: Option<String>,
     pub secret_ciphertext: Option<String>,
     pub extensions: String,
+    pub registered_anonymously: i64,
 }
 
 impl ClientRow {
@@ -50,6 +51,7 @@ impl ClientRow {
             initial_token_id: client.initial_token_id.clone(),
             secret_ciphertext,
             extensions: to_json(&client.extensions, "extensions")?,
+            registered_anonymously: i64::from(client.registered_anonymously),
         })
     }
 
@@ -81,6 +83,7 @@ impl ClientRow {
             initial_token_id: self.initial_token_id,
             updated_at: self.updated_at,
             extensions: from_json(&self.extensions, "extensions")?,
+            registered_anonymously: self.registered_anonymously != 0,
         })
     }
 }

@@ -200,9 +200,14 @@ impl std::fmt::Debug for TestServerBuilder {
 }
 
 impl TestServerBuilder {
-    /// Changes the settings (the issuer is set to the server's address first).
+    /// Changes the settings (the issuer is set to the server's address first); several calls
+    /// apply in order.
     pub fn settings(mut self, configure: impl FnOnce(&mut Settings) + Send + 'static) -> Self {
-        self.configure = Box::new(configure);
+        let earlier = std::mem::replace(&mut self.configure, Box::new(|_| {}));
+        self.configure = Box::new(move |settings| {
+            earlier(settings);
+            configure(settings);
+        });
         self
     }
 
@@ -253,9 +258,13 @@ impl TestServerBuilder {
         self
     }
 
-    /// Swaps stores of the backend's bundle, e.g. `|stores| stores.with_clients(mine)`.
+    /// Swaps stores of the backend's bundle, e.g. `|stores| stores.with_clients(mine)`; several
+    /// calls apply in order.
     pub fn stores(mut self, swap: impl FnOnce(Stores) -> Stores + Send + 'static) -> Self {
-        self.stores = Some(Box::new(swap));
+        self.stores = Some(match self.stores.take() {
+            Some(earlier) => Box::new(move |stores| swap(earlier(stores))),
+            None => Box::new(swap),
+        });
         self
     }
 
@@ -285,13 +294,6 @@ impl TestServerBuilder {
                 (database, store)
             }
         };
-        let cipher = SecretCipher::new(TEST_SECRET_KEY);
-        for key in &self.signing_keys {
-            store
-                .insert_signing_key(&key.seal(&cipher))
-                .await
-                .expect("insert a ready-made signing key");
-        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -302,6 +304,14 @@ impl TestServerBuilder {
         let mut stores = Stores::from_backend(store.clone());
         if let Some(swap) = self.stores {
             stores = swap(stores);
+        }
+        let cipher = SecretCipher::new(TEST_SECRET_KEY);
+        for key in &self.signing_keys {
+            stores
+                .signing_keys()
+                .insert_signing_key(&key.seal(&cipher))
+                .await
+                .expect("insert a ready-made signing key");
         }
         let mut builder = Pipeline::builder(settings, stores)
             .server_secret(TEST_SECRET_KEY)
@@ -439,7 +449,7 @@ impl TestServer {
     pub async fn initial_token(&self, options: InitialTokenOptions) -> String {
         let services = self.pipeline.services();
         let (token, _) = mint_initial_token(
-            services.stores().initial_tokens.as_ref(),
+            services.stores().initial_tokens().as_ref(),
             services.generator().as_ref(),
             services.hasher(),
             self.clock.now(),
@@ -459,12 +469,12 @@ impl TestServer {
             })
             .await;
         self.http
-            .post(self.url("/connect/dcr"))
+            .post(self.pipeline.settings().registration_endpoint())
             .bearer_auth(token)
             .json(&body)
             .send()
             .await
-            .expect("POST /connect/dcr")
+            .expect("POST to the registration endpoint")
     }
 }
 

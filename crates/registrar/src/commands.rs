@@ -153,7 +153,7 @@ fn timestamp(seconds: i64) -> String {
 async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::Result<()> {
     let pipeline = open(&config).await?;
     let services = pipeline.services();
-    let store = &services.stores().initial_tokens;
+    let store = &services.stores().initial_tokens();
     match command {
         InitialTokenCommand::Create {
             expires_in,
@@ -215,7 +215,7 @@ fn client_id(text: &str) -> anyhow::Result<ClientId> {
 
 async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> {
     let pipeline = open(&config).await?;
-    let store = &pipeline.services().stores().clients;
+    let store = &pipeline.services().stores().clients();
     match command {
         ClientsCommand::List => {
             println!(
@@ -284,14 +284,14 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::List => {
             // The first start creates a key; listing before it should show the key serve will use.
             load_key_ring(
-                services.stores().signing_keys.as_ref(),
+                services.stores().signing_keys().as_ref(),
                 services.cipher(),
                 key_config,
                 services.generator().as_ref(),
                 now,
             )
             .await?;
-            let stored = services.stores().signing_keys.list_signing_keys().await?;
+            let stored = services.stores().signing_keys().list_signing_keys().await?;
             println!("{:<45} {:<6} {:<21} STATE", "KID", "ALG", "CREATED");
             for (key, state) in key_states(&stored, &key_config, now) {
                 println!(
@@ -305,7 +305,7 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Rotate => {
             let created = rotate_signing_key(
-                services.stores().signing_keys.as_ref(),
+                services.stores().signing_keys().as_ref(),
                 services.cipher(),
                 settings.token_signing_alg,
                 services.generator().as_ref(),

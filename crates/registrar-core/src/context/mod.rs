@@ -73,7 +73,9 @@ pub fn is_reserved_member(name: &str) -> bool {
 }
 
 /// The state of one registration, read, update or delete request.
-#[derive(Debug)]
+///
+/// Its `Debug` names the request's members but not their values: an update may carry the
+/// client's current `client_secret` in clear.
 pub struct RegistrationContext {
     services: Arc<Services>,
     operation: Operation,
@@ -298,5 +300,22 @@ impl RegistrationContext {
     /// Sets the client record to store, as the processor's last step does.
     pub fn set_client(&mut self, client: RegisteredClient) {
         self.client = Some(client);
+    }
+}
+
+impl std::fmt::Debug for RegistrationContext {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("RegistrationContext")
+            .field("operation", &self.operation)
+            .field("caller", &self.caller)
+            .field("source", &self.source)
+            .field("now", &self.now)
+            .field("request_members", &self.request.keys().collect::<Vec<_>>())
+            .field("metadata", &self.metadata)
+            .field("client_id", &self.client_id)
+            .field("extensions", &self.extensions.keys().collect::<Vec<_>>())
+            .field("items", &self.items)
+            .finish_non_exhaustive()
     }
 }

@@ -41,6 +41,7 @@ pub(crate) fn minimal_client(prefix: &str) -> RegisteredClient {
         registration_token: Some(token_hash()),
         metadata: ClientMetadata::default(),
         initial_token_id: None,
+        registered_anonymously: true,
         updated_at: NOW,
         extensions: serde_json::Map::new(),
     }
@@ -124,6 +125,7 @@ pub(crate) fn full_client(prefix: &str) -> RegisteredClient {
         registration_token: Some(token_hash()),
         metadata,
         initial_token_id: Some(unique("token")),
+        registered_anonymously: false,
         updated_at: NOW,
         extensions: json!({"x_tenant": "acme", "x_flags": {"beta": true, "tier": 3}})
             .as_object()

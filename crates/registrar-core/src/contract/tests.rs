@@ -287,6 +287,7 @@ impl ClientStore for MemoryStore {
             client_id: stored.client.client_id.clone(),
             client_id_issued_at: stored.client.client_id_issued_at,
             initial_token_id: stored.client.initial_token_id.clone(),
+            registered_anonymously: stored.client.registered_anonymously,
             ..client.clone()
         };
         Ok(true)

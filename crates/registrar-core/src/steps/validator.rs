@@ -38,11 +38,10 @@ use crate::validate::{self, StepResult};
 #[async_trait]
 pub trait Validator: Send + Sync + Debug {
     /// Runs every step in order, stopping at the first error: the software statement first (its
-    /// claims are merged before any other rule runs), the RFC 7592 update members, reading the
-    /// typed metadata, then one step per rule.
+    /// claims are merged before any other rule runs), reading the typed metadata, then one step
+    /// per rule. (The RFC 7592 §2.2 members of an update are checked by the pipeline before.)
     async fn validate(&self, cx: &mut RegistrationContext) -> StepResult {
         self.validate_software_statement(cx).await?;
-        self.validate_update_request(cx).await?;
         self.read_metadata(cx).await?;
         self.validate_application_type(cx).await?;
         self.validate_grant_types(cx).await?;
@@ -61,11 +60,6 @@ pub trait Validator: Send + Sync + Debug {
     /// RFC 7591 §2.3; see [`validate::software_statement`].
     async fn validate_software_statement(&self, cx: &mut RegistrationContext) -> StepResult {
         validate::software_statement(cx)
-    }
-
-    /// RFC 7592 §2.2; see [`validate::update_request`].
-    async fn validate_update_request(&self, cx: &mut RegistrationContext) -> StepResult {
-        validate::update_request(cx)
     }
 
     /// Reads the typed metadata from the (possibly merged) request; see

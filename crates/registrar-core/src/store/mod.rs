@@ -57,6 +57,9 @@ pub struct RegisteredClient {
     pub metadata: ClientMetadata,
     /// The initial access token this client was registered with, for provenance.
     pub initial_token_id: Option<String>,
+    /// Whether an anonymous caller registered the client (open registration): the rules of open
+    /// registration then apply to its updates too. Set on registration, never changed.
+    pub registered_anonymously: bool,
     /// When the client was registered or last updated, in seconds since the epoch.
     pub updated_at: i64,
     /// Extension members a custom step kept (`RegistrationContext::keep_extension`): stored with
@@ -218,14 +221,11 @@ pub enum TokenConsumption {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Stores {
-    /// Registered clients.
-    pub clients: Arc<dyn ClientStore>,
-    /// Initial access tokens.
-    pub initial_tokens: Arc<dyn InitialAccessTokenStore>,
-    /// The server's signing keys.
-    pub signing_keys: Arc<dyn SigningKeyStore>,
-    /// The `jti`s of accepted client assertions.
-    pub replay: Arc<dyn ReplayCache>,
+    // Private, so that a swap always goes through a method that keeps `consumption` right.
+    clients: Arc<dyn ClientStore>,
+    initial_tokens: Arc<dyn InitialAccessTokenStore>,
+    signing_keys: Arc<dyn SigningKeyStore>,
+    replay: Arc<dyn ReplayCache>,
     consumption: TokenConsumption,
 }
 
@@ -265,6 +265,26 @@ impl Stores {
     pub fn with_replay(mut self, replay: Arc<dyn ReplayCache>) -> Self {
         self.replay = replay;
         self
+    }
+
+    /// Registered clients.
+    pub fn clients(&self) -> &Arc<dyn ClientStore> {
+        &self.clients
+    }
+
+    /// Initial access tokens.
+    pub fn initial_tokens(&self) -> &Arc<dyn InitialAccessTokenStore> {
+        &self.initial_tokens
+    }
+
+    /// The server's signing keys.
+    pub fn signing_keys(&self) -> &Arc<dyn SigningKeyStore> {
+        &self.signing_keys
+    }
+
+    /// The `jti`s of accepted client assertions.
+    pub fn replay(&self) -> &Arc<dyn ReplayCache> {
+        &self.replay
     }
 
     /// How an initial access token's use is taken on registration.

@@ -11,18 +11,20 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use registrar_core::{Caller, RegistrationError, RequestSource};
+use registrar_core::{Caller, Principal, RegistrationError, RequestSource};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Bearer, MetadataJson};
 
-/// The caller as the host application authenticated it, for an app that puts registration
+/// The principal the host application authenticated, for an app that puts registration
 /// behind its own authentication (a session, an API key, its own token validation): a layer of
-/// the app inserts it into the request's extensions, and registration then skips the initial
-/// access token. Remote clients cannot set extensions, only the app's own code can.
+/// the app inserts it into the request's extensions, and registration then runs for
+/// `Caller::Principal` instead of asking for an initial access token. Remote clients cannot set
+/// extensions, only the app's own code can; and it can only name a principal, never pose as an
+/// initial access token or a client.
 #[derive(Debug, Clone)]
-pub struct HostCaller(pub Caller);
+pub struct HostCaller(pub Principal);
 
 /// The registration endpoint under `base`.
 pub(crate) fn registration_routes(base: &str) -> Router<AppState> {
@@ -72,7 +74,7 @@ pub async fn register_client(
 ) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
     let caller = match parts.extensions.get::<HostCaller>() {
-        Some(HostCaller(caller)) => caller.clone(),
+        Some(HostCaller(principal)) => Caller::Principal(principal.clone()),
         None => {
             let bearer = Bearer::from_request_parts(&mut parts, &state).await?;
             state
@@ -114,15 +116,12 @@ pub async fn update_client(
     let token = required(&bearer)?;
     // Authenticate first: a caller without a valid token costs no body read and learns nothing
     // from body errors.
-    let current = state.pipeline.authorize_update(&client_id, token).await?;
+    let authorized = state.pipeline.authorize_update(&client_id, token).await?;
     let (parts, body) = request.into_parts();
     let source = request_source(&parts);
     let MetadataJson(object) =
         MetadataJson::from_request(Request::from_parts(parts, body), &state).await?;
-    let information = state
-        .pipeline
-        .update(current, token, object, source)
-        .await?;
+    let information = state.pipeline.update(authorized, object, source).await?;
     tracing::info!(client_id = %information.client_id, "client updated");
     Ok(Json(information).into_response())
 }

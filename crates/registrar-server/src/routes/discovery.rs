@@ -14,14 +14,25 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::ApiError;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+/// The discovery routes for an issuer whose path is `issuer_path` (`""` at the host root).
+/// RFC 8414 §3 inserts the issuer's path after `/.well-known/oauth-authorization-server`; the
+/// unsuffixed paths are served too, for a router mounted at the issuer's path (or behind a
+/// proxy that strips it), where OpenID Connect Discovery §4 puts its document.
+pub(crate) fn routes(issuer_path: &str) -> Router<AppState> {
+    let mut router = Router::new()
         .route("/.well-known/openid-configuration", get(provider_metadata))
         .route(
             "/.well-known/oauth-authorization-server",
             get(provider_metadata),
         )
-        .route("/.well-known/webfinger", get(webfinger))
+        .route("/.well-known/webfinger", get(webfinger));
+    if !issuer_path.is_empty() {
+        router = router.route(
+            &format!("/.well-known/oauth-authorization-server{issuer_path}"),
+            get(provider_metadata),
+        );
+    }
+    router
 }
 
 /// The provider metadata document, built from the settings.

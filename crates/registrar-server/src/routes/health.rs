@@ -19,7 +19,7 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.pipeline.services().stores().clients.ping().await {
+    match state.pipeline.services().stores().clients().ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(error) => {
             tracing::warn!(%error, "store not ready");

@@ -65,7 +65,7 @@ pub async fn introspect_token(
     if pipeline
         .services()
         .stores()
-        .clients
+        .clients()
         .get_client(&client_id)
         .await?
         .is_none()

@@ -136,7 +136,7 @@ async fn find_client(
     pipeline
         .services()
         .stores()
-        .clients
+        .clients()
         .get_client(&client_id)
         .await?
         .ok_or_else(fail)
@@ -291,7 +291,7 @@ async fn authenticate_assertion(
         }
     };
     record_assertion(
-        pipeline.services().stores().replay.as_ref(),
+        pipeline.services().stores().replay().as_ref(),
         client.client_id.as_str(),
         &verified,
     )

@@ -31,7 +31,7 @@ fn config(pipeline: &Pipeline) -> KeyRingConfig {
 
 async fn load(pipeline: &Pipeline) -> Result<KeyRing, TokenError> {
     load_key_ring(
-        pipeline.services().stores().signing_keys.as_ref(),
+        pipeline.services().stores().signing_keys().as_ref(),
         pipeline.services().cipher(),
         config(pipeline),
         pipeline.services().generator().as_ref(),

@@ -28,6 +28,7 @@ fn client(client_id: &str, registration_token: &str) -> RegisteredClient {
             ..ClientMetadata::default()
         },
         initial_token_id: None,
+        registered_anonymously: false,
         updated_at: 1_700_000_000,
         extensions: serde_json::Map::new(),
     }

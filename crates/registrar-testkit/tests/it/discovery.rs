@@ -8,7 +8,8 @@ use crate::expect_error;
 backends!(
     discovery_documents_advertise_what_the_validator_enforces,
     webfinger_points_to_the_issuer,
-    health_and_readiness_answer
+    health_and_readiness_answer,
+    an_issuer_with_a_path_has_its_metadata_where_rfc_8414_puts_it
 );
 
 async fn discovery_documents_advertise_what_the_validator_enforces(backend: Backend) {
@@ -121,4 +122,35 @@ async fn health_and_readiness_answer(backend: Backend) {
             "{path}"
         );
     }
+}
+
+async fn an_issuer_with_a_path_has_its_metadata_where_rfc_8414_puts_it(backend: Backend) {
+    let server = TestServer::builder(backend)
+        .settings(|settings| {
+            let issuer = format!("{}tenant/one", settings.issuer);
+            settings.issuer = issuer.parse().unwrap();
+        })
+        .spawn()
+        .await;
+    let response = server
+        .http()
+        .get(server.url("/.well-known/oauth-authorization-server/tenant/one"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["issuer"], server.url("/tenant/one"));
+    assert_eq!(
+        document["registration_endpoint"],
+        server.url("/tenant/one/connect/dcr")
+    );
+    // The health answers, like every other, are not to be cached.
+    let health = server
+        .http()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.headers()["cache-control"], "no-store");
 }

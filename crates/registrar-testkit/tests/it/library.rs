@@ -22,6 +22,7 @@ backends!(
     the_base_path_moves_the_routes_and_every_endpoint_url,
     a_separate_client_store_takes_the_initial_token_use_before_the_insert,
     a_ready_made_signing_key_signs_from_the_first_request,
+    a_client_a_host_principal_registered_keeps_its_rules_on_update,
 );
 
 /// Keeps `x_tenant`, which Registrar does not know, and requires it to be a string.
@@ -429,4 +430,46 @@ async fn a_ready_made_signing_key_signs_from_the_first_request(backend: Backend)
     .unwrap();
     assert_eq!(header["kid"], kid.as_str());
     assert_eq!(header["alg"], "EdDSA");
+}
+
+async fn a_client_a_host_principal_registered_keeps_its_rules_on_update(backend: Backend) {
+    let server = TestServer::builder(backend)
+        .settings(|settings| settings.mode = registrar_core::RegistrationMode::Open)
+        .spawn()
+        .await;
+    // What `registration_routes` does for a request a host layer marked with `HostCaller`.
+    let caller = registrar_core::Caller::Principal(registrar_core::Principal::new("ci-pipeline"));
+    let request = json!({"grant_types": ["client_credentials"]});
+    let registered = server
+        .pipeline
+        .register(
+            caller,
+            request.as_object().unwrap().clone(),
+            registrar_core::RequestSource::default(),
+        )
+        .await
+        .unwrap();
+    let uri = registered.registration_client_uri.clone();
+    let token = registered.registration_access_token.expose().to_owned();
+    // An authenticated principal may register client_credentials; so may the client it made,
+    // when it updates itself, even though the server is open to anonymous registration.
+    let update = json!({"client_id": registered.client_id, "grant_types": ["client_credentials"], "client_name": "CI"});
+    let updated = server
+        .http()
+        .put(&uri)
+        .bearer_auth(&token)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_json(updated, 200).await["client_name"], "CI");
+    // An anonymous registration still may not.
+    let anonymous = server
+        .http()
+        .post(server.url("/connect/dcr"))
+        .json(&json!({"grant_types": ["client_credentials"]}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(anonymous, 400, "invalid_client_metadata").await;
 }
