@@ -1,7 +1,10 @@
 """Prints the module dependency cycles of each crate's src/ and exits 1 if there is one.
 
-A module depends on another when it names it in a `crate::…` or `super::…` path (file level);
-a child naming its parent is not counted, since the parent declares it. Tests are left out.
+A module depends on another when it names it in a `crate::…`, `super::…` or `child::…` path, or
+in a `crate::{…}` group (file level). A module naming an item of its parent module is not
+counted, since the parent declares it, except for the crate root: lib.rs and main.rs may only
+declare modules and re-export, so every edge to the root that defines items counts. Tests are
+left out.
 Usage: module-cycles.py crates/*/src
 """
 import os, re, sys
@@ -22,19 +25,36 @@ def cycles(root):
         for n in range(len(parts), -1, -1):
             if tuple(parts[:n]) in mods: return tuple(parts[:n])
         return ()
+    root_text = open(mods[()]).read() if () in mods else ''
+    root_defines_items = re.search(
+        r'^\s*(pub(\([^)]*\))?\s+)?(struct|enum|fn|async fn|const|static|trait|type|impl|macro_rules!)\b',
+        re.sub(r'#\[cfg\(test\)\]\s*mod tests\s*\{.*', '', root_text, flags=re.S),
+        flags=re.M,
+    ) is not None
     edges = {m: set() for m in mods}
     for m, path in mods.items():
         text = open(path).read()
         text = re.sub(r'#\[cfg\(test\)\]\s*mod tests\s*\{.*', '', text, flags=re.S)
-        for use in re.findall(r'\b(crate|super)((?:::\w+)+)', text):
+        uses = re.findall(r'\b(crate|super)((?:::\w+)+)', text)
+        for head, group in re.findall(r'\b(crate|super)::\{([^}]*)\}', text):
+            for member in group.split(','):
+                member = member.strip().split(' as ')[0]
+                if member:
+                    uses.append((head, '::' + member.replace(' ', '')))
+        children = [c[-1] for c in mods if len(c) == len(m) + 1 and c[:len(m)] == m]
+        for child in children:
+            if re.search(r'(?<![:\w])' + child + r'::', text):
+                uses.append(('self', '::' + child))
+        for use in uses:
             head, tail = use
             parts = [p for p in tail.split('::') if p]
             # `super` in module x::y is x, whether y is y.rs or y/mod.rs.
-            base = [] if head == 'crate' else list(m[:-1])
+            base = {'crate': [], 'self': list(m)}.get(head, list(m[:-1]))
             while parts and parts[0] == 'super':
                 base = base[:-1]; parts = parts[1:]
             target = resolve(base + parts)
-            if target != m and not (len(target) < len(m) and m[:len(target)] == target) :
+            is_ancestor = len(target) < len(m) and m[:len(target)] == target
+            if target != m and (not is_ancestor or (target == () and root_defines_items)):
                 edges[m].add(target)
     # A depth-first search reports at least one cycle of every strongly connected component.
     sys.setrecursionlimit(10000)

@@ -149,7 +149,7 @@ impl IntoResponse for ApiError {
                 "invalid_request",
                 &format!(
                     "the request body must be at most {} bytes",
-                    crate::MAX_BODY_BYTES
+                    crate::limits::MAX_BODY_BYTES
                 ),
             ),
             Self::InvalidRequest(description) => {

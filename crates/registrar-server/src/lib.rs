@@ -10,178 +10,19 @@
 
 mod error;
 mod extract;
+mod groups;
+mod limits;
 pub mod outbound;
 mod routes;
+mod state;
 pub mod token;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
-use registrar_core::Pipeline;
-use registrar_core::token::TokenError;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
-
 pub use error::ApiError;
+pub use groups::{
+    RouteGroups, RouterOptions, discovery_routes, health_routes, management_routes,
+    registration_endpoint_routes, registration_routes, router, router_with, token_routes,
+};
+pub use limits::MAX_BODY_BYTES;
 pub use routes::dcr::HostCaller;
+pub use state::AppState;
 pub use token::{TokenOptions, TokenService};
-
-/// The largest request body accepted; client metadata is small, and a cap bounds the parser's
-/// work.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// What every handler shares.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The registration pipeline, with the settings, stores and injected clock.
-    pub pipeline: Pipeline,
-    /// The signing keys and the cache of clients' JWK Sets.
-    pub tokens: Arc<TokenService>,
-}
-
-impl AppState {
-    /// Loads the signing keys (creating the first on first start) and builds the outbound
-    /// fetcher.
-    pub async fn new(pipeline: Pipeline, options: TokenOptions) -> Result<Self, TokenError> {
-        let tokens = TokenService::start(&pipeline, options).await?;
-        Ok(Self {
-            pipeline,
-            tokens: Arc::new(tokens),
-        })
-    }
-}
-
-/// Options of the router that are not registration settings.
-#[derive(Debug, Clone)]
-pub struct RouterOptions {
-    /// How long a request may take before it is answered with 503.
-    pub request_timeout: Duration,
-    /// Which route groups to serve.
-    pub groups: RouteGroups,
-}
-
-impl Default for RouterOptions {
-    fn default() -> Self {
-        Self {
-            request_timeout: Duration::from_secs(30),
-            groups: RouteGroups::ALL,
-        }
-    }
-}
-
-/// Which route groups a router serves (`registrar serve --routes`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RouteGroups {
-    /// `POST /connect/dcr` and `GET|PUT|DELETE /connect/dcr/{client_id}`.
-    pub registration: bool,
-    /// The token, introspection and JWKS endpoints, and discovery.
-    pub authorization: bool,
-}
-
-impl RouteGroups {
-    /// Every group.
-    pub const ALL: Self = Self {
-        registration: true,
-        authorization: true,
-    };
-}
-
-/// The registration API (RFC 7591, RFC 7592) under the settings' base path, for a host
-/// application to merge into its own router behind its own layers. To decide the caller with
-/// the host's authentication instead of initial access tokens, insert a [`HostCaller`] into the
-/// request's extensions in one of those layers.
-pub fn registration_routes(state: AppState) -> Router {
-    registration_endpoint_routes(state.clone()).merge(management_routes(state))
-}
-
-/// `POST {base}/connect/dcr` alone, for a host that puts its own authentication layer in front
-/// of registration only: management is authorized by each client's registration access token.
-pub fn registration_endpoint_routes(state: AppState) -> Router {
-    let base = state.pipeline.settings().base_path().to_owned();
-    with_api_layers(routes::dcr::registration_routes(&base)).with_state(state)
-}
-
-/// `GET|PUT|DELETE {base}/connect/dcr/{client_id}` alone (RFC 7592).
-pub fn management_routes(state: AppState) -> Router {
-    let base = state.pipeline.settings().base_path().to_owned();
-    with_api_layers(routes::dcr::management_routes(&base)).with_state(state)
-}
-
-/// The token side under the settings' base path: `/connect/token`, `/connect/introspect` and
-/// `/.well-known/jwks.json`.
-pub fn token_routes(state: AppState) -> Router {
-    let base = state.pipeline.settings().base_path().to_owned();
-    with_api_layers(
-        Router::new()
-            .merge(routes::token::routes(&base))
-            .merge(routes::introspect::routes(&base))
-            .merge(routes::jwks::routes(&base)),
-    )
-    .with_state(state)
-}
-
-/// OpenID Connect discovery, RFC 8414 metadata and WebFinger, where those specifications put
-/// them (not under the base path); the endpoint URLs in them follow the base path.
-pub fn discovery_routes(state: AppState) -> Router {
-    let issuer_path = state.pipeline.settings().issuer_path().to_owned();
-    with_api_layers(routes::discovery::routes(&issuer_path)).with_state(state)
-}
-
-/// `/healthz` and `/readyz`.
-pub fn health_routes(state: AppState) -> Router {
-    routes::health::routes().with_state(state)
-}
-
-/// What every group needs whatever the host adds: a body limit, and `no-store` on responses
-/// that may carry credentials.
-fn with_api_layers(router: Router<AppState>) -> Router<AppState> {
-    router
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Every response may carry credentials or metadata that must not be cached
-        // (RFC 7591 §3.2.1, RFC 6749 §5.1); individual routes may override this.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-}
-
-/// The full Registrar API, as the `registrar` binary serves it. Paths are those of
-/// INTERFACE.md, relative to where it is mounted.
-pub fn router(state: AppState) -> Router {
-    router_with(state, RouterOptions::default())
-}
-
-/// [`router`] with options.
-pub fn router_with(state: AppState, options: RouterOptions) -> Router {
-    let request_timeout = options.request_timeout;
-    let mut router = health_routes(state.clone());
-    if options.groups.registration {
-        router = router.merge(registration_routes(state.clone()));
-    }
-    if options.groups.authorization {
-        router = router
-            .merge(token_routes(state.clone()))
-            .merge(discovery_routes(state));
-    }
-    router
-        .fallback(routes::not_found)
-        // The fallback, timeouts and health answers carry nothing to cache either.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        // A request that cannot finish in time (a store that hangs rather than fails) is answered
-        // 503, so callers never wait forever.
-        .layer(axum::middleware::from_fn(
-            move |request, next: axum::middleware::Next| async move {
-                match tokio::time::timeout(request_timeout, next.run(request)).await {
-                    Ok(response) => response,
-                    Err(_) => axum::response::IntoResponse::into_response(ApiError::Timeout),
-                }
-            },
-        ))
-        .layer(TraceLayer::new_for_http())
-}

@@ -15,7 +15,9 @@
 
 #![warn(missing_docs)]
 
+mod connect;
 mod error;
+mod pool;
 pub mod postgres;
 mod queries;
 mod replay;
@@ -23,50 +25,7 @@ mod rows;
 pub mod sqlite;
 mod store_impls;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use registrar_core::error::StoreError;
-use registrar_core::store::Store;
-
+pub use connect::{connect, connect_with};
+pub use pool::PoolOptions;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
-
-/// Connection pool limits (`database_pool` in the configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolOptions {
-    /// Connections for reads and writes on PostgreSQL; on SQLite, connections for reads, beside
-    /// the one connection every write goes through.
-    pub max_connections: u32,
-    /// How long a request waits for a connection before the store counts as unavailable and the
-    /// request is answered `503`, rather than hanging.
-    pub acquire_timeout: Duration,
-}
-
-impl Default for PoolOptions {
-    fn default() -> Self {
-        Self {
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(3),
-        }
-    }
-}
-
-/// Opens the store a database URL names: `sqlite://path/to.db` (created if missing) or
-/// `postgres://…` (the database must exist). Migrations run before this returns.
-pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    connect_with(url, PoolOptions::default()).await
-}
-
-/// [`connect`] with pool limits.
-pub async fn connect_with(url: &str, pool: PoolOptions) -> Result<Arc<dyn Store>, StoreError> {
-    // Only the scheme is ever echoed: the rest of a URL can hold a password.
-    let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
-    match scheme {
-        "sqlite" => Ok(Arc::new(SqliteStore::open_with(url, pool).await?)),
-        "postgres" | "postgresql" => Ok(Arc::new(PgStore::open_with(url, pool).await?)),
-        _ => Err(StoreError::Backend(format!(
-            "unsupported database url scheme {scheme:?}: expected sqlite:// or postgres://"
-        ))),
-    }
-}

@@ -15,8 +15,8 @@ use registrar_core::error::StoreError;
 use sqlx::Transaction;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 
-use crate::PoolOptions;
 use crate::error::{migration_error, store_error};
+use crate::pool::PoolOptions;
 use crate::replay::PurgeSchedule;
 use crate::store_impls::impl_store_traits;
 

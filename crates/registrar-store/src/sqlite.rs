@@ -26,8 +26,8 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-use crate::PoolOptions;
 use crate::error::{migration_error, store_error};
+use crate::pool::PoolOptions;
 use crate::replay::PurgeSchedule;
 use crate::store_impls::impl_store_traits;
 

@@ -125,10 +125,8 @@ impl RegistrationContext {
             now,
             request,
             metadata,
-            client: match operation {
-                Operation::Read | Operation::Delete => current.clone(),
-                Operation::Register | Operation::Update => None,
-            },
+            // Read and delete answer with the stored client itself: see `client()`.
+            client: None,
             current,
             software_statement: None,
             extensions,
@@ -294,7 +292,11 @@ impl RegistrationContext {
 
     /// The client record the processor built (or, for read and delete, the stored one).
     pub fn client(&self) -> Option<&RegisteredClient> {
-        self.client.as_ref()
+        match (self.operation, &self.client) {
+            (_, Some(client)) => Some(client),
+            (Operation::Read | Operation::Delete, None) => self.current.as_ref(),
+            (Operation::Register | Operation::Update, None) => None,
+        }
     }
 
     /// Sets the client record to store, as the processor's last step does.

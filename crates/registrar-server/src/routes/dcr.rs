@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use registrar_core::{Caller, Principal, RegistrationError, RequestSource};
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Bearer, MetadataJson};
+use crate::state::AppState;
 
 /// The principal the host application authenticated, for an app that puts registration
 /// behind its own authentication (a session, an API key, its own token validation): a layer of

@@ -11,8 +11,8 @@ use registrar_core::{AuthMethod, Settings};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The discovery routes for an issuer whose path is `issuer_path` (`""` at the host root).
 /// RFC 8414 §3 inserts the issuer's path after `/.well-known/oauth-authorization-server`; the

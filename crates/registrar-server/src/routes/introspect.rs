@@ -9,8 +9,8 @@ use registrar_core::token::{AccessTokenError, TokenError, VerifyError, verify_ac
 use registrar_core::{AuthMethod, ClientId};
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::token::{Form, authenticate_client};
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {

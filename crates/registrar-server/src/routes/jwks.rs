@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::AppState;
+use crate::state::AppState;
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
     Router::new().route(&format!("{base}/.well-known/jwks.json"), get(publish_keys))

@@ -10,8 +10,8 @@ use registrar_core::token::{AccessTokenClaims, NewAccessToken, TokenError, issue
 use registrar_core::{AuthMethod, GrantType};
 use serde_json::json;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::token::{Form, authenticate_client};
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
