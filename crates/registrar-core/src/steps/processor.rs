@@ -14,12 +14,18 @@ use crate::validate::StepResult;
 /// registration and update.
 #[async_trait]
 pub trait Processor: Send + Sync + Debug {
-    /// Runs every step in order and builds the record ([`process::build_client`]).
+    /// Runs every step in order, the record last.
     async fn process(&self, cx: &mut RegistrationContext) -> StepResult {
         self.apply_defaults(cx).await?;
         self.add_client_id(cx).await?;
         self.add_client_secret(cx).await?;
         self.add_registration_access_token(cx).await?;
+        self.build_client(cx).await
+    }
+
+    /// Builds the client record to store from what the earlier steps set; see
+    /// [`process::build_client`].
+    async fn build_client(&self, cx: &mut RegistrationContext) -> StepResult {
         process::build_client(cx)
     }
 
