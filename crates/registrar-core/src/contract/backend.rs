@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use tokio::sync::Barrier;
 
-use super::support::{NOW, get, initial_token, minimal_client, ok, token_hash, uses};
+use super::support::{
+    NOW, get, initial_token, minimal_client, ok, token_hash, unusable_initial_tokens, uses,
+};
 use crate::error::StoreError;
-use crate::store::{InitialAccessToken, RegisteredClient, Store};
+use crate::store::{RegisteredClient, Store};
 
 /// Runs every check of this module against `store`, one after another, panicking with what broke
 /// at the first failure. It runs only the checks that need clients and tokens together; the
@@ -92,20 +94,7 @@ pub async fn registration_consumes_one_initial_token_use(store: &dyn Store) {
 /// `insert_client` with an initial access token that is expired, used up, allows no use or is
 /// unknown fails with `StoreError::InitialTokenRejected`, inserts nothing and counts no use.
 pub async fn unusable_initial_tokens_insert_nothing(store: &dyn Store) {
-    let cases = [
-        ("expiring now", initial_token(None, Some(NOW)), true),
-        ("expired", initial_token(Some(5), Some(NOW - 1)), true),
-        (
-            "used up",
-            InitialAccessToken {
-                uses: 1,
-                ..initial_token(Some(1), None)
-            },
-            true,
-        ),
-        ("max_uses 0", initial_token(Some(0), Some(NOW + 60)), true),
-        ("unknown", initial_token(None, None), false),
-    ];
+    let cases = unusable_initial_tokens();
     for (case, token, stored) in cases {
         if stored {
             ok(store.insert_initial_token(&token).await, "insert token");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::Barrier;
 
-use super::support::{NOW, initial_token, ok, token_hash, unique, uses};
+use super::support::{NOW, initial_token, ok, token_hash, unique, unusable_initial_tokens, uses};
 use crate::error::StoreError;
 use crate::store::{InitialAccessToken, InitialAccessTokenStore};
 
@@ -174,20 +174,7 @@ pub async fn consume_initial_token_takes_exactly_one_use(store: &dyn InitialAcce
 pub async fn consume_initial_token_refuses_unusable_tokens_changing_nothing(
     store: &dyn InitialAccessTokenStore,
 ) {
-    let cases = [
-        ("expiring now", initial_token(None, Some(NOW)), true),
-        ("expired", initial_token(Some(5), Some(NOW - 1)), true),
-        (
-            "used up",
-            InitialAccessToken {
-                uses: 1,
-                ..initial_token(Some(1), None)
-            },
-            true,
-        ),
-        ("max_uses 0", initial_token(Some(0), Some(NOW + 60)), true),
-        ("unknown", initial_token(None, None), false),
-    ];
+    let cases = unusable_initial_tokens();
     for (case, token, stored) in cases {
         if stored {
             ok(store.insert_initial_token(&token).await, "insert token");

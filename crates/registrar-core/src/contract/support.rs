@@ -256,3 +256,22 @@ pub(crate) async fn uses(store: &dyn InitialAccessTokenStore, token: &InitialAcc
     .expect("the initial token is stored")
     .uses
 }
+
+/// Initial access tokens that can register no client at [`NOW`], named, each with whether it is
+/// to be stored (the unknown one is not).
+pub(crate) fn unusable_initial_tokens() -> [(&'static str, InitialAccessToken, bool); 5] {
+    [
+        ("expiring now", initial_token(None, Some(NOW)), true),
+        ("expired", initial_token(Some(5), Some(NOW - 1)), true),
+        (
+            "used up",
+            InitialAccessToken {
+                uses: 1,
+                ..initial_token(Some(1), None)
+            },
+            true,
+        ),
+        ("max_uses 0", initial_token(Some(0), Some(NOW + 60)), true),
+        ("unknown", initial_token(None, None), false),
+    ]
+}
