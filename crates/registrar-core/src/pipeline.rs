@@ -24,12 +24,12 @@ use crate::token::SecretCipher;
 use crate::validate;
 
 /// A client whose registration access token [`Pipeline::authorize_update`] checked, with the
-/// token; only the pipeline makes one, so [`Pipeline::update`] cannot be handed a client no one
-/// authenticated.
+/// caller that token makes; only the pipeline makes one, so [`Pipeline::update`] cannot be
+/// handed a client no one authenticated.
 #[derive(Debug)]
 pub struct AuthorizedClient {
     client: RegisteredClient,
-    token: Secret,
+    caller: Caller,
 }
 
 impl AuthorizedClient {
@@ -226,11 +226,13 @@ impl Pipeline {
         token: &str,
         source: RequestSource,
     ) -> Result<ClientInformation, RegistrationError> {
-        let current = match self.authenticate_client(client_id, token).await {
-            Ok(current) => current,
+        let AuthorizedClient {
+            client: current,
+            caller,
+        } = match self.authenticate_client(client_id, token).await {
+            Ok(authorized) => authorized,
             Err(error) => return self.answer(Operation::Read, None, Err(error)).await,
         };
-        let caller = self.management_caller(&current, token);
         let mut cx = self.context(Operation::Read, caller, source, Map::new(), Some(current));
         // The presented token is by definition the current one; echoing it keeps the response in
         // the shape of the create response without storing tokens in clear.
@@ -249,9 +251,8 @@ impl Pipeline {
     ) -> Result<ClientInformation, RegistrationError> {
         let AuthorizedClient {
             client: current,
-            token,
+            caller,
         } = authorized;
-        let caller = self.management_caller(&current, token.expose());
         let mut cx = self.context(Operation::Update, caller, source, request, Some(current));
         let result = self.run_update(&mut cx).await;
         self.answer(Operation::Update, Some(&cx), result).await
@@ -277,11 +278,13 @@ impl Pipeline {
         token: &str,
         source: RequestSource,
     ) -> Result<(), RegistrationError> {
-        let current = match self.authenticate_client(client_id, token).await {
-            Ok(current) => current,
+        let AuthorizedClient {
+            client: current,
+            caller,
+        } = match self.authenticate_client(client_id, token).await {
+            Ok(authorized) => authorized,
             Err(error) => return self.answer(Operation::Delete, None, Err(error)).await,
         };
-        let caller = self.management_caller(&current, token);
         let mut cx = self.context(Operation::Delete, caller, source, Map::new(), Some(current));
         let result = self.steps.persister.delete(&mut cx).await;
         self.answer(Operation::Delete, Some(&cx), result).await
@@ -295,20 +298,17 @@ impl Pipeline {
         token: &str,
     ) -> Result<AuthorizedClient, RegistrationError> {
         let result = self.authenticate_client(client_id, token).await;
-        let client = self.answer(Operation::Update, None, result).await?;
-        Ok(AuthorizedClient {
-            client,
-            token: Secret::new(token.to_owned()),
-        })
+        self.answer(Operation::Update, None, result).await
     }
 
-    /// RFC 7592 §2: the client the token belongs to, if it is the one in the path. A valid token
-    /// presented for another client is revoked (RFC 7592 §2.1), and every failure looks the same.
+    /// RFC 7592 §2: the client the token belongs to, if it is the one in the path, and the caller
+    /// the token makes (its hash is computed once, here). A valid token presented for another
+    /// client is revoked (RFC 7592 §2.1), and every failure looks the same.
     async fn authenticate_client(
         &self,
         client_id: &str,
         token: &str,
-    ) -> Result<RegisteredClient, RegistrationError> {
+    ) -> Result<AuthorizedClient, RegistrationError> {
         let presented = self.services.hasher().hash(token);
         let check = TokenCheck {
             presented: &presented,
@@ -322,15 +322,12 @@ impl Pipeline {
             clients.revoke_registration_token(&client.client_id).await?;
             return Err(RegistrationError::InvalidToken);
         }
-        Ok(client)
-    }
-
-    fn management_caller(&self, current: &RegisteredClient, token: &str) -> Caller {
-        Caller::Client {
-            client_id: current.client_id.clone(),
-            token_hash: self.services.hasher().hash(token),
-            registered_anonymously: current.registered_anonymously,
-        }
+        let caller = Caller::Client {
+            client_id: client.client_id.clone(),
+            token_hash: presented,
+            registered_anonymously: client.registered_anonymously,
+        };
+        Ok(AuthorizedClient { client, caller })
     }
 
     fn context(
