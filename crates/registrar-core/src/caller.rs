@@ -18,6 +18,8 @@ pub enum Caller {
         id: String,
         /// The token's hash, with which the store takes one use on registration.
         token_hash: TokenHash,
+        /// The policy the token was minted with; `None` for the default policy.
+        policy: Option<String>,
     },
     /// A registered client managing itself with its registration access token (RFC 7592).
     Client {
@@ -31,8 +33,12 @@ pub enum Caller {
         registered_anonymously: bool,
     },
     /// A caller authenticated by the application Registrar is mounted in (its own session,
-    /// API key or bearer token layer), or by a bearer token with a scope.
+    /// API key or bearer token layer).
     Principal(Principal),
+    /// The holder of a bearer access token carrying `registration.bearer_scope`, issued by this
+    /// server or a trusted issuer: it may register, and as an administrator read, update and
+    /// delete any client.
+    Bearer(Principal),
 }
 
 /// An authenticated subject that is not a registered client managing itself.
@@ -68,7 +74,7 @@ impl Caller {
     pub fn is_anonymous(&self) -> bool {
         match self {
             Self::Anonymous => true,
-            Self::InitialAccessToken { .. } | Self::Principal(_) => false,
+            Self::InitialAccessToken { .. } | Self::Principal(_) | Self::Bearer(_) => false,
             Self::Client {
                 registered_anonymously,
                 ..
@@ -80,7 +86,13 @@ impl Caller {
     pub fn initial_token_id(&self) -> Option<&str> {
         match self {
             Self::InitialAccessToken { id, .. } => Some(id),
-            Self::Anonymous | Self::Client { .. } | Self::Principal(_) => None,
+            Self::Anonymous | Self::Client { .. } | Self::Principal(_) | Self::Bearer(_) => None,
         }
+    }
+
+    /// Whether the caller manages clients as an administrator (a bearer token with the
+    /// registration scope), not as the client itself.
+    pub fn is_administrator(&self) -> bool {
+        matches!(self, Self::Bearer(_))
     }
 }

@@ -21,6 +21,16 @@ pub enum RegistrationError {
     /// The description is the same in every case so that it reveals nothing.
     #[error("the access token is missing, invalid, expired or used up")]
     InvalidToken,
+    /// RFC 6750 §3.1: a valid bearer token without the scope registration needs; `403`.
+    #[error("the access token lacks the scope {scope}")]
+    InsufficientScope {
+        /// The scope the request needs (`registration.bearer_scope`).
+        scope: String,
+    },
+    /// The caller is known but may not do this (a policy forbids the route, or its cap is
+    /// reached); `403 access_denied`.
+    #[error("{0}")]
+    AccessDenied(String),
     /// A failure of the store; logged, never echoed to the caller.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
@@ -35,6 +45,8 @@ impl RegistrationError {
             Self::InvalidSoftwareStatement(_) => "invalid_software_statement",
             Self::UnapprovedSoftwareStatement(_) => "unapproved_software_statement",
             Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::AccessDenied(_) => "access_denied",
             Self::Store(_) => "server_error",
         }
     }
@@ -54,6 +66,10 @@ pub enum StoreError {
     /// A unique constraint was violated; the name says which.
     #[error("duplicate {0}")]
     Duplicate(&'static str),
+    /// The policy's `max_clients` is reached; raised inside the insert transaction, so the count
+    /// and the insert are one atomic step.
+    #[error("the policy holds its maximum number of clients")]
+    PolicyFull,
     /// The initial access token could not be consumed: unknown, expired, revoked or used up.
     /// Raised inside the insert transaction, so the check and the use are one atomic step.
     #[error("the initial access token is no longer usable")]

@@ -13,6 +13,8 @@ pub struct InitialTokenOptions {
     pub max_uses: Option<u32>,
     /// A note for whoever lists tokens later.
     pub note: Option<String>,
+    /// The policy the clients it registers get; the caller checks that it is configured.
+    pub policy: Option<String>,
 }
 
 /// Stores a new initial access token and returns it in clear, the only time it is visible.
@@ -34,6 +36,7 @@ pub async fn mint_initial_token(
         max_uses: options.max_uses,
         uses: 0,
         note: options.note,
+        policy: options.policy,
     };
     store.insert_initial_token(&record).await?;
     Ok((token, record))

@@ -60,6 +60,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bearer;
 pub mod caller;
 pub mod clock;
 pub mod context;
@@ -73,6 +74,7 @@ pub mod json;
 pub mod metadata;
 pub mod persist;
 mod pipeline;
+pub mod policy;
 pub mod process;
 pub mod protocol;
 pub mod respond;
@@ -83,6 +85,7 @@ pub mod store;
 pub mod token;
 pub mod validate;
 
+pub use bearer::{BearerAuthenticator, looks_like_jwt};
 pub use caller::{Caller, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Operation, RegistrationContext, RequestSource, Services, SoftwareStatement};
@@ -90,10 +93,11 @@ pub use error::{BuildError, RegistrationError, StoreError};
 pub use ids::ClientId;
 pub use metadata::ClientMetadata;
 pub use pipeline::{AuthorizedClient, MIN_SERVER_SECRET_BYTES, Pipeline, PipelineBuilder};
+pub use policy::{Policies, Policy};
 pub use protocol::{ApplicationType, AuthMethod, GrantType};
 pub use respond::ClientInformation;
 pub use secrets::{Secret, SecretGenerator, TokenHash, TokenHasher};
-pub use settings::{RegistrationMode, Settings};
+pub use settings::{DEFAULT_BEARER_SCOPE, RegistrationMode, Settings};
 pub use steps::{
     DefaultPersister, DefaultProcessor, DefaultResponder, DefaultValidator, Persister, Processor,
     Responder, Steps, Validator,

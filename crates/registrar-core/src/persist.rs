@@ -17,7 +17,19 @@ pub async fn insert_client(cx: &RegistrationContext) -> StepResult {
     let stores = cx.services().stores();
     let initial_token = match cx.caller() {
         Caller::InitialAccessToken { token_hash, .. } => Some(token_hash),
-        Caller::Anonymous | Caller::Client { .. } | Caller::Principal(_) => None,
+        _ => None,
+    };
+    let max_clients = cx.policy().and_then(|policy| policy.max_clients);
+    let clients = stores.clients();
+    let insert = |initial_token| async move {
+        match max_clients {
+            Some(max) => {
+                clients
+                    .insert_client_within(client, initial_token, cx.now(), max)
+                    .await
+            }
+            None => clients.insert_client(client, initial_token, cx.now()).await,
+        }
     };
     let inserted = match (initial_token, stores.token_consumption()) {
         (Some(token_hash), TokenConsumption::BeforeInsert) => {
@@ -28,21 +40,47 @@ pub async fn insert_client(cx: &RegistrationContext) -> StepResult {
             {
                 return Err(RegistrationError::InvalidToken);
             }
-            stores.clients().insert_client(client, None, cx.now()).await
+            insert(None).await
         }
-        (initial_token, _) => {
-            stores
-                .clients()
-                .insert_client(client, initial_token, cx.now())
-                .await
-        }
+        (initial_token, _) => insert(initial_token).await,
     };
     match inserted {
         Ok(()) => Ok(()),
         // Another request used the token's last use between the caller's check and the insert.
         Err(StoreError::InitialTokenRejected) => Err(RegistrationError::InvalidToken),
+        Err(StoreError::PolicyFull) => Err(policy_full(cx)),
         Err(error) => Err(error.into()),
     }
+}
+
+fn policy_full(cx: &RegistrationContext) -> RegistrationError {
+    let (name, max) = cx
+        .policy()
+        .map(|policy| (policy.name.as_str(), policy.max_clients.unwrap_or(0)))
+        .unwrap_or_default();
+    RegistrationError::AccessDenied(format!(
+        "policy '{name}' allows at most {max} clients, and holds that many"
+    ))
+}
+
+/// A dry run stores nothing, but says whether the policy's cap would refuse the client.
+pub async fn check_capacity(cx: &RegistrationContext) -> StepResult {
+    let Some(policy) = cx.policy() else {
+        return Ok(());
+    };
+    let Some(max) = policy.max_clients else {
+        return Ok(());
+    };
+    let count = cx
+        .services()
+        .stores()
+        .clients()
+        .count_clients_with_policy(&policy.name)
+        .await?;
+    if count >= max {
+        return Err(policy_full(cx));
+    }
+    Ok(())
 }
 
 /// RFC 7592 §2.2: replaces the stored client and rotates its registration access token, as a
@@ -52,6 +90,19 @@ pub async fn replace_client(cx: &RegistrationContext) -> StepResult {
     let Some(client) = cx.client() else {
         return Err(not_processed());
     };
+    if cx.caller().is_administrator() {
+        // RFC 7592 leaves administrators out; their update must not rotate the client's token.
+        let replaced = cx
+            .services()
+            .stores()
+            .clients()
+            .replace_client_keeping_token(client)
+            .await?;
+        return match replaced {
+            true => Ok(()),
+            false => Err(RegistrationError::InvalidToken),
+        };
+    }
     let Caller::Client { token_hash, .. } = cx.caller() else {
         return Err(RegistrationError::InvalidToken);
     };

@@ -11,17 +11,19 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::caller::Caller;
+use crate::bearer::{BearerAuthenticator, looks_like_jwt};
+use crate::caller::{Caller, Principal};
 use crate::clock::{Clock, SystemClock};
 use crate::context::{Operation, RegistrationContext, RequestSource, Services};
 use crate::error::{BuildError, RegistrationError};
+use crate::ids::ClientId;
 use crate::respond::ClientInformation;
 use crate::secrets::{OsRandom, Secret, SecretGenerator, TokenHasher};
 use crate::settings::{RegistrationMode, Settings};
 use crate::steps::{Persister, Processor, Responder, Steps, Validator};
 use crate::store::{RegisteredClient, Stores, TokenCheck};
 use crate::token::SecretCipher;
-use crate::validate;
+use crate::{persist, validate};
 
 /// A client whose registration access token [`Pipeline::authorize_update`] checked, with the
 /// caller that token makes; only the pipeline makes one, so [`Pipeline::update`] cannot be
@@ -47,6 +49,7 @@ pub const MIN_SERVER_SECRET_BYTES: usize = 32;
 pub struct Pipeline {
     services: Arc<Services>,
     steps: Steps,
+    bearer: Option<Arc<dyn BearerAuthenticator>>,
 }
 
 /// Builds a [`Pipeline`]: settings and stores are required, a server secret of at least
@@ -59,9 +62,19 @@ pub struct PipelineBuilder {
     clock: Arc<dyn Clock>,
     generator: Arc<dyn SecretGenerator>,
     steps: Steps,
+    bearer: Option<Arc<dyn BearerAuthenticator>>,
 }
 
 impl PipelineBuilder {
+    /// Verifies bearer access tokens, so that one carrying `registration.bearer_scope` may
+    /// register and administer clients; without one, only initial access tokens register.
+    /// (`registrar_server::AppState` attaches the server's own with
+    /// [`Pipeline::with_bearer_authenticator`].)
+    pub fn bearer_authenticator(mut self, authenticator: Arc<dyn BearerAuthenticator>) -> Self {
+        self.bearer = Some(authenticator);
+        self
+    }
+
     /// The secret that keys the credential hashes and seals the secrets that must be kept; it
     /// must not live in the database, and every instance on one database needs the same one.
     pub fn server_secret(mut self, secret: &[u8]) -> Self {
@@ -126,6 +139,7 @@ impl PipelineBuilder {
                 cipher: SecretCipher::new(&secret),
             }),
             steps: self.steps,
+            bearer: self.bearer,
         })
     }
 }
@@ -140,7 +154,20 @@ impl Pipeline {
             clock: Arc::new(SystemClock),
             generator: Arc::new(OsRandom),
             steps: Steps::default(),
+            bearer: None,
         }
+    }
+
+    /// The same pipeline with `authenticator` verifying bearer access tokens, unless one was
+    /// set on the builder already.
+    pub fn with_bearer_authenticator(
+        mut self,
+        authenticator: Arc<dyn BearerAuthenticator>,
+    ) -> Self {
+        if self.bearer.is_none() {
+            self.bearer = Some(authenticator);
+        }
+        self
     }
 
     /// The settings, stores, clock, random source, hasher and cipher.
@@ -176,9 +203,17 @@ impl Pipeline {
         let Some(token) = bearer else {
             return match self.settings().mode {
                 RegistrationMode::Open => Ok(Caller::Anonymous),
+                // The body may carry a statement that authorizes the registration on its own;
+                // `register` refuses the request if it does not.
+                RegistrationMode::Protected if self.settings().statements_authorize() => {
+                    Ok(Caller::Anonymous)
+                }
                 RegistrationMode::Protected => Err(RegistrationError::InvalidToken),
             };
         };
+        if looks_like_jwt(token) {
+            return Ok(Caller::Bearer(self.authenticate_bearer(token).await?));
+        }
         let token_hash = self.services.hasher().hash(token);
         let stores = self.services.stores();
         match stores
@@ -190,10 +225,29 @@ impl Pipeline {
                 Ok(Caller::InitialAccessToken {
                     id: initial_token.id,
                     token_hash,
+                    policy: initial_token.policy,
                 })
             }
             _ => Err(RegistrationError::InvalidToken),
         }
+    }
+
+    /// A bearer access token's principal, if it carries the registration scope (RFC 6750 §3.1:
+    /// `insufficient_scope` otherwise).
+    async fn authenticate_bearer(&self, token: &str) -> Result<Principal, RegistrationError> {
+        let Some(authenticator) = &self.bearer else {
+            return Err(RegistrationError::InvalidToken);
+        };
+        let Some(principal) = authenticator.authenticate(token, &self.services).await? else {
+            return Err(RegistrationError::InvalidToken);
+        };
+        let scope = &self.settings().bearer_scope;
+        if !principal.has_scope(scope) {
+            return Err(RegistrationError::InsufficientScope {
+                scope: scope.clone(),
+            });
+        }
+        Ok(principal)
     }
 
     /// RFC 7591 §3: registers a client from a request object, for `caller` as decided by
@@ -209,14 +263,58 @@ impl Pipeline {
         self.answer(Operation::Register, Some(&cx), result).await
     }
 
+    /// `?dry_run=true`: validates, applies the policy and processes the request as
+    /// [`Pipeline::register`] does, and returns the client that would be registered, without
+    /// its credentials. Nothing is stored and no initial access token use is taken.
+    pub async fn register_dry_run(
+        &self,
+        caller: Caller,
+        request: Map<String, Value>,
+        source: RequestSource,
+    ) -> Result<ClientInformation, RegistrationError> {
+        let mut cx = self.context(Operation::Register, caller, source, request, None);
+        cx.set_dry_run();
+        let result = self.run_dry_run(&mut cx).await;
+        self.answer(Operation::Register, Some(&cx), result).await
+    }
+
     async fn run_register(
         &self,
         cx: &mut RegistrationContext,
     ) -> Result<ClientInformation, RegistrationError> {
-        self.steps.validator.validate(cx).await?;
+        self.validate_registration(cx).await?;
         self.steps.processor.process(cx).await?;
         self.steps.persister.insert(cx).await?;
         self.steps.responder.respond(cx).await
+    }
+
+    async fn run_dry_run(
+        &self,
+        cx: &mut RegistrationContext,
+    ) -> Result<ClientInformation, RegistrationError> {
+        self.validate_registration(cx).await?;
+        self.steps.processor.process(cx).await?;
+        persist::check_capacity(cx).await?;
+        self.steps.responder.respond(cx).await
+    }
+
+    /// The validator's steps, then the one rule of protected mode no step may waive: an
+    /// anonymous caller got this far only for a statement that authorizes registration.
+    async fn validate_registration(
+        &self,
+        cx: &mut RegistrationContext,
+    ) -> Result<(), RegistrationError> {
+        self.steps.validator.validate(cx).await?;
+        let authorized_by_statement = cx
+            .software_statement()
+            .is_some_and(|statement| statement.authorizes_registration);
+        if self.settings().mode == RegistrationMode::Protected
+            && matches!(cx.caller(), Caller::Anonymous)
+            && !authorized_by_statement
+        {
+            return Err(RegistrationError::InvalidToken);
+        }
+        Ok(())
     }
 
     /// RFC 7592 §2.1: the client's current registration.
@@ -233,10 +331,13 @@ impl Pipeline {
             Ok(authorized) => authorized,
             Err(error) => return self.answer(Operation::Read, None, Err(error)).await,
         };
+        let administrator = caller.is_administrator();
         let mut cx = self.context(Operation::Read, caller, source, Map::new(), Some(current));
-        // The presented token is by definition the current one; echoing it keeps the response in
-        // the shape of the create response without storing tokens in clear.
-        cx.set_registration_access_token(Secret::new(token.to_owned()));
+        if !administrator {
+            // The presented token is by definition the current one; echoing it keeps the
+            // response in the shape of the create response without storing tokens in clear.
+            cx.set_registration_access_token(Secret::new(token.to_owned()));
+        }
         let result = self.steps.responder.respond(&mut cx).await;
         self.answer(Operation::Read, Some(&cx), result).await
     }
@@ -290,8 +391,9 @@ impl Pipeline {
         self.answer(Operation::Delete, Some(&cx), result).await
     }
 
-    /// Authenticates an update by its registration access token, before its body is read; a
-    /// failure is answered through [`Responder::respond_error`] like every other.
+    /// Authenticates an update by the client's registration access token or an
+    /// administrator's bearer token, before its body is read; a failure is answered through
+    /// [`Responder::respond_error`] like every other.
     pub async fn authorize_update(
         &self,
         client_id: &str,
@@ -309,6 +411,9 @@ impl Pipeline {
         client_id: &str,
         token: &str,
     ) -> Result<AuthorizedClient, RegistrationError> {
+        if looks_like_jwt(token) {
+            return self.authenticate_administrator(client_id, token).await;
+        }
         let presented = self.services.hasher().hash(token);
         let check = TokenCheck {
             presented: &presented,
@@ -328,6 +433,32 @@ impl Pipeline {
             registered_anonymously: client.registered_anonymously,
         };
         Ok(AuthorizedClient { client, caller })
+    }
+
+    /// A bearer token with the registration scope manages any client; an unknown client looks
+    /// the same as to a client with a wrong token.
+    async fn authenticate_administrator(
+        &self,
+        client_id: &str,
+        token: &str,
+    ) -> Result<AuthorizedClient, RegistrationError> {
+        let principal = self.authenticate_bearer(token).await?;
+        let Some(client_id) = ClientId::parse(client_id) else {
+            return Err(RegistrationError::InvalidToken);
+        };
+        let Some(client) = self
+            .services
+            .stores()
+            .clients()
+            .get_client(&client_id)
+            .await?
+        else {
+            return Err(RegistrationError::InvalidToken);
+        };
+        Ok(AuthorizedClient {
+            client,
+            caller: Caller::Bearer(principal),
+        })
     }
 
     fn context(

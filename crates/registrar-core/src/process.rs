@@ -14,7 +14,13 @@ use crate::validate::{
 /// Writes the server's defaults into the metadata, so the response and the store show what
 /// actually applies (RFC 7591 §3.2.1).
 pub fn apply_defaults(cx: &mut RegistrationContext) {
-    let default_access_token = cx.settings().lifetimes.default_access_token;
+    let mut default_access_token = cx.settings().lifetimes.default_access_token;
+    if let Some(max) = cx
+        .policy()
+        .and_then(|policy| policy.max_access_token_lifetime)
+    {
+        default_access_token = default_access_token.min(max);
+    }
     let metadata = cx.metadata_mut();
     metadata.application_type = Some(effective_application_type(metadata).as_str().to_owned());
     metadata.grant_types = effective_grant_types(metadata);
@@ -96,19 +102,20 @@ pub fn build_client(cx: &mut RegistrationContext) -> Result<(), RegistrationErro
     let Some(client_id) = cx.client_id().cloned() else {
         return Err(missing("a client id"));
     };
-    let Some(registration_access_token) = cx.registration_access_token() else {
-        return Err(missing("a registration access token"));
-    };
-    let registration_token = cx
-        .services()
-        .hasher()
-        .hash(registration_access_token.expose());
     let current = cx.current();
+    let registration_token = match (cx.registration_access_token(), current) {
+        (Some(token), _) => Some(cx.services().hasher().hash(token.expose())),
+        // An administrator's update keeps the client's token.
+        (None, Some(current)) if cx.caller().is_administrator() => {
+            current.registration_token.clone()
+        }
+        (None, _) => return Err(missing("a registration access token")),
+    };
     let client = RegisteredClient {
         client_id,
         client_id_issued_at: current.map_or(cx.now(), |current| current.client_id_issued_at),
         secret: cx.stored_secret().cloned(),
-        registration_token: Some(registration_token),
+        registration_token,
         metadata: cx.metadata().clone(),
         initial_token_id: match (cx.operation(), current) {
             (Operation::Register, _) | (_, None) => {
@@ -122,6 +129,11 @@ pub fn build_client(cx: &mut RegistrationContext) -> Result<(), RegistrationErro
         },
         updated_at: cx.now(),
         extensions: cx.extensions().clone(),
+        // The policy of registration stays the client's for good.
+        policy: match current {
+            Some(current) => current.policy.clone(),
+            None => cx.policy().map(|policy| policy.name.clone()),
+        },
     };
     cx.set_client(client);
     Ok(())

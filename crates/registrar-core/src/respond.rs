@@ -23,8 +23,10 @@ pub struct ClientInformation {
     /// Always a number when the client has a secret; 0 means it never expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_expires_at: Option<i64>,
-    /// The token the client manages its registration with (RFC 7592).
-    pub registration_access_token: Secret,
+    /// The token the client manages its registration with (RFC 7592). Absent from what an
+    /// administrator reads or updates (the token is stored only as a hash) and from a dry run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_access_token: Option<Secret>,
     /// Where the client manages its registration (RFC 7592 §3).
     pub registration_client_uri: String,
     /// Every registered value, defaults included.
@@ -60,19 +62,23 @@ impl ClientInformation {
 pub fn client_information(
     cx: &RegistrationContext,
 ) -> Result<ClientInformation, RegistrationError> {
-    let (Some(client), Some(registration_access_token)) =
-        (cx.client(), cx.registration_access_token())
-    else {
+    let Some(client) = cx.client() else {
         return Err(RegistrationError::Store(crate::error::StoreError::Backend(
-            "the response needs a client and its registration access token".to_owned(),
+            "the response needs the client the processor builds".to_owned(),
         )));
     };
+    let registration_access_token = cx.registration_access_token().cloned();
+    if registration_access_token.is_none() && !cx.caller().is_administrator() {
+        return Err(RegistrationError::Store(crate::error::StoreError::Backend(
+            "the response needs the client's registration access token".to_owned(),
+        )));
+    }
     Ok(ClientInformation {
         client_id: client.client_id.as_str().to_owned(),
         client_id_issued_at: client.client_id_issued_at,
         client_secret: cx.issued_secret().cloned(),
         client_secret_expires_at: client.secret.as_ref().map(|secret| secret.expires_at),
-        registration_access_token: registration_access_token.clone(),
+        registration_access_token,
         registration_client_uri: cx.settings().registration_client_uri(&client.client_id),
         metadata: client.metadata.clone(),
         extensions: client.extensions.clone(),

@@ -3,9 +3,13 @@
 
 use url::Url;
 
+use crate::policy::Policies;
 use crate::protocol::{AuthMethod, GrantType};
 
 use crate::token::{ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS, SigningAlgorithm};
+
+/// The default of `registration.bearer_scope`.
+pub const DEFAULT_BEARER_SCOPE: &str = "registrar.configuration";
 
 /// Who may register (`registration.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,6 +83,12 @@ pub struct Settings {
     pub registration_token_grace: u64,
     /// Bounds and defaults for the lifetime members a client may register.
     pub lifetimes: LifetimeLimits,
+    /// The scope a bearer access token needs to register and manage clients
+    /// (`registration.bearer_scope`); never in `scopes`, granted only under a policy that allows
+    /// it.
+    pub bearer_scope: String,
+    /// The registration policies, built-in ones included.
+    pub policies: Policies,
     /// The path under the issuer where the registration and token route groups are mounted,
     /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
     base_path: String,
@@ -115,6 +125,8 @@ impl Settings {
             client_secret_lifetime: 0,
             registration_token_grace: 0,
             lifetimes: LifetimeLimits::default(),
+            bearer_scope: DEFAULT_BEARER_SCOPE.to_owned(),
+            policies: Policies::default(),
             base_path: String::new(),
         }
     }
@@ -203,6 +215,12 @@ impl Settings {
             algs.extend(HMAC_ASSERTION_ALGS.iter().map(|alg| (*alg).to_owned()));
         }
         algs
+    }
+
+    /// Whether some trusted software statement issuer authorizes registrations on its own, so
+    /// that protected mode reads the body of a request without a token.
+    pub fn statements_authorize(&self) -> bool {
+        false
     }
 
     /// Whether clients may register `token_endpoint_auth_method` `method`.

@@ -68,13 +68,14 @@ fn store_failure(error: &StoreError) -> Response {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
-        StoreError::Duplicate(_) | StoreError::InitialTokenRejected | StoreError::Backend(_) => {
-            body(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the server could not complete the request",
-            )
-        }
+        StoreError::Duplicate(_)
+        | StoreError::InitialTokenRejected
+        | StoreError::PolicyFull
+        | StoreError::Backend(_) => body(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "the server could not complete the request",
+        ),
     }
 }
 
@@ -135,6 +136,23 @@ impl IntoResponse for ApiError {
                         HeaderValue::from_static("Bearer error=\"invalid_token\""),
                     );
                     response
+                }
+                RegistrationError::InsufficientScope { scope } => {
+                    let mut response =
+                        body(StatusCode::FORBIDDEN, error.code(), &error.to_string());
+                    // RFC 6750 §3: the scope the request needs. Scope values are within
+                    // NQCHAR (RFC 6749 §3.3), so they need no escaping in the quoted string.
+                    let challenge =
+                        format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
+                    if let Ok(value) = HeaderValue::from_str(&challenge) {
+                        response
+                            .headers_mut()
+                            .insert(header::WWW_AUTHENTICATE, value);
+                    }
+                    response
+                }
+                RegistrationError::AccessDenied(description) => {
+                    body(StatusCode::FORBIDDEN, error.code(), description)
                 }
                 RegistrationError::Store(store_error) => store_failure(store_error),
             },

@@ -86,6 +86,19 @@ impl PgStore {
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
     }
+
+    /// Under `READ COMMITTED` two inserts would each count the other's row as absent: a
+    /// transaction-scoped advisory lock on the policy's name makes them take turns.
+    async fn lock_policy(
+        transaction: &mut Transaction<'static, Postgres>,
+        policy: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(policy)
+            .execute(&mut **transaction)
+            .await
+            .map(|_| ())
+    }
 }
 
 impl fmt::Debug for PgStore {

@@ -18,14 +18,14 @@ macro_rules! client_columns {
     () => {
         "client_id, client_id_issued_at, updated_at, client_name, grant_types, metadata, \
          secret_hash, secret_expires_at, rat_hash, initial_token_id, secret_ciphertext, extensions, \
-         registered_anonymously"
+         registered_anonymously, policy"
     };
 }
 
 /// The columns of `InitialTokenRow`, in its order.
 macro_rules! token_columns {
     () => {
-        "id, token_hash, created_at, expires_at, max_uses, uses, note"
+        "id, token_hash, created_at, expires_at, max_uses, uses, note, policy"
     };
 }
 
@@ -46,7 +46,7 @@ where
     sqlx::query(concat!(
         "INSERT INTO clients (",
         client_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     ))
     .bind(row.client_id)
     .bind(row.client_id_issued_at)
@@ -61,6 +61,82 @@ where
     .bind(row.secret_ciphertext)
     .bind(row.extensions)
     .bind(row.registered_anonymously)
+    .bind(row.policy)
+}
+
+/// Inserts a client only while its policy holds fewer than `max_clients`; affects no row when it
+/// is full. The count and the insert are one statement, so within one transaction of a single
+/// writer (SQLite) or under the policy's advisory lock (PostgreSQL) the cap is exact.
+pub(crate) fn insert_client_within<'q, DB: Database>(
+    row: ClientRow,
+    max_clients: i64,
+) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(concat!(
+        "INSERT INTO clients (",
+        client_columns!(),
+        ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+         WHERE (SELECT COUNT(*) FROM clients WHERE policy = $14) < $15"
+    ))
+    .bind(row.client_id)
+    .bind(row.client_id_issued_at)
+    .bind(row.updated_at)
+    .bind(row.client_name)
+    .bind(row.grant_types)
+    .bind(row.metadata)
+    .bind(row.secret_hash)
+    .bind(row.secret_expires_at)
+    .bind(row.rat_hash)
+    .bind(row.initial_token_id)
+    .bind(row.secret_ciphertext)
+    .bind(row.extensions)
+    .bind(row.registered_anonymously)
+    .bind(row.policy)
+    .bind(max_clients)
+}
+
+/// How many clients were registered under a policy.
+pub(crate) fn count_clients_with_policy<'q, DB: Database>(
+    policy: String,
+) -> sqlx::query::QueryScalar<'q, DB, i64, <DB as Database>::Arguments<'q>>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: for<'r> sqlx::Decode<'r, DB> + Type<DB>,
+    (i64,): for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE policy = $1").bind(policy)
+}
+
+/// An administrator's update: replaces the metadata, secret and extensions, leaving the
+/// registration access token as it is; affects no row when the client is gone.
+pub(crate) fn replace_client_keeping_token<'q, DB: Database>(row: ClientRow) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(
+        "UPDATE clients SET \
+         metadata = $1, client_name = $2, grant_types = $3, \
+         secret_hash = $4, secret_expires_at = $5, secret_ciphertext = $6, updated_at = $7, \
+         extensions = $8 \
+         WHERE client_id = $9",
+    )
+    .bind(row.metadata)
+    .bind(row.client_name)
+    .bind(row.grant_types)
+    .bind(row.secret_hash)
+    .bind(row.secret_expires_at)
+    .bind(row.secret_ciphertext)
+    .bind(row.updated_at)
+    .bind(row.extensions)
+    .bind(row.client_id)
 }
 
 /// Takes one use of a usable initial access token; affects no row when it is unknown, expired or
@@ -210,7 +286,7 @@ where
     sqlx::query(concat!(
         "INSERT INTO initial_access_tokens (",
         token_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
     .bind(row.id)
     .bind(row.token_hash)
@@ -219,6 +295,7 @@ where
     .bind(row.max_uses)
     .bind(row.uses)
     .bind(row.note)
+    .bind(row.policy)
 }
 
 pub(crate) fn find_initial_token<'q, DB: Database>(

@@ -26,6 +26,7 @@ pub(crate) struct ClientRow {
     pub secret_ciphertext: Option<String>,
     pub extensions: String,
     pub registered_anonymously: i64,
+    pub policy: Option<String>,
 }
 
 impl ClientRow {
@@ -52,6 +53,7 @@ impl ClientRow {
             secret_ciphertext,
             extensions: to_json(&client.extensions, "extensions")?,
             registered_anonymously: i64::from(client.registered_anonymously),
+            policy: client.policy.clone(),
         })
     }
 
@@ -84,6 +86,7 @@ impl ClientRow {
             updated_at: self.updated_at,
             extensions: from_json(&self.extensions, "extensions")?,
             registered_anonymously: self.registered_anonymously != 0,
+            policy: self.policy,
         })
     }
 }
@@ -118,6 +121,7 @@ pub(crate) struct InitialTokenRow {
     pub max_uses: Option<i64>,
     pub uses: i64,
     pub note: Option<String>,
+    pub policy: Option<String>,
 }
 
 impl InitialTokenRow {
@@ -130,6 +134,7 @@ impl InitialTokenRow {
             max_uses: token.max_uses.map(i64::from),
             uses: i64::from(token.uses),
             note: token.note.clone(),
+            policy: token.policy.clone(),
         }
     }
 
@@ -146,6 +151,7 @@ impl InitialTokenRow {
             max_uses,
             uses: to_u32(self.uses, "uses")?,
             note: self.note,
+            policy: self.policy,
         })
     }
 }

@@ -16,7 +16,10 @@
 ///   reader's);
 /// - a `purge_schedule: Arc<PurgeSchedule>` field, shared by clones;
 /// - `async fn begin_write(&self) -> Result<Transaction<'static, _>, sqlx::Error>`, which begins a
-///   transaction on the writer, the way the backend needs.
+///   transaction on the writer, the way the backend needs;
+/// - `async fn lock_policy(transaction, policy) -> Result<(), sqlx::Error>`, which makes
+///   concurrent inserts under one policy wait for each other within their transactions, so that
+///   a policy's count and insert are one atomic step.
 macro_rules! impl_store_traits {
     ($store:ident, $store_error:path) => {
         // An unnamed constant scopes these imports, so that they clash with none of the backend's.
@@ -60,6 +63,42 @@ macro_rules! impl_store_traits {
                         .map_err($store_error)?;
                     transaction.commit().await.map_err($store_error)
                 }
+
+                /// Inserts the client while its policy holds fewer than `max_clients` clients,
+                /// taking the token's use in the same transaction.
+                async fn insert_capped(
+                    &self,
+                    row: ClientRow,
+                    policy: &str,
+                    initial_token: Option<&TokenHash>,
+                    now: i64,
+                    max_clients: u64,
+                ) -> Result<(), StoreError> {
+                    let max_clients = i64::try_from(max_clients).unwrap_or(i64::MAX);
+                    let mut transaction = self.begin_write().await.map_err($store_error)?;
+                    Self::lock_policy(&mut transaction, policy)
+                        .await
+                        .map_err($store_error)?;
+                    if let Some(token_hash) = initial_token {
+                        let consumed = queries::consume_initial_token(token_hash.to_hex(), now)
+                            .execute(&mut *transaction)
+                            .await
+                            .map_err($store_error)?;
+                        if consumed.rows_affected() != 1 {
+                            transaction.rollback().await.map_err($store_error)?;
+                            return Err(StoreError::InitialTokenRejected);
+                        }
+                    }
+                    let inserted = queries::insert_client_within(row, max_clients)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err($store_error)?;
+                    if inserted.rows_affected() != 1 {
+                        transaction.rollback().await.map_err($store_error)?;
+                        return Err(StoreError::PolicyFull);
+                    }
+                    transaction.commit().await.map_err($store_error)
+                }
             }
 
             #[async_trait]
@@ -81,6 +120,41 @@ macro_rules! impl_store_traits {
                             Ok(())
                         }
                     }
+                }
+
+                async fn insert_client_within(
+                    &self,
+                    client: &RegisteredClient,
+                    initial_token: Option<&TokenHash>,
+                    now: i64,
+                    max_clients: u64,
+                ) -> Result<(), StoreError> {
+                    let Some(policy) = client.policy.clone() else {
+                        return self.insert_client(client, initial_token, now).await;
+                    };
+                    let row = ClientRow::from_client(client)?;
+                    self.insert_capped(row, &policy, initial_token, now, max_clients)
+                        .await
+                }
+
+                async fn count_clients_with_policy(&self, policy: &str) -> Result<u64, StoreError> {
+                    let count = queries::count_clients_with_policy(policy.to_owned())
+                        .fetch_one(self.reader())
+                        .await
+                        .map_err($store_error)?;
+                    Ok(u64::try_from(count).unwrap_or(0))
+                }
+
+                async fn replace_client_keeping_token(
+                    &self,
+                    client: &RegisteredClient,
+                ) -> Result<bool, StoreError> {
+                    let replaced =
+                        queries::replace_client_keeping_token(ClientRow::from_client(client)?)
+                            .execute(self.writer())
+                            .await
+                            .map_err($store_error)?;
+                    Ok(replaced.rows_affected() == 1)
                 }
 
                 async fn get_client(

@@ -164,6 +164,7 @@ async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::
                 expires_in: expires_in.map(|duration| duration.as_secs().max(1)),
                 max_uses,
                 note,
+                policy: None,
             };
             let (token, record) = mint_initial_token(
                 store.as_ref(),

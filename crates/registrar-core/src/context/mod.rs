@@ -20,6 +20,7 @@ use crate::caller::Caller;
 use crate::error::RegistrationError;
 use crate::ids::ClientId;
 use crate::metadata::{ClientMetadata, is_known_member};
+use crate::policy::Policy;
 use crate::secrets::Secret;
 use crate::settings::Settings;
 use crate::store::{RegisteredClient, StoredSecret};
@@ -52,8 +53,12 @@ pub struct RequestSource {
 pub struct SoftwareStatement {
     /// The trusted issuer (`iss`).
     pub issuer: String,
+    /// The `software_id` claim, which policies can be bound to.
+    pub software_id: Option<String>,
     /// Every claim of the statement.
     pub claims: Map<String, Value>,
+    /// Whether the issuer's statements authorize a registration on their own in protected mode.
+    pub authorizes_registration: bool,
 }
 
 /// Members the server sets, which a step may not add as extensions.
@@ -86,6 +91,8 @@ pub struct RegistrationContext {
     metadata: ClientMetadata,
     current: Option<RegisteredClient>,
     software_statement: Option<SoftwareStatement>,
+    policy: Option<Arc<Policy>>,
+    dry_run: bool,
     extensions: Map<String, Value>,
     items: Items,
     client_id: Option<ClientId>,
@@ -129,6 +136,8 @@ impl RegistrationContext {
             client: None,
             current,
             software_statement: None,
+            policy: None,
+            dry_run: false,
             extensions,
             items: Items::default(),
             client_id,
@@ -208,6 +217,28 @@ impl RegistrationContext {
     /// Records the software statement a step accepted.
     pub fn set_software_statement(&mut self, statement: SoftwareStatement) {
         self.software_statement = Some(statement);
+    }
+
+    /// The policy that governs the request, once the policy step found it
+    /// (`validate::policy`).
+    pub fn policy(&self) -> Option<&Arc<Policy>> {
+        self.policy.as_ref()
+    }
+
+    /// Records the request's policy.
+    pub fn set_policy(&mut self, policy: Arc<Policy>) {
+        self.policy = Some(policy);
+    }
+
+    /// Whether the request only asks what would be registered (`?dry_run=true`): nothing is
+    /// stored and no initial access token use is taken.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Marks the request as a dry run; the pipeline does, before any step runs.
+    pub(crate) fn set_dry_run(&mut self) {
+        self.dry_run = true;
     }
 
     /// The extension members that will be stored with the client and returned beside its
@@ -316,6 +347,8 @@ impl std::fmt::Debug for RegistrationContext {
             .field("request_members", &self.request.keys().collect::<Vec<_>>())
             .field("metadata", &self.metadata)
             .field("client_id", &self.client_id)
+            .field("policy", &self.policy.as_ref().map(|policy| &policy.name))
+            .field("dry_run", &self.dry_run)
             .field("extensions", &self.extensions.keys().collect::<Vec<_>>())
             .field("items", &self.items)
             .finish_non_exhaustive()

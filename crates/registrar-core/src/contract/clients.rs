@@ -10,7 +10,7 @@ use tokio::sync::Barrier;
 
 use super::support::{
     NOW, check, client_id, find, full_client, get, minimal_client, ok, registration_token,
-    replaced, sealed_secret, token_hash,
+    replaced, sealed_secret, token_hash, unique,
 };
 use crate::error::StoreError;
 use crate::metadata::ClientMetadata;
@@ -43,8 +43,14 @@ macro_rules! __client_store_checks {
                 revoke_registration_token_forgets_current_and_previous,
                 delete_client_removes_the_client_and_its_token,
                 list_clients_is_oldest_first,
+                clients_are_counted_by_policy,
+                capped_inserts_stop_at_the_cap,
+                replace_client_keeping_token_leaves_the_token,
             ],
-            shared: [concurrent_replacements_have_one_winner],
+            shared: [
+                concurrent_replacements_have_one_winner,
+                concurrent_capped_inserts_never_pass_the_cap,
+            ],
         }
     };
 }
@@ -515,5 +521,136 @@ pub async fn concurrent_replacements_have_one_winner(store: Arc<dyn ClientStore>
         get(store.as_ref(), &original.client_id).await,
         winners.pop(),
         "the stored client must be the winner's"
+    );
+}
+
+/// A client of `policy`, otherwise minimal.
+fn client_of(policy: &str, prefix: &str) -> RegisteredClient {
+    RegisteredClient {
+        policy: Some(policy.to_owned()),
+        ..minimal_client(prefix)
+    }
+}
+
+/// `count_clients_with_policy` counts the clients stored under a policy, and only those.
+pub async fn clients_are_counted_by_policy(store: &dyn ClientStore) {
+    let policy = unique("policy");
+    async fn count(store: &dyn ClientStore, policy: String) -> u64 {
+        ok(store.count_clients_with_policy(&policy).await, "count")
+    }
+    assert_eq!(
+        count(store, policy.clone()).await,
+        0,
+        "an unused policy counts 0"
+    );
+    for prefix in ["counted-a", "counted-b"] {
+        ok(
+            store
+                .insert_client(&client_of(&policy, prefix), None, NOW)
+                .await,
+            "insert",
+        );
+    }
+    ok(
+        store
+            .insert_client(&client_of(&unique("other"), "other"), None, NOW)
+            .await,
+        "insert under another policy",
+    );
+    assert_eq!(
+        count(store, policy.clone()).await,
+        2,
+        "two clients of the policy"
+    );
+    let first = client_of(&policy, "counted-c");
+    ok(store.insert_client(&first, None, NOW).await, "insert");
+    ok(store.delete_client(&first.client_id).await, "delete");
+    assert_eq!(
+        count(store, policy).await,
+        2,
+        "a deleted client no longer counts"
+    );
+}
+
+/// `insert_client_within` inserts while the policy holds fewer than the cap, then refuses with
+/// `PolicyFull`, inserting nothing.
+pub async fn capped_inserts_stop_at_the_cap(store: &dyn ClientStore) {
+    let policy = unique("capped");
+    for prefix in ["cap-a", "cap-b"] {
+        ok(
+            store
+                .insert_client_within(&client_of(&policy, prefix), None, NOW, 2)
+                .await,
+            "insert under the cap",
+        );
+    }
+    let third = client_of(&policy, "cap-c");
+    let refused = store.insert_client_within(&third, None, NOW, 2).await;
+    assert!(
+        matches!(refused, Err(StoreError::PolicyFull)),
+        "the third client of a policy capped at 2 must be refused with PolicyFull, got {refused:?}"
+    );
+    assert_eq!(get(store, &third.client_id).await, None, "nothing inserted");
+}
+
+/// An administrator's replacement changes the metadata and keeps the registration access token.
+pub async fn replace_client_keeping_token_leaves_the_token(store: &dyn ClientStore) {
+    let original = minimal_client("kept-token");
+    ok(store.insert_client(&original, None, NOW).await, "insert");
+    let mut replacement = replaced(&original, NOW + 1);
+    replacement.registration_token = original.registration_token.clone();
+    assert!(
+        ok(
+            store.replace_client_keeping_token(&replacement).await,
+            "replace keeping the token"
+        ),
+        "an existing client must be replaced"
+    );
+    assert_eq!(get(store, &original.client_id).await, Some(replacement));
+    let presented = registration_token(&original);
+    let found = find(store, &presented, NOW + 1).await;
+    assert_eq!(
+        found.map(|client| client.client_id),
+        Some(original.client_id.clone()),
+        "the client's own token must still find it"
+    );
+    let gone = minimal_client("kept-gone");
+    assert!(
+        !ok(store.replace_client_keeping_token(&gone).await, "replace"),
+        "replacing a client that does not exist must report false"
+    );
+}
+
+/// Concurrent inserts under one capped policy never store more clients than the cap.
+pub async fn concurrent_capped_inserts_never_pass_the_cap(store: Arc<dyn ClientStore>) {
+    const CALLERS: usize = 10;
+    const CAP: u64 = 3;
+    let policy = unique("contended-cap");
+    let barrier = Arc::new(Barrier::new(CALLERS));
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            let client = client_of(&policy, "racer");
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.insert_client_within(&client, None, NOW, CAP).await
+            })
+        })
+        .collect();
+    let mut inserted = 0;
+    for task in tasks {
+        match task.await.expect("an insert task panicked") {
+            Ok(()) => inserted += 1,
+            Err(StoreError::PolicyFull) => {}
+            Err(error) => panic!("a capped insert failed: {error}"),
+        }
+    }
+    assert_eq!(
+        inserted, CAP,
+        "exactly the cap of {CAP} inserts must succeed"
+    );
+    assert_eq!(
+        ok(store.count_clients_with_policy(&policy).await, "count"),
+        CAP
     );
 }

@@ -52,6 +52,8 @@
 //! impl ClientStore for MyClients {
 //!     // …
 //! #   async fn insert_client(&self, _: &RegisteredClient, _: Option<&TokenHash>, _: i64) -> Result<(), StoreError> { unimplemented!() }
+//! #   async fn count_clients_with_policy(&self, _: &str) -> Result<u64, StoreError> { unimplemented!() }
+//! #   async fn replace_client_keeping_token(&self, _: &RegisteredClient) -> Result<bool, StoreError> { unimplemented!() }
 //! #   async fn get_client(&self, _: &ClientId) -> Result<Option<RegisteredClient>, StoreError> { unimplemented!() }
 //! #   async fn find_client_by_registration_token(&self, _: TokenCheck<'_>) -> Result<Option<RegisteredClient>, StoreError> { unimplemented!() }
 //! #   async fn replace_client(&self, _: &RegisteredClient, _: TokenCheck<'_>, _: i64) -> Result<bool, StoreError> { unimplemented!() }

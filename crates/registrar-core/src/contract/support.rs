@@ -44,6 +44,7 @@ pub(crate) fn minimal_client(prefix: &str) -> RegisteredClient {
         registered_anonymously: true,
         updated_at: NOW,
         extensions: serde_json::Map::new(),
+        policy: None,
     }
 }
 
@@ -131,6 +132,7 @@ pub(crate) fn full_client(prefix: &str) -> RegisteredClient {
             .as_object()
             .cloned()
             .unwrap_or_default(),
+        policy: Some("partner".to_owned()),
     }
 }
 
@@ -194,6 +196,7 @@ pub(crate) fn initial_token(max_uses: Option<u32>, expires_at: Option<i64>) -> I
         max_uses,
         uses: 0,
         note: None,
+        policy: Some("ci".to_owned()),
     }
 }
 

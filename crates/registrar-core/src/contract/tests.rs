@@ -129,6 +129,7 @@ struct Flaws {
 struct MemoryStore {
     state: Mutex<State>,
     flaws: Flaws,
+    cap_lock: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -165,6 +166,7 @@ impl MemoryStore {
         Self {
             state: Mutex::default(),
             flaws,
+            cap_lock: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -238,6 +240,49 @@ impl ClientStore for MemoryStore {
             previous_token: None,
         });
         Ok(())
+    }
+
+    async fn insert_client_within(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+        max_clients: u64,
+    ) -> Result<(), StoreError> {
+        // One lock around the count and the insert, as a backend's transaction would be.
+        let _turn = self.cap_lock.lock().await;
+        if let Some(policy) = &client.policy
+            && self.count_clients_with_policy(policy).await? >= max_clients
+        {
+            return Err(StoreError::PolicyFull);
+        }
+        self.insert_client(client, initial_token, now).await
+    }
+
+    async fn count_clients_with_policy(&self, policy: &str) -> Result<u64, StoreError> {
+        let count = self
+            .state()
+            .clients
+            .iter()
+            .filter(|stored| stored.client.policy.as_deref() == Some(policy))
+            .count();
+        Ok(u64::try_from(count).unwrap_or(u64::MAX))
+    }
+
+    async fn replace_client_keeping_token(
+        &self,
+        client: &RegisteredClient,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(stored) = state.client_mut(&client.client_id) else {
+            return Ok(false);
+        };
+        let token = stored.client.registration_token.clone();
+        stored.client = RegisteredClient {
+            registration_token: token,
+            ..client.clone()
+        };
+        Ok(true)
     }
 
     async fn get_client(

@@ -38,11 +38,12 @@ use crate::validate::{self, StepResult};
 #[async_trait]
 pub trait Validator: Send + Sync + Debug {
     /// Runs every step in order, stopping at the first error: the software statement first (its
-    /// claims are merged before any other rule runs), reading the typed metadata, then one step
-    /// per rule. (The RFC 7592 §2.2 members of an update are checked by the pipeline before.)
+    /// claims are merged before any other rule runs), reading the typed metadata, the policy,
+    /// then one step per rule. (The RFC 7592 §2.2 members of an update are checked by the pipeline before.)
     async fn validate(&self, cx: &mut RegistrationContext) -> StepResult {
         self.validate_software_statement(cx).await?;
         self.read_metadata(cx).await?;
+        self.validate_policy(cx).await?;
         self.validate_application_type(cx).await?;
         self.validate_grant_types(cx).await?;
         self.validate_response_types(cx).await?;
@@ -66,6 +67,12 @@ pub trait Validator: Send + Sync + Debug {
     /// [`validate::read_metadata`].
     async fn read_metadata(&self, cx: &mut RegistrationContext) -> StepResult {
         validate::read_metadata(cx)
+    }
+
+    /// Finds the policy of the route of registration and holds the metadata to it; see
+    /// [`validate::policy`]. Later rules (the scope rule) read the policy it records.
+    async fn validate_policy(&self, cx: &mut RegistrationContext) -> StepResult {
+        validate::policy(cx)
     }
 
     /// See [`validate::application_type`].

@@ -62,6 +62,10 @@ pub struct RegisteredClient {
     pub registered_anonymously: bool,
     /// When the client was registered or last updated, in seconds since the epoch.
     pub updated_at: i64,
+    /// The policy the client was registered under (`policies.NAME`, or a built-in one); it
+    /// governs its updates and its use of introspection. `None` for clients registered before
+    /// policies existed.
+    pub policy: Option<String>,
     /// Extension members a custom step kept (`RegistrationContext::keep_extension`): stored with
     /// the client and returned beside its metadata. Empty unless a step keeps one.
     pub extensions: Map<String, Value>,
@@ -102,6 +106,35 @@ pub trait ClientStore: Send + Sync + Debug {
         initial_token: Option<&TokenHash>,
         now: i64,
     ) -> Result<(), StoreError>;
+
+    /// Inserts a client as [`ClientStore::insert_client`] does, unless `client.policy` already
+    /// holds `max_clients` clients: then nothing is inserted, no token use is taken, and the
+    /// error is `StoreError::PolicyFull`. The SQL backends count and insert in one transaction,
+    /// exactly; this default counts first, so concurrent registrations can overshoot the cap.
+    async fn insert_client_within(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+        max_clients: u64,
+    ) -> Result<(), StoreError> {
+        if let Some(policy) = &client.policy
+            && self.count_clients_with_policy(policy).await? >= max_clients
+        {
+            return Err(StoreError::PolicyFull);
+        }
+        self.insert_client(client, initial_token, now).await
+    }
+
+    /// How many clients are registered under `policy`.
+    async fn count_clients_with_policy(&self, policy: &str) -> Result<u64, StoreError>;
+
+    /// An administrator's update: replaces the client's metadata, secret and extensions and
+    /// leaves its registration access token as it is. Returns false when the client is gone.
+    async fn replace_client_keeping_token(
+        &self,
+        client: &RegisteredClient,
+    ) -> Result<bool, StoreError>;
 
     /// The client with that id, or `None`.
     async fn get_client(
@@ -157,6 +190,9 @@ pub struct InitialAccessToken {
     pub uses: u32,
     /// A note for whoever lists tokens later.
     pub note: Option<String>,
+    /// The policy clients registered with this token get (`initial-token create --policy`);
+    /// `None` for the default policy.
+    pub policy: Option<String>,
 }
 
 impl InitialAccessToken {

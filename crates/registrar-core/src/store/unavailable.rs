@@ -38,6 +38,17 @@ impl ClientStore for Unavailable {
         unavailable()
     }
 
+    async fn count_clients_with_policy(&self, _policy: &str) -> Result<u64, StoreError> {
+        unavailable()
+    }
+
+    async fn replace_client_keeping_token(
+        &self,
+        _client: &RegisteredClient,
+    ) -> Result<bool, StoreError> {
+        unavailable()
+    }
+
     async fn get_client(
         &self,
         _client_id: &ClientId,

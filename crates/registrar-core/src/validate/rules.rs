@@ -63,13 +63,8 @@ pub fn grant_types(cx: &RegistrationContext) -> StepResult {
             "grant_types: refresh_token needs authorization_code, the grant that issues refresh tokens".to_owned(),
         ));
     }
-    // Anyone can register in open mode, so a grant that needs no user would hand out tokens to
-    // anyone (security.md, gbrain #1353).
-    if has(GrantType::ClientCredentials) && cx.caller().is_anonymous() {
-        return Err(invalid(
-            "grant_types: client_credentials needs an initial access token; open registration cannot grant it".to_owned(),
-        ));
-    }
+    // Whether the caller may have client_credentials at all is the policy's to say (the open
+    // policy refuses it: security.md, gbrain #1353).
     Ok(())
 }
 
@@ -181,6 +176,18 @@ pub fn scope(cx: &RegistrationContext) -> StepResult {
             return Err(invalid(
                 "scope must be scope values separated by single spaces (RFC 6749 §3.3)".to_owned(),
             ));
+        }
+        if *value == cx.settings().bearer_scope {
+            // Never in `scopes`; only a policy that allows it grants it.
+            if cx
+                .policy()
+                .is_some_and(|policy| policy.allow_registration_scope)
+            {
+                continue;
+            }
+            return Err(invalid(format!(
+                "scope {value} is granted only under a policy that allows it"
+            )));
         }
         if !cx.settings().scopes.contains(value) {
             return Err(invalid(format!(

@@ -450,7 +450,12 @@ async fn a_client_a_host_principal_registered_keeps_its_rules_on_update(backend:
         .await
         .unwrap();
     let uri = registered.registration_client_uri.clone();
-    let token = registered.registration_access_token.expose().to_owned();
+    let token = registered
+        .registration_access_token
+        .as_ref()
+        .expect("a registration returns its token")
+        .expose()
+        .to_owned();
     // An authenticated principal may register client_credentials; so may the client it made,
     // when it updates itself, even though the server is open to anonymous registration.
     let update = json!({"client_id": registered.client_id, "grant_types": ["client_credentials"], "client_name": "CI"});

@@ -201,6 +201,7 @@ async fn registration_requires_a_valid_initial_access_token(backend: Backend) {
             max_uses: None,
             uses: 0,
             note: None,
+            policy: None,
         })
         .await
         .unwrap();

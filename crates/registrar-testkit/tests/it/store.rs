@@ -82,6 +82,29 @@ impl ClientStore for StoreWithDatabase {
         self.store.insert_client(client, initial_token, now).await
     }
 
+    async fn insert_client_within(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+        max_clients: u64,
+    ) -> Result<(), StoreError> {
+        self.store
+            .insert_client_within(client, initial_token, now, max_clients)
+            .await
+    }
+
+    async fn count_clients_with_policy(&self, policy: &str) -> Result<u64, StoreError> {
+        self.store.count_clients_with_policy(policy).await
+    }
+
+    async fn replace_client_keeping_token(
+        &self,
+        client: &RegisteredClient,
+    ) -> Result<bool, StoreError> {
+        self.store.replace_client_keeping_token(client).await
+    }
+
     async fn get_client(
         &self,
         client_id: &ClientId,
