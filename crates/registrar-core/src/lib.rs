@@ -81,6 +81,7 @@ pub mod settings;
 pub mod steps;
 pub mod store;
 pub mod token;
+pub mod trust;
 pub mod validate;
 
 pub use caller::{Caller, Principal};
