@@ -10,19 +10,21 @@
 //!    [`KeySource`], and with one of its pinned `algs`. The `jku`, `x5u`, `jwk` and `x5c` headers
 //!    are never read (RFC 8725 §3.10).
 //! 4. The claims are checked against the injected `now`, then against what the caller configured
-//!    ([`StatementIssuer`]).
+//!    ([`StatementIssuer`], [`TokenIssuer`]).
 //!
 //! **Invariant:** no key is ever taken from the token, and nothing here fetches a URL itself.
 //!
 //! **Invariant:** every error description is printable ASCII without `"` or `\`
 //! (RFC 6749 §5.2); values from a token are quoted with `'`, bounded and filtered.
 
+mod bearer;
 mod claims;
 mod issuer;
 mod jws;
 mod quote;
 mod statement;
 
+pub use bearer::{BearerError, TokenIssuer, VerifiedBearer, verify_bearer_token};
 pub use issuer::{IssuerKeys, KeySource, NoKeySource, TrustedIssuer};
 pub use statement::{
     StatementError, StatementIssuer, StatementMode, StatementSettings, VerifiedStatement,

@@ -2,6 +2,7 @@
 //! helpers. Keys are generated here with the RustCrypto crates, independently of the code under
 //! test, and tokens are signed with `jsonwebtoken`.
 
+mod bearer;
 mod issuer;
 mod statement;
 
