@@ -83,6 +83,7 @@ pub mod settings;
 pub mod steps;
 pub mod store;
 pub mod token;
+pub mod trust;
 pub mod validate;
 
 pub use bearer::{BearerAuthenticator, looks_like_jwt};

@@ -24,7 +24,7 @@ pub const HMAC_ASSERTION_ALGS: [&str; 3] = ["HS256", "HS384", "HS512"];
 /// At most this many keys of a client's JWK Set are tried for an assertion without a `kid`.
 const MAX_CANDIDATE_KEYS: usize = 32;
 /// A `jti` is recorded in the replay cache, so its size is bounded.
-const MAX_JTI_LENGTH: usize = 256;
+pub(crate) const MAX_JTI_LENGTH: usize = 256;
 
 /// Clock tolerance and the longest assertion lifetime accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,7 +271,11 @@ fn key_allows(key: &Map<String, Value>, alg: &str) -> bool {
 }
 
 /// The verifying keys of the client's JWK Set that may have signed with `algorithm`.
-fn candidate_keys(jwks: &Value, header: &RawHeader, algorithm: Algorithm) -> Vec<DecodingKey> {
+pub(crate) fn candidate_keys(
+    jwks: &Value,
+    header: &RawHeader,
+    algorithm: Algorithm,
+) -> Vec<DecodingKey> {
     let Some(Value::Array(keys)) = jwks.get("keys") else {
         return Vec::new();
     };

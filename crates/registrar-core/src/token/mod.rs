@@ -19,11 +19,11 @@
 //! **Invariant:** nothing here reads the wall clock; every check takes the injected `now`.
 
 mod access_token;
-mod assertion;
+pub(crate) mod assertion;
 mod cipher;
 mod error;
-mod jwk;
-mod jwt;
+pub(crate) mod jwk;
+pub(crate) mod jwt;
 mod key_ring;
 mod keys;
 mod signer;
