@@ -79,6 +79,7 @@ fn caller() -> Caller {
     Caller::InitialAccessToken {
         id: "iat-1".to_owned(),
         token_hash: TokenHasher::new(b"bench secret").hash("initial access token"),
+        policy: None,
     }
 }
 

@@ -24,21 +24,3 @@ pub trait BearerAuthenticator: Send + Sync + Debug {
         services: &Services,
     ) -> Result<Option<Principal>, RegistrationError>;
 }
-
-/// Whether a presented token has the shape of a compact JWS (three non-empty base64url parts),
-/// which initial and registration access tokens (one base64url string) never have.
-pub fn looks_like_jwt(token: &str) -> bool {
-    let mut parts = token.split('.');
-    let is_part = |part: Option<&str>| {
-        part.is_some_and(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_'))
-        })
-    };
-    is_part(parts.next())
-        && is_part(parts.next())
-        && is_part(parts.next())
-        && parts.next().is_none()
-}

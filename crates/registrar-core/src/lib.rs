@@ -86,7 +86,7 @@ pub mod token;
 pub mod trust;
 pub mod validate;
 
-pub use bearer::{BearerAuthenticator, looks_like_jwt};
+pub use bearer::BearerAuthenticator;
 pub use caller::{Caller, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Operation, RegistrationContext, RequestSource, Services, SoftwareStatement};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::bearer::{BearerAuthenticator, looks_like_jwt};
+use crate::bearer::BearerAuthenticator;
 use crate::caller::{Caller, Principal};
 use crate::clock::{Clock, SystemClock};
 use crate::context::{Operation, RegistrationContext, RequestSource, Services};
@@ -23,6 +23,7 @@ use crate::settings::{RegistrationMode, Settings};
 use crate::steps::{Persister, Processor, Responder, Steps, Validator};
 use crate::store::{RegisteredClient, Stores, TokenCheck};
 use crate::token::SecretCipher;
+use crate::trust::{KeySource, NoKeySource, looks_like_jwt};
 use crate::{persist, validate};
 
 /// A client whose registration access token [`Pipeline::authorize_update`] checked, with the
@@ -63,9 +64,18 @@ pub struct PipelineBuilder {
     generator: Arc<dyn SecretGenerator>,
     steps: Steps,
     bearer: Option<Arc<dyn BearerAuthenticator>>,
+    key_source: Option<Arc<dyn KeySource>>,
 }
 
 impl PipelineBuilder {
+    /// Where trusted issuers' JWK Sets at a URL are fetched from; without one only issuers
+    /// configured with `jwks` by value can be verified. (`registrar_server::AppState` attaches
+    /// its SSRF-safe fetcher with [`Pipeline::with_key_source`].)
+    pub fn key_source(mut self, key_source: Arc<dyn KeySource>) -> Self {
+        self.key_source = Some(key_source);
+        self
+    }
+
     /// Verifies bearer access tokens, so that one carrying `registration.bearer_scope` may
     /// register and administer clients; without one, only initial access tokens register.
     /// (`registrar_server::AppState` attaches the server's own with
@@ -137,6 +147,7 @@ impl PipelineBuilder {
                 generator: self.generator,
                 hasher: TokenHasher::new(&secret),
                 cipher: SecretCipher::new(&secret),
+                key_source: self.key_source.unwrap_or_else(|| Arc::new(NoKeySource)),
             }),
             steps: self.steps,
             bearer: self.bearer,
@@ -155,7 +166,16 @@ impl Pipeline {
             generator: Arc::new(OsRandom),
             steps: Steps::default(),
             bearer: None,
+            key_source: None,
         }
+    }
+
+    /// The same pipeline fetching trusted issuers' key sets through `key_source`.
+    pub fn with_key_source(mut self, key_source: Arc<dyn KeySource>) -> Self {
+        let mut services = (*self.services).clone();
+        services.key_source = key_source;
+        self.services = Arc::new(services);
+        self
     }
 
     /// The same pipeline with `authenticator` verifying bearer access tokens, unless one was

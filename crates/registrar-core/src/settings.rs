@@ -7,6 +7,7 @@ use crate::policy::Policies;
 use crate::protocol::{AuthMethod, GrantType};
 
 use crate::token::{ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS, SigningAlgorithm};
+use crate::trust::{StatementMode, StatementSettings, TokenIssuer};
 
 /// The default of `registration.bearer_scope`.
 pub const DEFAULT_BEARER_SCOPE: &str = "registrar.configuration";
@@ -89,6 +90,11 @@ pub struct Settings {
     pub bearer_scope: String,
     /// The registration policies, built-in ones included.
     pub policies: Policies,
+    /// How software statements are treated and whose are trusted (`software_statement.*`).
+    pub software_statements: StatementSettings,
+    /// External issuers whose access tokens may carry `bearer_scope`
+    /// (`registration.trusted_token_issuers`).
+    pub trusted_token_issuers: Vec<TokenIssuer>,
     /// The path under the issuer where the registration and token route groups are mounted,
     /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
     base_path: String,
@@ -127,6 +133,8 @@ impl Settings {
             lifetimes: LifetimeLimits::default(),
             bearer_scope: DEFAULT_BEARER_SCOPE.to_owned(),
             policies: Policies::default(),
+            software_statements: StatementSettings::default(),
+            trusted_token_issuers: Vec::new(),
             base_path: String::new(),
         }
     }
@@ -220,7 +228,12 @@ impl Settings {
     /// Whether some trusted software statement issuer authorizes registrations on its own, so
     /// that protected mode reads the body of a request without a token.
     pub fn statements_authorize(&self) -> bool {
-        false
+        self.software_statements.mode != StatementMode::Ignore
+            && self
+                .software_statements
+                .issuers
+                .iter()
+                .any(|issuer| issuer.authorizes_registration)
     }
 
     /// Whether clients may register `token_endpoint_auth_method` `method`.

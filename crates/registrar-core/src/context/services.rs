@@ -7,9 +7,11 @@ use crate::secrets::{SecretGenerator, TokenHasher};
 use crate::settings::Settings;
 use crate::store::Stores;
 use crate::token::SecretCipher;
+use crate::trust::KeySource;
 
-/// The settings, stores, clock, random source, hasher and cipher a pipeline was built with.
-#[derive(Debug)]
+/// The settings, stores, clock, random source, hasher, cipher and key source a pipeline was
+/// built with.
+#[derive(Debug, Clone)]
 pub struct Services {
     pub(crate) settings: Settings,
     pub(crate) stores: Stores,
@@ -17,6 +19,7 @@ pub struct Services {
     pub(crate) generator: Arc<dyn SecretGenerator>,
     pub(crate) hasher: TokenHasher,
     pub(crate) cipher: SecretCipher,
+    pub(crate) key_source: Arc<dyn KeySource>,
 }
 
 impl Services {
@@ -43,6 +46,12 @@ impl Services {
     /// Hashes credentials under the server secret.
     pub fn hasher(&self) -> &TokenHasher {
         &self.hasher
+    }
+
+    /// Fetches the JWK Sets of trusted issuers that publish them at a URL (software statements,
+    /// external bearer tokens); fetches nothing unless the server attached its fetcher.
+    pub fn key_source(&self) -> &Arc<dyn KeySource> {
+        &self.key_source
     }
 
     /// Seals the secrets that must be kept (`client_secret_jwt`) under the server secret.

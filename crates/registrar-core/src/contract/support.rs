@@ -84,6 +84,9 @@ pub(crate) fn full_client(prefix: &str) -> RegisteredClient {
         })),
         software_id: text("4NRB1-0XZABZI9E6-5SM3R"),
         software_version: text("2.1"),
+        software_statement: text(
+            "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIn0.c2ln",
+        ),
         application_type: text("web"),
         sector_identifier_uri: text("https://client.example/sector.json"),
         subject_type: text("pairwise"),

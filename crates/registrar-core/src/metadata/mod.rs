@@ -73,6 +73,10 @@ pub struct ClientMetadata {
     /// The version of the software `software_id` names (RFC 7591 §2, §2.3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub software_version: Option<String>,
+    /// The software statement the registration was made with, exactly as sent (RFC 7591 §2.3,
+    /// §3.2.1); kept only once a validator step accepted it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_statement: Option<String>,
 
     // OpenID Connect Dynamic Client Registration 1.0 §2.
     /// `web` or `native` (OpenID Connect DCR 1.0 §2); `web` when omitted.

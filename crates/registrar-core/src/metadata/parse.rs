@@ -36,7 +36,7 @@ impl<'a> LocalizedKey<'a> {
 }
 
 /// Every member [`ClientMetadata::from_object`] reads; the rest of a request are extensions.
-pub const KNOWN_MEMBERS: [&str; 44] = [
+pub const KNOWN_MEMBERS: [&str; 45] = [
     "redirect_uris",
     "token_endpoint_auth_method",
     "grant_types",
@@ -52,6 +52,7 @@ pub const KNOWN_MEMBERS: [&str; 44] = [
     "jwks",
     "software_id",
     "software_version",
+    "software_statement",
     "application_type",
     "sector_identifier_uri",
     "subject_type",
@@ -219,6 +220,7 @@ impl ClientMetadata {
             jwks: members.object("jwks")?,
             software_id: members.string("software_id")?,
             software_version: members.string("software_version")?,
+            software_statement: members.string("software_statement")?,
             application_type: members.string("application_type")?,
             sector_identifier_uri: members.string("sector_identifier_uri")?,
             subject_type: members.string("subject_type")?,

@@ -124,6 +124,7 @@ fn every_member() -> ClientMetadata {
         jwks: Some(serde_json::json!({"keys": []})),
         software_id: text("id"),
         software_version: text("1"),
+        software_statement: text("eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln"),
         application_type: text("web"),
         sector_identifier_uri: text("https://a.example/sector"),
         subject_type: text("public"),

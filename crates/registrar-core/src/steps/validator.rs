@@ -60,7 +60,7 @@ pub trait Validator: Send + Sync + Debug {
 
     /// RFC 7591 §2.3; see [`validate::software_statement`].
     async fn validate_software_statement(&self, cx: &mut RegistrationContext) -> StepResult {
-        validate::software_statement(cx)
+        validate::software_statement(cx).await
     }
 
     /// Reads the typed metadata from the (possibly merged) request; see

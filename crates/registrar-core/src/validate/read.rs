@@ -4,9 +4,10 @@
 use serde_json::Value;
 
 use super::StepResult;
-use crate::context::{Operation, RegistrationContext};
+use crate::context::{Operation, RegistrationContext, SoftwareStatement};
 use crate::error::RegistrationError;
 use crate::metadata::ClientMetadata;
+use crate::trust::{StatementMode, verify_software_statement};
 
 /// Members a client may not send in an RFC 7592 update (§2.2).
 const SERVER_MANAGED_MEMBERS: [&str; 4] = [
@@ -16,13 +17,74 @@ const SERVER_MANAGED_MEMBERS: [&str; 4] = [
     "client_id_issued_at",
 ];
 
-/// RFC 7591 §2.3. `software_statement.mode = ignore` is the only mode so far: the member is
-/// dropped like every member Registrar does not read, and no claim is merged. A step that
-/// validates statements records the accepted one with
-/// [`RegistrationContext::set_software_statement`] and merges its claims into
-/// [`RegistrationContext::request_mut`] before [`read_metadata`] runs.
-pub fn software_statement(cx: &RegistrationContext) -> StepResult {
-    let _ = cx;
+/// Claims of a statement that are about the JWT itself, or members only the server sets: never
+/// merged into the request.
+const UNMERGED_CLAIMS: [&str; 13] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "client_id",
+    "client_secret",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "registration_access_token",
+    "registration_client_uri",
+];
+
+/// RFC 7591 §2.3 and §3.1.1, as `software_statement.mode` says. `ignore`: the member is dropped
+/// and nothing is merged. `accept` and `require`: a statement that is present must verify
+/// against a trusted issuer (`trust::verify_software_statement`); its claims then take
+/// precedence over the same members of the body, the statement is kept to be returned
+/// unchanged, and the accepted statement is recorded in the context. `require` refuses a
+/// request without one.
+pub async fn software_statement(cx: &mut RegistrationContext) -> StepResult {
+    let settings = &cx.settings().software_statements;
+    let mode = settings.mode;
+    let sent = cx.request().get("software_statement").cloned();
+    let jwt = match (mode, sent) {
+        (StatementMode::Ignore, _) => {
+            cx.request_mut().remove("software_statement");
+            return Ok(());
+        }
+        (StatementMode::Require, None) => {
+            return Err(RegistrationError::InvalidSoftwareStatement(
+                "a software_statement is required".to_owned(),
+            ));
+        }
+        (StatementMode::Accept, None) => return Ok(()),
+        (_, Some(Value::String(jwt))) => jwt,
+        (_, Some(_)) => {
+            return Err(RegistrationError::InvalidSoftwareStatement(
+                "software_statement must be a string holding a JWT".to_owned(),
+            ));
+        }
+    };
+    let services = cx.services();
+    let verified = verify_software_statement(
+        &jwt,
+        settings,
+        services.key_source().as_ref(),
+        services.stores().replay().as_ref(),
+        cx.now(),
+    )
+    .await?;
+    let request = cx.request_mut();
+    for (name, value) in &verified.claims {
+        if !UNMERGED_CLAIMS.contains(&name.as_str()) {
+            request.insert(name.clone(), value.clone());
+        }
+    }
+    request.insert("software_statement".to_owned(), Value::String(verified.jwt));
+    cx.set_software_statement(SoftwareStatement {
+        issuer: verified.issuer,
+        software_id: verified.software_id,
+        claims: verified.claims,
+        authorizes_registration: verified.authorizes_registration,
+    });
     Ok(())
 }
 
