@@ -25,6 +25,8 @@ mod kind;
 mod local;
 mod shared;
 mod store;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::net::IpAddr;
