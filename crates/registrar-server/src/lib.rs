@@ -13,6 +13,7 @@ mod extract;
 mod groups;
 mod limits;
 pub mod outbound;
+pub mod rate_limit;
 mod routes;
 mod state;
 pub mod token;
@@ -23,6 +24,9 @@ pub use groups::{
     registration_endpoint_routes, registration_routes, router, router_with, token_routes,
 };
 pub use limits::MAX_BODY_BYTES;
+pub use rate_limit::{
+    LimitKind, Limited, Quota, RateLimitConfig, RateLimitConfigError, RateLimits,
+};
 pub use routes::dcr::HostCaller;
 pub use state::AppState;
 pub use token::{TokenOptions, TokenService};
