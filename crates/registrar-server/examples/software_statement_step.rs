@@ -178,9 +178,16 @@ impl Validator for SoftwareStatements {
                 request.insert(name.clone(), value.clone());
             }
         }
+        let software_id = claims
+            .get("software_id")
+            .and_then(|value| value.as_str())
+            .map(str::to_owned);
         cx.set_software_statement(SoftwareStatement {
             issuer: issuer.clone(),
+            software_id,
             claims,
+            // This example's statements add claims on top of an initial access token.
+            authorizes_registration: false,
         });
         cx.items_mut().insert(StatementIssuer(issuer));
         Ok(())
