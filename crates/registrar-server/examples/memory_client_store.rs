@@ -127,6 +127,74 @@ impl ClientStore for MemoryClients {
         Ok(())
     }
 
+    async fn insert_client_within(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+        max_clients: u64,
+    ) -> Result<(), StoreError> {
+        // Count and insert under the one lock, so that the cap is exact.
+        let mut entries = self.entries()?;
+        let held = entries
+            .values()
+            .filter(|entry| entry.client.policy.is_some() && entry.client.policy == client.policy)
+            .count();
+        if client.policy.is_some() && u64::try_from(held).unwrap_or(u64::MAX) >= max_clients {
+            return Err(StoreError::PolicyFull);
+        }
+        if initial_token.is_some() {
+            return Err(StoreError::InitialTokenRejected);
+        }
+        if entries.contains_key(&client.client_id) {
+            return Err(StoreError::Duplicate("client_id"));
+        }
+        if token_taken(
+            &entries,
+            &client.client_id,
+            client.registration_token.as_ref(),
+        ) {
+            return Err(StoreError::Duplicate("registration_token"));
+        }
+        let _ = now;
+        entries.insert(
+            client.client_id.clone(),
+            Entry {
+                client: client.clone(),
+                previous: None,
+            },
+        );
+        Ok(())
+    }
+
+    async fn count_clients_with_policy(&self, policy: &str) -> Result<u64, StoreError> {
+        let count = self
+            .entries()?
+            .values()
+            .filter(|entry| entry.client.policy.as_deref() == Some(policy))
+            .count();
+        Ok(u64::try_from(count).unwrap_or(u64::MAX))
+    }
+
+    async fn replace_client_keeping_token(
+        &self,
+        client: &RegisteredClient,
+    ) -> Result<bool, StoreError> {
+        let mut entries = self.entries()?;
+        let Some(entry) = entries.get_mut(&client.client_id) else {
+            return Ok(false);
+        };
+        entry.client = RegisteredClient {
+            client_id_issued_at: entry.client.client_id_issued_at,
+            registration_token: entry.client.registration_token.clone(),
+            initial_token_id: entry.client.initial_token_id.clone(),
+            registered_anonymously: entry.client.registered_anonymously,
+            policy: entry.client.policy.clone(),
+            ..client.clone()
+        };
+        Ok(true)
+    }
+
     async fn get_client(
         &self,
         client_id: &ClientId,

@@ -747,6 +747,7 @@ mod memory_client_store_example {
             registered_anonymously: false,
             updated_at: NOW,
             extensions: serde_json::Map::new(),
+            policy: None,
         };
 
         let inserted = store
