@@ -12,6 +12,7 @@ fn check(error: sqlx::Error, expected: &str) {
     let variant = match &mapped {
         StoreError::Duplicate(_) => "Duplicate",
         StoreError::InitialTokenRejected => "InitialTokenRejected",
+        StoreError::PolicyFull => "PolicyFull",
         StoreError::Unavailable(_) => "Unavailable",
         StoreError::Backend(_) => "Backend",
     };

@@ -31,6 +31,7 @@ fn client(client_id: &str, registration_token: &str) -> RegisteredClient {
         registered_anonymously: false,
         updated_at: 1_700_000_000,
         extensions: serde_json::Map::new(),
+        policy: None,
     }
 }
 
