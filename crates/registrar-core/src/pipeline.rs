@@ -51,6 +51,9 @@ pub struct Pipeline {
     services: Arc<Services>,
     steps: Steps,
     bearer: Option<Arc<dyn BearerAuthenticator>>,
+    /// Whether the builder chose the key source, which [`Pipeline::with_key_source`] then
+    /// keeps.
+    key_source_chosen: bool,
 }
 
 /// Builds a [`Pipeline`]: settings and stores are required, a server secret of at least
@@ -139,6 +142,7 @@ impl PipelineBuilder {
                 actual: secret.len(),
             });
         }
+        let key_source_chosen = self.key_source.is_some();
         Ok(Pipeline {
             services: Arc::new(Services {
                 settings: self.settings,
@@ -151,6 +155,7 @@ impl PipelineBuilder {
             }),
             steps: self.steps,
             bearer: self.bearer,
+            key_source_chosen,
         })
     }
 }
@@ -170,8 +175,12 @@ impl Pipeline {
         }
     }
 
-    /// The same pipeline fetching trusted issuers' key sets through `key_source`.
+    /// The same pipeline fetching trusted issuers' key sets through `key_source`, unless one was
+    /// set on the builder already.
     pub fn with_key_source(mut self, key_source: Arc<dyn KeySource>) -> Self {
+        if self.key_source_chosen {
+            return self;
+        }
         let mut services = (*self.services).clone();
         services.key_source = key_source;
         self.services = Arc::new(services);

@@ -7,6 +7,8 @@ use registrar_core::token::TokenError;
 use registrar_core::{RegistrationError, StoreError};
 use serde_json::json;
 
+use crate::rate_limit::Limited;
+
 /// Every error a handler can return.
 #[derive(Debug)]
 pub enum ApiError {
@@ -25,6 +27,14 @@ pub enum ApiError {
     NotFound,
     /// 503: the request did not finish within the router's request timeout.
     Timeout,
+    /// 429: a rate limit applies; `Retry-After` says when to try again.
+    RateLimited(Limited),
+}
+
+impl From<Limited> for ApiError {
+    fn from(limited: Limited) -> Self {
+        Self::RateLimited(limited)
+    }
 }
 
 impl From<TokenError> for ApiError {
@@ -174,6 +184,18 @@ impl IntoResponse for ApiError {
                 body(StatusCode::BAD_REQUEST, "invalid_request", &description)
             }
             Self::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
+            Self::RateLimited(limited) => {
+                let mut response = body(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    &limited.to_string(),
+                );
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(limited.retry_after_seconds.max(1)),
+                );
+                response
+            }
             Self::Timeout => {
                 let mut response = body(
                     StatusCode::SERVICE_UNAVAILABLE,

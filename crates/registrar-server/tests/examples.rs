@@ -499,9 +499,11 @@ mod software_statement_step_example {
         assert_eq!(registered["software_statement_issuer"], ISSUER);
         assert_eq!(registered["x_tenant"], "acme");
         assert!(
-            registered.get("iss").is_none() && registered.get("software_statement").is_none(),
-            "neither the JWT claims nor the statement itself are metadata: {registered}"
+            registered.get("iss").is_none(),
+            "the JWT's own claims are not metadata: {registered}"
         );
+        // RFC 7591 §3.2.1: the accepted statement comes back unchanged.
+        assert_eq!(registered["software_statement"], software_statement);
         let (read_status, read_back) = read(&registered).await;
         assert_eq!(read_status, StatusCode::OK, "{read_back}");
         assert_eq!(read_back["client_name"], "Statement App");

@@ -356,6 +356,14 @@ impl TestServer {
         }
     }
 
+    /// A server without rate limits, for a test that sends more failures or registrations
+    /// from one address than the limits allow (the limits have tests of their own).
+    pub async fn spawn_unlimited(backend: Backend) -> Self {
+        let mut options = TokenOptions::default();
+        options.rate_limits.enabled = false;
+        Self::builder(backend).tokens(options).spawn().await
+    }
+
     /// A server with the default settings (protected registration).
     pub async fn spawn(backend: Backend) -> Self {
         Self::builder(backend).spawn().await

@@ -6,6 +6,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use registrar_core::Clock;
+use registrar_core::trust::KeySource;
 use serde_json::Value;
 
 use super::fetcher::{FetchError, Fetcher};
@@ -186,6 +187,18 @@ impl Entry {
             (None, Some(jwks)) => Decision::Cached(jwks),
             (None, None) => Decision::Fetch,
         }
+    }
+}
+
+/// Trusted issuers' key sets (software statements, external bearer tokens) come through the same
+/// fetcher and cache as clients' sets.
+#[async_trait::async_trait]
+impl KeySource for JwksCache {
+    async fn jwk_set(&self, uri: &str, kid: Option<&str>) -> Result<Value, String> {
+        self.get(uri, kid).await.map_err(|error| {
+            tracing::warn!(%uri, %error, "cannot fetch a trusted issuer's jwks_uri");
+            error.to_string()
+        })
     }
 }
 

@@ -14,7 +14,8 @@ use axum::{Json, Router};
 use registrar_core::{Caller, Principal, RegistrationError, RequestSource};
 
 use crate::error::ApiError;
-use crate::extract::{Bearer, MetadataJson};
+use crate::extract::{Bearer, ClientAddress, MetadataJson};
+use crate::rate_limit::LimitKind;
 use crate::state::AppState;
 
 /// The principal the host application authenticated, for an app that puts registration
@@ -52,13 +53,14 @@ fn required(bearer: &Bearer) -> Result<&str, ApiError> {
 }
 
 /// Where the request came from: the peer address when the server records it
-/// (`into_make_service_with_connect_info`), and the user agent.
-pub(crate) fn request_source(parts: &Parts) -> RequestSource {
+/// (`into_make_service_with_connect_info`), or the trusted proxy header's, and the user agent.
+pub(crate) fn request_source(parts: &Parts, state: &AppState) -> RequestSource {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip());
     RequestSource {
-        ip: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip()),
+        ip: state.rate_limits.client_ip(&parts.headers, peer),
         user_agent: parts
             .headers
             .get(header::USER_AGENT)
@@ -67,12 +69,43 @@ pub(crate) fn request_source(parts: &Parts) -> RequestSource {
     }
 }
 
-/// RFC 7591 §3.1.
+/// `?dry_run=true` asks what would be registered; any other value of `dry_run` is an error, so
+/// a typo cannot register for real.
+fn is_dry_run(parts: &Parts) -> Result<bool, ApiError> {
+    let mut dry_run = false;
+    for (name, value) in
+        url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+    {
+        if name != "dry_run" {
+            continue;
+        }
+        dry_run = match value.as_ref() {
+            "true" => true,
+            "false" => false,
+            _ => {
+                return Err(ApiError::InvalidRequest(
+                    "dry_run must be true or false".to_owned(),
+                ));
+            }
+        };
+    }
+    Ok(dry_run)
+}
+
+/// RFC 7591 §3.1, and `?dry_run=true`: the same checks, storing nothing.
 pub async fn register_client(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
+    let source = request_source(&parts, &state);
+    if let Some(ip) = source.ip {
+        state
+            .rate_limits
+            .check(LimitKind::Registration, &crate::rate_limit::ip_key(ip))
+            .await?;
+    }
+    let dry_run = is_dry_run(&parts)?;
     let caller = match parts.extensions.get::<HostCaller>() {
         Some(HostCaller(principal)) => Caller::Principal(principal.clone()),
         None => {
@@ -83,26 +116,65 @@ pub async fn register_client(
                 .await?
         }
     };
-    let source = request_source(&parts);
+    if let Caller::InitialAccessToken { id, .. } = &caller {
+        state.rate_limits.check(LimitKind::InitialToken, id).await?;
+    }
     let MetadataJson(object) =
         MetadataJson::from_request(Request::from_parts(parts, body), &state).await?;
+    if dry_run {
+        let information = state
+            .pipeline
+            .register_dry_run(caller, object, source)
+            .await?;
+        return Ok(Json(information).into_response());
+    }
     let information = state.pipeline.register(caller, object, source).await?;
     tracing::info!(client_id = %information.client_id, "client registered");
     Ok((StatusCode::CREATED, Json(information)).into_response())
+}
+
+/// Counts failed token presentations per source (RFC 7592 tokens are guessable only by brute
+/// force, which this bounds): refused at once while the source is over its limit, and a failure
+/// counted for every `invalid_token`.
+async fn limit_failures<T>(
+    state: &AppState,
+    address: ClientAddress,
+    attempt: impl std::future::Future<Output = Result<T, RegistrationError>>,
+) -> Result<T, ApiError> {
+    let key = address.key();
+    if let Some(key) = &key {
+        state
+            .rate_limits
+            .failures_exceeded(LimitKind::ManagementFailure, key)
+            .await?;
+    }
+    let result = attempt.await;
+    if let (Err(RegistrationError::InvalidToken), Some(key)) = (&result, &key) {
+        state
+            .rate_limits
+            .record_failure(LimitKind::ManagementFailure, key)
+            .await;
+    }
+    Ok(result?)
 }
 
 /// RFC 7592 §2.1.
 pub async fn read_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
+    address: ClientAddress,
     bearer: Bearer,
     request: Request,
 ) -> Result<Response, ApiError> {
     let (parts, _) = request.into_parts();
-    let information = state
-        .pipeline
-        .read(&client_id, required(&bearer)?, request_source(&parts))
-        .await?;
+    let token = required(&bearer)?;
+    let source = request_source(&parts, &state);
+    let information = limit_failures(
+        &state,
+        address,
+        state.pipeline.read(&client_id, token, source),
+    )
+    .await?;
     Ok(Json(information).into_response())
 }
 
@@ -110,15 +182,21 @@ pub async fn read_client(
 pub async fn update_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
+    address: ClientAddress,
     bearer: Bearer,
     request: Request,
 ) -> Result<Response, ApiError> {
     let token = required(&bearer)?;
     // Authenticate first: a caller without a valid token costs no body read and learns nothing
     // from body errors.
-    let authorized = state.pipeline.authorize_update(&client_id, token).await?;
+    let authorized = limit_failures(
+        &state,
+        address,
+        state.pipeline.authorize_update(&client_id, token),
+    )
+    .await?;
     let (parts, body) = request.into_parts();
-    let source = request_source(&parts);
+    let source = request_source(&parts, &state);
     let MetadataJson(object) =
         MetadataJson::from_request(Request::from_parts(parts, body), &state).await?;
     let information = state.pipeline.update(authorized, object, source).await?;
@@ -130,14 +208,19 @@ pub async fn update_client(
 pub async fn delete_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
+    address: ClientAddress,
     bearer: Bearer,
     request: Request,
 ) -> Result<StatusCode, ApiError> {
     let (parts, _) = request.into_parts();
-    state
-        .pipeline
-        .delete(&client_id, required(&bearer)?, request_source(&parts))
-        .await?;
+    let token = required(&bearer)?;
+    let source = request_source(&parts, &state);
+    limit_failures(
+        &state,
+        address,
+        state.pipeline.delete(&client_id, token, source),
+    )
+    .await?;
     tracing::info!(%client_id, "client deleted");
     Ok(StatusCode::NO_CONTENT)
 }

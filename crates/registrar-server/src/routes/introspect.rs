@@ -6,12 +6,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use registrar_core::token::{AccessTokenError, TokenError, VerifyError, verify_access_token};
-use registrar_core::{AuthMethod, ClientId};
+use registrar_core::{AuthMethod, ClientId, RegistrationError};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::extract::ClientAddress;
 use crate::state::AppState;
-use crate::token::{Form, authenticate_client};
+use crate::token::{Form, authenticate_client_limited};
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
     Router::new().route(
@@ -28,25 +29,43 @@ fn inactive() -> Json<Value> {
 /// malformed, foreign, or of a client that no longer exists.
 pub async fn introspect_token(
     State(state): State<AppState>,
+    address: ClientAddress,
     headers: HeaderMap,
     form: Result<Form, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     let form = form?;
     let pipeline = &state.pipeline;
-    let authenticated = authenticate_client(pipeline, &state.tokens, &headers, &form).await?;
+    let authenticated = authenticate_client_limited(&state, address, &headers, &form).await?;
     if authenticated.method == AuthMethod::None {
         return Err(TokenError::invalid_client("public clients cannot introspect tokens").into());
+    }
+    // RFC 7662 §4: only clients a policy lets introspect (never open registration's, by default).
+    let client = &authenticated.client;
+    let policy = pipeline
+        .settings()
+        .policies
+        .for_client(client.policy.as_deref(), client.registered_anonymously);
+    if !policy.allow_introspection {
+        return Err(RegistrationError::AccessDenied(format!(
+            "policy '{}' does not allow this client to introspect tokens",
+            policy.name
+        ))
+        .into());
     }
     let Some(token) = form.get("token") else {
         return Err(TokenError::InvalidRequest("token is required".to_owned()).into());
     };
     let issuer = pipeline.settings().issuer_id();
     let now = pipeline.services().clock().now();
-    let key_ring = state.tokens.key_ring.current(pipeline).await;
+    let key_ring = state.tokens.key_ring.current(pipeline.services()).await;
     let verified = match verify_access_token(&key_ring, token, issuer, now) {
         // Another instance may have rotated to a key this one has not loaded yet.
         Err(AccessTokenError::Signature(VerifyError::UnknownKey)) => {
-            let key_ring = state.tokens.key_ring.reload_for_unknown_key(pipeline).await;
+            let key_ring = state
+                .tokens
+                .key_ring
+                .reload_for_unknown_key(pipeline.services())
+                .await;
             verify_access_token(&key_ring, token, issuer, now)
         }
         other => other,

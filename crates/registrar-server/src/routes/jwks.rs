@@ -16,7 +16,7 @@ pub(crate) fn routes(base: &str) -> Router<AppState> {
 /// verifiers refetch on an unknown `kid`.
 pub async fn publish_keys(State(state): State<AppState>) -> Response {
     let pipeline = &state.pipeline;
-    let key_ring = state.tokens.key_ring.current(pipeline).await;
+    let key_ring = state.tokens.key_ring.current(pipeline.services()).await;
     let mut response = Json(key_ring.jwks(pipeline.services().clock().now())).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -11,8 +11,9 @@ use registrar_core::{AuthMethod, GrantType};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::extract::ClientAddress;
 use crate::state::AppState;
-use crate::token::{Form, authenticate_client};
+use crate::token::{Form, authenticate_client_limited};
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
     Router::new().route(&format!("{base}/connect/token"), post(issue_token))
@@ -46,6 +47,7 @@ fn granted_scope(requested: Option<&str>, registered: &[&str]) -> Result<Vec<Str
 /// RFC 6749 §4.4.2 and §5.1.
 pub async fn issue_token(
     State(state): State<AppState>,
+    address: ClientAddress,
     headers: HeaderMap,
     form: Result<Form, ApiError>,
 ) -> Result<Response, ApiError> {
@@ -54,7 +56,7 @@ pub async fn issue_token(
     let Some(grant_type) = form.get("grant_type") else {
         return Err(TokenError::InvalidRequest("grant_type is required".to_owned()).into());
     };
-    let authenticated = authenticate_client(pipeline, &state.tokens, &headers, &form).await?;
+    let authenticated = authenticate_client_limited(&state, address, &headers, &form).await?;
     if GrantType::parse(grant_type) != Some(GrantType::ClientCredentials) {
         return Err(TokenError::UnsupportedGrantType(format!(
             "the grant type {grant_type} is not supported; this server issues client_credentials"
@@ -90,7 +92,7 @@ pub async fn issue_token(
         },
         pipeline.services().generator().as_ref(),
     );
-    let key_ring = state.tokens.key_ring.current(pipeline).await;
+    let key_ring = state.tokens.key_ring.current(pipeline.services()).await;
     let access_token = issue_access_token(&key_ring, &claims).map_err(TokenError::from)?;
     let mut body = json!({
         "access_token": access_token,

@@ -121,6 +121,18 @@ fn presented<'a>(headers: &HeaderMap, form: &'a Form) -> Result<Presented<'a>, T
     })
 }
 
+/// The client a request claims to be, before anything is verified: for counting failed
+/// authentications per client, never for trusting it.
+pub fn claimed_client_id(headers: &HeaderMap, form: &Form) -> Option<String> {
+    if let Ok(Some((client_id, _))) = basic_credentials(headers) {
+        return Some(client_id);
+    }
+    if let Some(client_id) = form.get("client_id") {
+        return Some(client_id.to_owned());
+    }
+    form.get("client_assertion").and_then(unverified_subject)
+}
+
 async fn find_client(
     pipeline: &Pipeline,
     client_id: &str,
@@ -180,6 +192,45 @@ fn check_secret(
         return Err(fail("the client secret has expired"));
     }
     Ok(())
+}
+
+/// Authenticates the client of a token or introspection request, within the limits on failed
+/// client authentication per client and per source (RFC 6749 §2.3.1: brute force): refused at
+/// once while either is over its limit, and a failure counted for every `invalid_client`.
+pub async fn authenticate_client_limited(
+    state: &crate::state::AppState,
+    address: crate::extract::ClientAddress,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<AuthenticatedClient, crate::error::ApiError> {
+    use crate::rate_limit::LimitKind;
+    let limits = &state.rate_limits;
+    let source = address.key();
+    let claimed = claimed_client_id(headers, form);
+    if let Some(source) = &source {
+        limits
+            .failures_exceeded(LimitKind::ClientAuthFailureBySource, source)
+            .await?;
+    }
+    if let Some(claimed) = &claimed {
+        limits
+            .failures_exceeded(LimitKind::ClientAuthFailureByClient, claimed)
+            .await?;
+    }
+    let result = authenticate_client(&state.pipeline, &state.tokens, headers, form).await;
+    if let Err(TokenError::InvalidClient { .. }) = &result {
+        if let Some(source) = &source {
+            limits
+                .record_failure(LimitKind::ClientAuthFailureBySource, source)
+                .await;
+        }
+        if let Some(claimed) = &claimed {
+            limits
+                .record_failure(LimitKind::ClientAuthFailureByClient, claimed)
+                .await;
+        }
+    }
+    Ok(result?)
 }
 
 /// Authenticates the client of a token or introspection request.

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use registrar_core::Pipeline;
+use registrar_core::Services;
 use registrar_core::token::{KeyRing, KeyRingConfig, TokenError, load_key_ring};
 
 /// The shortest time between two reloads caused by a token signed with an unknown key.
@@ -20,8 +20,8 @@ pub struct KeyRingCell {
     interval: i64,
 }
 
-fn config(pipeline: &Pipeline) -> KeyRingConfig {
-    let settings = pipeline.settings();
+fn config(services: &Services) -> KeyRingConfig {
+    let settings = services.settings();
     KeyRingConfig {
         algorithm: settings.token_signing_alg,
         max_access_token_lifetime: i64::try_from(settings.lifetimes.max_access_token)
@@ -29,25 +29,25 @@ fn config(pipeline: &Pipeline) -> KeyRingConfig {
     }
 }
 
-async fn load(pipeline: &Pipeline) -> Result<KeyRing, TokenError> {
+async fn load(services: &Services) -> Result<KeyRing, TokenError> {
     load_key_ring(
-        pipeline.services().stores().signing_keys().as_ref(),
-        pipeline.services().cipher(),
-        config(pipeline),
-        pipeline.services().generator().as_ref(),
-        pipeline.services().clock().now(),
+        services.stores().signing_keys().as_ref(),
+        services.cipher(),
+        config(services),
+        services.generator().as_ref(),
+        services.clock().now(),
     )
     .await
 }
 
 impl KeyRingCell {
-    /// Loads the ring from the pipeline's signing key store, creating the first key on first start;
+    /// Loads the ring from the signing key store, creating the first key on first start;
     /// `interval` is the seconds between reloads.
-    pub async fn load(pipeline: &Pipeline, interval: i64) -> Result<Self, TokenError> {
-        let ring = load(pipeline).await?;
+    pub async fn load(services: &Services, interval: i64) -> Result<Self, TokenError> {
+        let ring = load(services).await?;
         Ok(Self {
             ring: RwLock::new(Arc::new(ring)),
-            loaded_at: AtomicI64::new(pipeline.services().clock().now()),
+            loaded_at: AtomicI64::new(services.clock().now()),
             reloading: tokio::sync::Mutex::new(()),
             interval,
         })
@@ -63,32 +63,28 @@ impl KeyRingCell {
 
     /// The current ring, reloaded first when it is older than the reload interval. A failed
     /// reload keeps the ring in memory: signing goes on while the store is briefly away.
-    pub async fn current(&self, pipeline: &Pipeline) -> Arc<KeyRing> {
-        if pipeline.services().clock().now() - self.loaded_at.load(Ordering::Relaxed)
-            >= self.interval
-        {
-            self.reload(pipeline).await;
+    pub async fn current(&self, services: &Services) -> Arc<KeyRing> {
+        if services.clock().now() - self.loaded_at.load(Ordering::Relaxed) >= self.interval {
+            self.reload(services).await;
         }
         self.snapshot()
     }
 
     /// Reloads after a token named a key this instance does not know (another instance may have
     /// rotated), at most every few seconds so unknown kids cannot hammer the store.
-    pub async fn reload_for_unknown_key(&self, pipeline: &Pipeline) -> Arc<KeyRing> {
-        if pipeline.services().clock().now() - self.loaded_at.load(Ordering::Relaxed)
-            >= MIN_RELOAD_INTERVAL
-        {
-            self.reload(pipeline).await;
+    pub async fn reload_for_unknown_key(&self, services: &Services) -> Arc<KeyRing> {
+        if services.clock().now() - self.loaded_at.load(Ordering::Relaxed) >= MIN_RELOAD_INTERVAL {
+            self.reload(services).await;
         }
         self.snapshot()
     }
 
-    async fn reload(&self, pipeline: &Pipeline) {
+    async fn reload(&self, services: &Services) {
         // One reload at a time; whoever finds one running uses the ring it has.
         let Ok(_guard) = self.reloading.try_lock() else {
             return;
         };
-        match load(pipeline).await {
+        match load(services).await {
             Ok(ring) => {
                 let ring = Arc::new(ring);
                 match self.ring.write() {
@@ -96,7 +92,7 @@ impl KeyRingCell {
                     Err(poisoned) => *poisoned.into_inner() = ring,
                 }
                 self.loaded_at
-                    .store(pipeline.services().clock().now(), Ordering::Relaxed);
+                    .store(services.clock().now(), Ordering::Relaxed);
             }
             Err(error) => tracing::warn!(%error, "cannot reload the signing keys"),
         }

@@ -1,6 +1,7 @@
 //! The token side of Registrar: the signing key ring, client authentication at the token and
 //! introspection endpoints, and the JWKS cache for clients' `jwks_uri`.
 
+mod bearer;
 mod client_auth;
 mod form;
 mod key_ring_cell;
@@ -10,11 +11,15 @@ use std::sync::Arc;
 use registrar_core::Pipeline;
 use registrar_core::token::TokenError;
 
-pub use client_auth::{AuthenticatedClient, authenticate_client};
+pub use bearer::ServerBearer;
+pub use client_auth::{
+    AuthenticatedClient, authenticate_client, authenticate_client_limited, claimed_client_id,
+};
 pub use form::Form;
 pub use key_ring_cell::KeyRingCell;
 
 use crate::outbound::{FetchConfig, Fetcher, JwksCache, JwksCacheConfig};
+use crate::rate_limit::RateLimitConfig;
 
 /// How the token side is set up.
 #[derive(Clone, Default)]
@@ -28,6 +33,8 @@ pub struct TokenOptions {
     /// Seconds between reloads of the signing keys from the store, so a rotation by the CLI or
     /// another instance is picked up; 60 when `None`.
     pub key_reload_interval: Option<i64>,
+    /// The rate limits of registration, management and client authentication.
+    pub rate_limits: RateLimitConfig,
 }
 
 impl std::fmt::Debug for TokenOptions {
@@ -38,6 +45,7 @@ impl std::fmt::Debug for TokenOptions {
             .field("jwks_cache", &self.jwks_cache)
             .field("resolver", &self.resolver.as_ref().map(|_| ".."))
             .field("key_reload_interval", &self.key_reload_interval)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -47,28 +55,32 @@ impl std::fmt::Debug for TokenOptions {
 pub struct TokenService {
     /// The signing keys, for issuing, introspecting and publishing access tokens.
     pub key_ring: KeyRingCell,
-    /// Clients' JWK Sets fetched from their `jwks_uri`, for `private_key_jwt`.
-    pub jwks_cache: JwksCache,
+    /// Clients' JWK Sets fetched from their `jwks_uri`, for `private_key_jwt`, and trusted
+    /// issuers' sets, for software statements and bearer tokens.
+    pub jwks_cache: Arc<JwksCache>,
 }
 
 impl TokenService {
     /// Loads the signing keys (creating the first one on first start) and builds the fetcher.
-    pub async fn start(pipeline: &Pipeline, options: TokenOptions) -> Result<Self, TokenError> {
-        let key_ring =
-            KeyRingCell::load(pipeline, options.key_reload_interval.unwrap_or(60)).await?;
-        let fetcher = match options.resolver {
-            Some(resolver) => Fetcher::with_resolver(options.fetch, resolver),
-            None => Fetcher::new(options.fetch),
+    pub async fn start(pipeline: &Pipeline, options: &TokenOptions) -> Result<Self, TokenError> {
+        let key_ring = KeyRingCell::load(
+            pipeline.services(),
+            options.key_reload_interval.unwrap_or(60),
+        )
+        .await?;
+        let fetcher = match &options.resolver {
+            Some(resolver) => Fetcher::with_resolver(options.fetch.clone(), resolver.clone()),
+            None => Fetcher::new(options.fetch.clone()),
         }
         .map_err(|error| {
             tracing::error!(%error, "cannot build the outbound fetcher");
             TokenError::TemporarilyUnavailable
         })?;
-        let jwks_cache = JwksCache::new(
+        let jwks_cache = Arc::new(JwksCache::new(
             fetcher,
             pipeline.services().clock().clone(),
-            options.jwks_cache,
-        );
+            options.jwks_cache.clone(),
+        ));
         Ok(Self {
             key_ring,
             jwks_cache,

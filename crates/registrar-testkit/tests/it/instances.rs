@@ -253,7 +253,11 @@ async fn instances_starting_together_migrate_once_and_sign_with_one_key(backend:
     let active_kid = |server: &TestServer| {
         let state = server.state.clone();
         async move {
-            let ring = state.tokens.key_ring.current(&state.pipeline).await;
+            let ring = state
+                .tokens
+                .key_ring
+                .current(state.pipeline.services())
+                .await;
             ring.active_kid().to_owned()
         }
     };
