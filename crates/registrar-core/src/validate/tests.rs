@@ -2035,3 +2035,118 @@ fn sliding_refresh_token_lifetime_must_not_exceed_the_absolute_one() {
         expect!["ok"],
     );
 }
+
+// Policies.
+
+/// The default policy (initial access tokens without a policy of their own) with limits.
+fn limited_default_policy(settings: &mut Settings) {
+    use crate::policy::{HostPattern, Policies, Policy};
+    settings.policies = Policies::new(vec![Policy {
+        grant_types: Some(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]),
+        scopes: Some(vec!["openid".to_owned()]),
+        auth_methods: Some(vec![crate::protocol::AuthMethod::PrivateKeyJwt]),
+        redirect_uri_hosts: Some(vec![HostPattern::parse("*.example.com").expect("pattern")]),
+        application_types: Some(vec![crate::protocol::ApplicationType::Web]),
+        max_access_token_lifetime: Some(600),
+        max_refresh_token_lifetime: Some(3_600),
+        ..Policy::unrestricted(crate::policy::DEFAULT_POLICY)
+    }])
+    .expect("policies");
+}
+
+#[test]
+fn each_rule_of_a_policy_refuses_by_name() {
+    let body = |extra: &str| {
+        format!(
+            r#"{{"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://app.example.com/jwks","redirect_uris":["https://app.example.com/cb"]{extra}}}"#
+        )
+    };
+    let cases: [(&str, Expect); 9] = [
+        ("", expect!["ok"]),
+        (
+            r#","grant_types":["authorization_code","client_credentials"]"#,
+            expect![
+                "invalid_client_metadata: policy 'default' does not allow grant_types client_credentials; allowed: authorization_code, refresh_token"
+            ],
+        ),
+        (
+            r#","scope":"openid email""#,
+            expect![
+                "invalid_client_metadata: policy 'default' does not allow scope email; allowed: openid"
+            ],
+        ),
+        (
+            r#","application_type":"native""#,
+            expect![
+                "invalid_client_metadata: policy 'default' does not allow application_type native; allowed: web"
+            ],
+        ),
+        (
+            r#","access_token_lifetime":601"#,
+            expect![
+                "invalid_client_metadata: policy 'default' allows access_token_lifetime of at most 600 seconds, not 601"
+            ],
+        ),
+        (
+            r#","absolute_refresh_token_lifetime":3601"#,
+            expect![
+                "invalid_client_metadata: policy 'default' allows absolute_refresh_token_lifetime of at most 3600 seconds, not 3601"
+            ],
+        ),
+        (r#","access_token_lifetime":600"#, expect!["ok"]),
+        (
+            r#","scope":"openid registrar.configuration""#,
+            expect![
+                "invalid_client_metadata: policy 'default' does not allow the registration scope registrar.configuration"
+            ],
+        ),
+        (r#","scope":"openid""#, expect!["ok"]),
+    ];
+    for (extra, expected) in cases {
+        check_with(limited_default_policy, &body(extra), expected);
+    }
+    check_with(
+        limited_default_policy,
+        r#"{"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://app.example.com/jwks","redirect_uris":["https://example.com/cb"]}"#,
+        expect![
+            "invalid_redirect_uri: policy 'default' does not allow the host of redirect_uris[0]; allowed: *.example.com"
+        ],
+    );
+    check_with(
+        limited_default_policy,
+        r#"{"redirect_uris":["https://app.example.com/cb"]}"#,
+        expect![
+            "invalid_client_metadata: policy 'default' does not allow token_endpoint_auth_method client_secret_basic; allowed: private_key_jwt"
+        ],
+    );
+}
+
+#[test]
+fn a_policy_may_allow_the_registration_scope_and_forbid_registration() {
+    fn admin(settings: &mut Settings) {
+        use crate::policy::{Policies, Policy};
+        settings.policies = Policies::new(vec![Policy {
+            allow_registration_scope: true,
+            ..Policy::unrestricted(crate::policy::DEFAULT_POLICY)
+        }])
+        .expect("policies");
+    }
+    fn closed(settings: &mut Settings) {
+        use crate::policy::{Policies, Policy};
+        settings.policies = Policies::new(vec![Policy {
+            allow_registration: false,
+            ..Policy::unrestricted(crate::policy::DEFAULT_POLICY)
+        }])
+        .expect("policies");
+    }
+    check_with(
+        admin,
+        r#"{"grant_types":["client_credentials"],"scope":"registrar.configuration"}"#,
+        expect!["ok"],
+    );
+    check_with(
+        closed,
+        r#"{"grant_types":["client_credentials"]}"#,
+        expect!["access_denied: policy 'default' does not allow registration by this route"],
+    );
+}

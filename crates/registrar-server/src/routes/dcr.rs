@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use registrar_core::{Caller, Principal, RegistrationError, RequestSource};
+use registrar_core::{Caller, ClientInformation, Principal, RegistrationError, RequestSource};
 
 use crate::error::ApiError;
 use crate::extract::{Bearer, ClientAddress, MetadataJson};
@@ -126,11 +126,35 @@ pub async fn register_client(
             .pipeline
             .register_dry_run(caller, object, source)
             .await?;
-        return Ok(Json(information).into_response());
+        return Ok(Json(dry_run_answer(&information)?).into_response());
     }
     let information = state.pipeline.register(caller, object, source).await?;
     tracing::info!(client_id = %information.client_id, "client registered");
     Ok((StatusCode::CREATED, Json(information)).into_response())
+}
+
+/// What a dry run answers: the metadata that would be registered, with the server's defaults
+/// and extension members, but none of the identifiers and credentials a registration issues,
+/// since nothing was registered.
+fn dry_run_answer(information: &ClientInformation) -> Result<serde_json::Value, ApiError> {
+    let mut answer = serde_json::to_value(information).map_err(|error| {
+        ApiError::Registration(RegistrationError::Store(registrar_core::StoreError::Backend(
+            format!("cannot encode the dry run answer: {error}"),
+        )))
+    })?;
+    if let Some(object) = answer.as_object_mut() {
+        for member in [
+            "client_id",
+            "client_id_issued_at",
+            "client_secret",
+            "client_secret_expires_at",
+            "registration_access_token",
+            "registration_client_uri",
+        ] {
+            object.remove(member);
+        }
+    }
+    Ok(answer)
 }
 
 /// Counts failed token presentations per source (RFC 7592 tokens are guessable only by brute
