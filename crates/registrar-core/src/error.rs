@@ -31,6 +31,14 @@ pub enum RegistrationError {
     /// reached); `403 access_denied`.
     #[error("{0}")]
     AccessDenied(String),
+    /// A limit of the deployment applies for now (RFC 6585 §4: `429` with `Retry-After`).
+    #[error("{description}")]
+    TooManyRequests {
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+        /// What was limited.
+        description: String,
+    },
     /// A failure of the store; logged, never echoed to the caller.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
@@ -47,6 +55,7 @@ impl RegistrationError {
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope { .. } => "insufficient_scope",
             Self::AccessDenied(_) => "access_denied",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::Store(_) => "server_error",
         }
     }

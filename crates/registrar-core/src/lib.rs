@@ -60,6 +60,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod bearer;
 pub mod caller;
 pub mod clock;
@@ -86,6 +87,7 @@ pub mod token;
 pub mod trust;
 pub mod validate;
 
+pub use admission::Admission;
 pub use bearer::BearerAuthenticator;
 pub use caller::{Caller, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};

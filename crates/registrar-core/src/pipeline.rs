@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::admission::Admission;
 use crate::bearer::BearerAuthenticator;
 use crate::caller::{Caller, Principal};
 use crate::clock::{Clock, SystemClock};
@@ -51,6 +52,7 @@ pub struct Pipeline {
     services: Arc<Services>,
     steps: Steps,
     bearer: Option<Arc<dyn BearerAuthenticator>>,
+    admission: Option<Arc<dyn Admission>>,
     /// Whether the builder chose the key source, which [`Pipeline::with_key_source`] then
     /// keeps.
     key_source_chosen: bool,
@@ -155,6 +157,7 @@ impl PipelineBuilder {
             }),
             steps: self.steps,
             bearer: self.bearer,
+            admission: None,
             key_source_chosen,
         })
     }
@@ -173,6 +176,13 @@ impl Pipeline {
             bearer: None,
             key_source: None,
         }
+    }
+
+    /// The same pipeline with `admission` admitting validated registrations before they are
+    /// processed and stored (`registrar_server::AppState` attaches its per-policy rate limit).
+    pub fn with_admission(mut self, admission: Arc<dyn Admission>) -> Self {
+        self.admission = Some(admission);
+        self
     }
 
     /// The same pipeline fetching trusted issuers' key sets through `key_source`, unless one was
@@ -312,6 +322,9 @@ impl Pipeline {
         cx: &mut RegistrationContext,
     ) -> Result<ClientInformation, RegistrationError> {
         self.validate_registration(cx).await?;
+        if let Some(admission) = &self.admission {
+            admission.admit(cx).await?;
+        }
         self.steps.processor.process(cx).await?;
         self.steps.persister.insert(cx).await?;
         self.steps.responder.respond(cx).await

@@ -161,6 +161,18 @@ impl IntoResponse for ApiError {
                     }
                     response
                 }
+                RegistrationError::TooManyRequests {
+                    retry_after,
+                    description,
+                } => {
+                    let mut response =
+                        body(StatusCode::TOO_MANY_REQUESTS, error.code(), description);
+                    response.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from((*retry_after).max(1)),
+                    );
+                    response
+                }
                 RegistrationError::AccessDenied(description) => {
                     body(StatusCode::FORBIDDEN, error.code(), description)
                 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use registrar_core::Pipeline;
 use registrar_core::token::TokenError;
 
-use crate::rate_limit::RateLimits;
+use crate::rate_limit::{PolicyAdmission, RateLimits};
 use crate::token::{ServerBearer, TokenOptions, TokenService};
 
 /// What every handler shares.
@@ -32,7 +32,8 @@ impl AppState {
             })?;
         let pipeline = pipeline
             .with_key_source(tokens.jwks_cache.clone())
-            .with_bearer_authenticator(Arc::new(ServerBearer::new(tokens.clone())));
+            .with_bearer_authenticator(Arc::new(ServerBearer::new(tokens.clone())))
+            .with_admission(Arc::new(PolicyAdmission(rate_limits.clone())));
         Ok(Self {
             pipeline,
             tokens,

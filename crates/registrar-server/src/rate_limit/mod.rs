@@ -166,3 +166,29 @@ pub(crate) fn seconds_rounded_up(wait: Duration) -> u64 {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     seconds.max(1)
 }
+
+/// Registrations per policy, as the pipeline's [`Admission`](registrar_core::Admission): the
+/// policy is known only once the request is validated.
+#[derive(Debug, Clone)]
+pub struct PolicyAdmission(pub RateLimits);
+
+#[async_trait::async_trait]
+impl registrar_core::Admission for PolicyAdmission {
+    async fn admit(
+        &self,
+        cx: &registrar_core::RegistrationContext,
+    ) -> Result<(), registrar_core::RegistrationError> {
+        let Some(policy) = cx.policy() else {
+            return Ok(());
+        };
+        self.0
+            .check(LimitKind::PolicyRegistrations, &policy.name)
+            .await
+            .map_err(
+                |limited| registrar_core::RegistrationError::TooManyRequests {
+                    retry_after: limited.retry_after_seconds,
+                    description: limited.to_string(),
+                },
+            )
+    }
+}

@@ -138,9 +138,11 @@ pub async fn register_client(
 /// since nothing was registered.
 fn dry_run_answer(information: &ClientInformation) -> Result<serde_json::Value, ApiError> {
     let mut answer = serde_json::to_value(information).map_err(|error| {
-        ApiError::Registration(RegistrationError::Store(registrar_core::StoreError::Backend(
-            format!("cannot encode the dry run answer: {error}"),
-        )))
+        ApiError::Registration(RegistrationError::Store(
+            registrar_core::StoreError::Backend(format!(
+                "cannot encode the dry run answer: {error}"
+            )),
+        ))
     })?;
     if let Some(object) = answer.as_object_mut() {
         for member in [
