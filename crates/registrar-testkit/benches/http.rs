@@ -231,7 +231,14 @@ async fn register_one(server: &TestServer, metadata: Value) -> Value {
 /// Every scenario on one backend, in an order where each finds what it needs: registrations
 /// leave clients to read, token requests leave tokens to introspect.
 async fn run_backend(name: &str, backend: Backend, plan: Plan) {
-    let server = TestServer::spawn(backend).await;
+    // Every request comes from one address: the limits stay on, so their cost is measured, with
+    // quotas no scenario reaches.
+    let mut options = registrar_server::TokenOptions::default();
+    let unreachable = registrar_server::Quota::new(u32::MAX, 1);
+    options.rate_limits.registration = unreachable;
+    options.rate_limits.initial_token = unreachable;
+    options.rate_limits.policy_registrations = unreachable;
+    let server = TestServer::builder(backend).tokens(options).spawn().await;
     // One client for every scenario: `no_proxy`, so nothing but 127.0.0.1 is ever spoken to.
     let http = reqwest::Client::builder()
         .no_proxy()

@@ -41,6 +41,21 @@ pub enum Command {
     /// List or rotate the keys access tokens are signed with.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Show or check the registration policies of the configuration; opens no database.
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// List every policy, built-in ones included: name, routes it is bound to, limits.
+    List,
+    /// Load FILE as `--config` would and check it, policies and all.
+    Check {
+        /// The TOML configuration file to check.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +93,9 @@ pub enum InitialTokenCommand {
         /// A note for whoever lists tokens later.
         #[arg(long)]
         note: Option<String>,
+        /// The configured policy (`policies.NAME`) the clients it registers get.
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
     },
     /// List tokens (never the token values).
     List,

@@ -1,12 +1,14 @@
-//! The commands: `serve`, `initial-token …`, `clients …`, `keys …`, all on the configured store.
+//! The commands: `serve`, `initial-token …`, `clients …`, `keys …` on the configured store, and
+//! `policies …`, which reads only the configuration.
 
 use anyhow::{Context, bail};
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
+use registrar_core::policy::{Binding, Policies, Policy};
 use registrar_core::token::{KeyRingConfig, key_states, load_key_ring, rotate_signing_key};
 use registrar_core::{ClientId, Pipeline, Stores};
 use registrar_server::{AppState, RouteGroups, RouterOptions, TokenOptions};
 
-use crate::cli::{Cli, ClientsCommand, Command, InitialTokenCommand, KeysCommand};
+use crate::cli::{Cli, ClientsCommand, Command, InitialTokenCommand, KeysCommand, PoliciesCommand};
 use crate::config::{self, Config, Overrides};
 use crate::secret_key;
 
@@ -21,12 +23,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         overrides.issuer = serve.issuer.clone();
         groups = route_groups(&serve.routes)?;
     }
-    let config = config::load(cli.global.config.as_deref(), overrides)?;
+    // `policies check FILE` reads FILE in place of `--config`, with the same parser.
+    let config_file = match &cli.command {
+        Command::Policies(PoliciesCommand::Check { file }) => Some(file.as_path()),
+        _ => cli.global.config.as_deref(),
+    };
+    let config = config::load(config_file, overrides)?;
     match cli.command {
         Command::Serve(_) => serve(config, groups).await,
         Command::InitialToken(command) => initial_token(config, command).await,
         Command::Clients(command) => clients(config, command).await,
         Command::Keys(command) => keys(config, command).await,
+        Command::Policies(PoliciesCommand::List) => {
+            policies_list(&config);
+            Ok(())
+        }
+        Command::Policies(PoliciesCommand::Check { .. }) => {
+            policies_check(&config);
+            Ok(())
+        }
     }
 }
 
@@ -85,7 +100,11 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     }
     let pipeline = open(&config).await?;
     let registration_endpoint = pipeline.settings().registration_endpoint();
-    let state = AppState::new(pipeline, TokenOptions::default())
+    let options = TokenOptions {
+        rate_limits: config.rate_limits.clone(),
+        ..TokenOptions::default()
+    };
+    let state = AppState::new(pipeline, options)
         .await
         .context("cannot load the signing keys")?;
     let app = registrar_server::router_with(
@@ -150,7 +169,27 @@ fn timestamp(seconds: i64) -> String {
         .unwrap_or_else(|| seconds.to_string())
 }
 
+/// The names of every policy, for messages.
+fn policy_names(policies: &Policies) -> String {
+    policies
+        .iter()
+        .map(|policy| policy.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::Result<()> {
+    // Checked before the store is opened: a typo must not leave a database behind.
+    if let InitialTokenCommand::Create {
+        policy: Some(name), ..
+    } = &command
+        && config.settings.policies.get(name).is_none()
+    {
+        bail!(
+            "--policy: no policy is named {name}; configured: {}",
+            policy_names(&config.settings.policies)
+        );
+    }
     let pipeline = open(&config).await?;
     let services = pipeline.services();
     let store = &services.stores().initial_tokens();
@@ -159,12 +198,13 @@ async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::
             expires_in,
             max_uses,
             note,
+            policy,
         } => {
             let options = InitialTokenOptions {
                 expires_in: expires_in.map(|duration| duration.as_secs().max(1)),
                 max_uses,
                 note,
-                policy: None,
+                policy,
             };
             let (token, record) = mint_initial_token(
                 store.as_ref(),
@@ -180,8 +220,8 @@ async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::
         }
         InitialTokenCommand::List => {
             println!(
-                "{:<14} {:<21} {:<21} {:<9} NOTE",
-                "ID", "CREATED", "EXPIRES", "USES"
+                "{:<14} {:<21} {:<21} {:<9} {:<16} NOTE",
+                "ID", "CREATED", "EXPIRES", "USES", "POLICY"
             );
             for token in store.list_initial_tokens().await? {
                 let uses = match token.max_uses {
@@ -189,13 +229,14 @@ async fn initial_token(config: Config, command: InitialTokenCommand) -> anyhow::
                     None => format!("{}/-", token.uses),
                 };
                 println!(
-                    "{:<14} {:<21} {:<21} {:<9} {}",
+                    "{:<14} {:<21} {:<21} {:<9} {:<16} {}",
                     token.id,
                     timestamp(token.created_at),
                     token
                         .expires_at
                         .map_or_else(|| "never".to_owned(), timestamp),
                     uses,
+                    token.policy.as_deref().unwrap_or("-"),
                     token.note.unwrap_or_default()
                 );
             }
@@ -245,6 +286,9 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
                     "client_id_issued_at".to_owned(),
                     client.client_id_issued_at.into(),
                 );
+                if let Some(policy) = &client.policy {
+                    object.insert("policy".to_owned(), policy.as_str().into());
+                }
                 if let Some(secret) = &client.secret {
                     object.insert(
                         "client_secret_expires_at".to_owned(),
@@ -322,4 +366,120 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `policies check FILE`: FILE resolved as a whole, policies included, so only its warnings
+/// and a summary are left to print.
+fn policies_check(config: &Config) {
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let policies = &config.settings.policies;
+    println!(
+        "ok: {} policies ({})",
+        policies.iter().count(),
+        policy_names(policies)
+    );
+}
+
+/// `policies list`: one row per policy, built-in ones included.
+fn policies_list(config: &Config) {
+    let rows: Vec<(&str, String, String)> = config
+        .settings
+        .policies
+        .iter()
+        .map(|policy| (policy.name.as_str(), bindings(policy), limits(policy)))
+        .collect();
+    let name_width = rows.iter().map(|row| row.0.len()).max().unwrap_or(0).max(4);
+    let bind_width = rows.iter().map(|row| row.1.len()).max().unwrap_or(0).max(4);
+    println!("{:<name_width$}  {:<bind_width$}  LIMITS", "NAME", "BIND");
+    for (name, bind, limits) in rows {
+        println!("{name:<name_width$}  {bind:<bind_width$}  {limits}");
+    }
+}
+
+/// The routes a policy is bound to, as the configuration writes them; `-` for none.
+fn bindings(policy: &Policy) -> String {
+    if policy.bind.is_empty() {
+        return "-".to_owned();
+    }
+    policy
+        .bind
+        .iter()
+        .map(|binding| match binding {
+            Binding::Open => "open".to_owned(),
+            Binding::Bearer => "bearer".to_owned(),
+            Binding::SoftwareStatement {
+                issuer: None,
+                software_id: None,
+            } => "software_statement".to_owned(),
+            Binding::SoftwareStatement {
+                issuer,
+                software_id,
+            } => {
+                let mut text = format!("software_statement={}", issuer.as_deref().unwrap_or("*"));
+                if let Some(software_id) = software_id {
+                    text.push_str(&format!(";software_id={software_id}"));
+                }
+                text
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A one-line summary of what a policy limits; lists only what it sets, and always the
+/// switches that differ between the built-in policies.
+fn limits(policy: &Policy) -> String {
+    fn list<T: std::fmt::Display>(values: &[T]) -> String {
+        values
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+    let yes_no = |value: bool| if value { "yes" } else { "no" };
+    let mut parts = Vec::new();
+    if !policy.allow_registration {
+        parts.push("registration=no".to_owned());
+    }
+    if let Some(grant_types) = &policy.grant_types {
+        parts.push(format!("grant_types={}", list(grant_types)));
+    }
+    if let Some(scopes) = &policy.scopes {
+        parts.push(format!("scopes={}", list(scopes)));
+    }
+    if let Some(methods) = &policy.auth_methods {
+        parts.push(format!("auth_methods={}", list(methods)));
+    }
+    if let Some(hosts) = &policy.redirect_uri_hosts {
+        parts.push(format!("redirect_uri_hosts={}", list(hosts)));
+    }
+    if let Some(kinds) = &policy.application_types {
+        parts.push(format!("application_types={}", list(kinds)));
+    }
+    parts.push(format!(
+        "client_credentials={}",
+        yes_no(policy.allow_client_credentials)
+    ));
+    if policy.allow_registration_scope {
+        parts.push("registration_scope=yes".to_owned());
+    }
+    parts.push(format!(
+        "introspection={}",
+        yes_no(policy.allow_introspection)
+    ));
+    if let Some(max) = policy.max_clients {
+        parts.push(format!("max_clients={max}"));
+    }
+    if let Some(max) = policy.max_access_token_lifetime {
+        parts.push(format!("max_access_token_lifetime={max}s"));
+    }
+    if let Some(max) = policy.max_refresh_token_lifetime {
+        parts.push(format!("max_refresh_token_lifetime={max}s"));
+    }
+    if policy.requires_software_statement {
+        parts.push("statement_on_update=yes".to_owned());
+    }
+    parts.join(" ")
 }

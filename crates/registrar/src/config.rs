@@ -1,14 +1,23 @@
 //! Configuration: command-line flag > environment variable > TOML file > default.
 
+mod policies;
+#[cfg(test)]
+mod tests;
+mod trust;
+
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use registrar_core::token::SigningAlgorithm;
 use registrar_core::{RegistrationMode, Settings};
+use registrar_server::RateLimitConfig;
 use registrar_store::PoolOptions;
 use serde::Deserialize;
 use url::Url;
+
+use trust::{StatementIssuerSection, TokenIssuerSection};
 
 /// The TOML file; unknown keys are errors, so a typo cannot silently leave a default in place.
 #[derive(Debug, Default, Deserialize)]
@@ -29,6 +38,12 @@ pub struct FileConfig {
     pub tokens: TokensSection,
     #[serde(default)]
     pub database_pool: DatabasePoolSection,
+    /// `[policies.NAME]`, kept as tables so that every error can name `policies.NAME.key`
+    /// (see [`policies::section`]).
+    #[serde(default)]
+    pub policies: BTreeMap<String, toml::Table>,
+    #[serde(default)]
+    pub rate_limits: RateLimitConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,15 +67,26 @@ pub struct TokensSection {
 #[serde(deny_unknown_fields)]
 pub struct RegistrationSection {
     pub mode: Option<String>,
+    /// The scope a bearer access token needs to register and manage clients.
     pub bearer_scope: Option<String>,
     /// Seconds a rotated registration access token stays valid.
     pub token_grace_period: Option<u64>,
+    /// `[[registration.trusted_token_issuers]]`: external issuers whose access tokens may carry
+    /// the bearer scope.
+    #[serde(default)]
+    pub trusted_token_issuers: Vec<TokenIssuerSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SoftwareStatementSection {
+    /// `ignore` (default), `accept` or `require`.
     pub mode: Option<String>,
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway: Option<u64>,
+    /// `[[software_statement.trusted_issuers]]`.
+    #[serde(default)]
+    pub trusted_issuers: Vec<StatementIssuerSection>,
 }
 
 /// The resolved configuration every command runs with.
@@ -69,10 +95,12 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database: String,
     pub pool: PoolOptions,
-    /// Settings that were read but have no effect yet; `serve` logs them.
+    /// Settings that were read but have no effect as configured; `serve` logs them.
     pub warnings: Vec<String>,
     pub secret_key: Option<String>,
     pub settings: Settings,
+    /// `[rate_limits]`, validated; `serve` hands them to the server.
+    pub rate_limits: RateLimitConfig,
 }
 
 /// Overrides from the command line and the environment, highest precedence first.
@@ -98,6 +126,14 @@ pub fn load(file: Option<&Path>, flags: Overrides) -> anyhow::Result<Config> {
         None => FileConfig::default(),
     };
     resolve(file_config, flags)
+}
+
+/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
+fn is_scope_token(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|byte| matches!(byte, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
 }
 
 fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
@@ -132,16 +168,30 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         Some("open") => RegistrationMode::Open,
         Some(other) => bail!("registration.mode: \"{other}\" must be protected or open"),
     };
-    match file.software_statement.mode.as_deref() {
-        None | Some("ignore") => {}
-        Some(other) => bail!(
-            "software_statement.mode: \"{other}\" is not available yet; only ignore is supported"
-        ),
-    }
     let mut settings = Settings::new(issuer);
     settings.mode = mode;
     if let Some(scopes) = file.scopes {
+        for scope in &scopes {
+            if !is_scope_token(scope) {
+                bail!("scopes: \"{scope}\" is not a scope value (RFC 6749 §3.3)");
+            }
+        }
         settings.scopes = scopes;
+    }
+    if let Some(bearer_scope) = file.registration.bearer_scope {
+        if !is_scope_token(&bearer_scope) {
+            bail!(
+                "registration.bearer_scope: \"{bearer_scope}\" is not a scope value (RFC 6749 §3.3: no spaces, quotes or backslashes)"
+            );
+        }
+        settings.bearer_scope = bearer_scope;
+    }
+    // The bearer scope is granted only under a policy that allows it, never as a plain scope.
+    if settings.scopes.contains(&settings.bearer_scope) {
+        bail!(
+            "scopes: \"{}\" is registration.bearer_scope, which is never in scopes; a policy with allow_registration_scope = true grants it",
+            settings.bearer_scope
+        );
     }
     if let Some(lifetime) = file.client_secret_lifetime {
         settings.client_secret_lifetime = lifetime;
@@ -161,13 +211,12 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         settings.lifetimes.max_access_token = max;
         settings.lifetimes.default_access_token = settings.lifetimes.default_access_token.min(max);
     }
+    settings.trusted_token_issuers = trust::token_issuers(file.registration.trusted_token_issuers)?;
+    settings.software_statements = trust::statement_settings(file.software_statement)?;
     let mut warnings = Vec::new();
-    if file.registration.bearer_scope.is_some() {
-        warnings.push(
-            "registration.bearer_scope is not supported yet: registration takes initial access tokens only"
-                .to_owned(),
-        );
-    }
+    // Last: policies are checked against the scopes, methods and issuers resolved above.
+    settings.policies = policies::policies(file.policies, &settings, &mut warnings)?;
+    file.rate_limits.validate().context("rate_limits")?;
     let mut pool = PoolOptions::default();
     if let Some(max_connections) = file.database_pool.max_connections {
         if max_connections == 0 {
@@ -185,73 +234,6 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         warnings,
         secret_key: env("REGISTRAR_SECRET_KEY").or(file.secret_key),
         settings,
+        rate_limits: file.rate_limits,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flags_beat_the_file_and_defaults_fill_the_rest() {
-        let file: FileConfig = toml::from_str(
-            "listen = \"127.0.0.1:9000\"\ndatabase = \"sqlite://file.db\"\nscopes = [\"openid\"]\n[registration]\nmode = \"open\"\n",
-        )
-        .unwrap();
-        let config = resolve(
-            file,
-            Overrides {
-                database: Some("sqlite://flag.db".to_owned()),
-                ..Overrides::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
-        assert_eq!(config.database, "sqlite://flag.db");
-        assert_eq!(config.settings.issuer.as_str(), "http://127.0.0.1:9000/");
-        assert_eq!(config.settings.scopes, vec!["openid".to_owned()]);
-        assert_eq!(config.settings.mode, RegistrationMode::Open);
-        assert_eq!(config.settings.token_signing_alg, SigningAlgorithm::Es256);
-    }
-
-    #[test]
-    fn settings_without_effect_yet_are_reported() {
-        let file: FileConfig =
-            toml::from_str("[registration]\nbearer_scope = \"registrar.configuration\"").unwrap();
-        let config = resolve(file, Overrides::default()).unwrap();
-        assert_eq!(config.warnings.len(), 1);
-        assert!(config.warnings[0].contains("bearer_scope"));
-        assert!(
-            resolve(FileConfig::default(), Overrides::default())
-                .unwrap()
-                .warnings
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn signing_algorithm_comes_from_the_tokens_section() {
-        let file: FileConfig = toml::from_str("[tokens]\nsigning_alg = \"EdDSA\"").unwrap();
-        let config = resolve(file, Overrides::default()).unwrap();
-        assert_eq!(config.settings.token_signing_alg, SigningAlgorithm::EdDsa);
-        let file: FileConfig = toml::from_str("[tokens]\nsigning_alg = \"HS256\"").unwrap();
-        assert!(resolve(file, Overrides::default()).is_err());
-    }
-
-    #[test]
-    fn typos_and_bad_values_are_errors() {
-        assert!(toml::from_str::<FileConfig>("lisen = \"x\"").is_err());
-        let file: FileConfig = toml::from_str("[registration]\nmode = \"wide-open\"").unwrap();
-        let error = resolve(file, Overrides::default()).unwrap_err();
-        assert!(error.to_string().contains("registration.mode"));
-        let error = resolve(
-            FileConfig::default(),
-            Overrides {
-                listen: Some("nowhere".to_owned()),
-                ..Overrides::default()
-            },
-        )
-        .unwrap_err();
-        assert!(error.to_string().contains("listen"));
-    }
 }

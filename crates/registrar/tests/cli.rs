@@ -28,8 +28,28 @@ impl Session {
             .args(["--database", &self.database()])
             .env_remove("REGISTRAR_DATABASE")
             .env_remove("REGISTRAR_SECRET_KEY")
+            .env_remove("REGISTRAR_CONFIG")
             .output()
             .unwrap()
+    }
+
+    /// Writes `text` to `name` in the session's folder and returns its path.
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.folder.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
+    /// Runs a command that must fail; returns its stderr.
+    fn fails(&self, arguments: &[&str]) -> String {
+        let output = self.run(arguments);
+        assert!(
+            !output.status.success(),
+            "{arguments:?} succeeded: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert!(output.stdout.is_empty(), "{arguments:?}");
+        String::from_utf8(output.stderr).unwrap()
     }
 
     fn ok(&self, arguments: &[&str]) -> String {
@@ -77,6 +97,7 @@ async fn serve_with(session: &Session, extra: &[&str]) -> (Server, String) {
         ])
         .args(extra)
         .env_remove("REGISTRAR_SECRET_KEY")
+        .env_remove("REGISTRAR_CONFIG")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -307,4 +328,241 @@ async fn serve_routes_splits_registration_from_the_token_side_over_one_database(
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown route group"), "{stderr}");
+}
+
+/// Two configured policies over the built-in ones: `ci` for CI pipelines' bearer tokens and
+/// their initial access tokens, `mcp` for open registration.
+const POLICIES: &str = r#"
+[policies.ci]
+bind = ["bearer"]
+grant_types = ["client_credentials"]
+allow_introspection = false
+max_clients = 100
+
+[policies.mcp]
+bind = ["open"]
+redirect_uri_hosts = ["localhost", "127.0.0.1"]
+"#;
+
+#[test]
+fn policies_list_shows_the_built_in_and_configured_policies_without_a_database() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let config = session.file("registrar.toml", POLICIES);
+    let list = session.ok(&["--config", &config, "policies", "list"]);
+    let row = |name: &str| {
+        list.lines()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} missing from {list}"))
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(list.starts_with("NAME"), "{list}");
+    assert_eq!(
+        row("ci"),
+        "bearer grant_types=client_credentials client_credentials=yes introspection=no max_clients=100"
+    );
+    assert_eq!(
+        row("mcp"),
+        "open scopes=openid,profile,email,offline_access redirect_uri_hosts=localhost,127.0.0.1 client_credentials=no introspection=no"
+    );
+    assert_eq!(row("default"), "- client_credentials=yes introspection=yes");
+    // The built-in open policy gave way to mcp, which is bound to open.
+    assert_eq!(list.lines().count(), 4, "{list}");
+
+    let list = session.ok(&["policies", "list"]);
+    assert!(
+        list.contains("open  ") && list.contains("default"),
+        "{list}"
+    );
+    assert!(!session.folder.path().join("registrar.db").exists());
+}
+
+#[test]
+fn policies_check_accepts_a_good_file_and_counts_its_policies() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let good = session.file("good.toml", POLICIES);
+    let output = session.run(&["policies", "check", &good]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "ok: 3 policies (ci, default, mcp)\n"
+    );
+    assert!(!session.folder.path().join("registrar.db").exists());
+}
+
+#[test]
+fn policies_check_names_the_policy_and_key_of_an_error() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let unknown_grant = session.file(
+        "grant.toml",
+        "[policies.ci]\nbind = [\"bearer\"]\ngrant_types = [\"password\"]\n",
+    );
+    let stderr = session.fails(&["policies", "check", &unknown_grant]);
+    assert!(
+        stderr.contains("policies.ci.grant_types: unknown grant type \"password\""),
+        "{stderr}"
+    );
+
+    let conflict = session.file(
+        "conflict.toml",
+        "[policies.ci]\nbind = [\"bearer\"]\n[policies.deploy]\nbind = [\"bearer\"]\n",
+    );
+    let stderr = session.fails(&["policies", "check", &conflict]);
+    assert!(
+        stderr.contains("policies.deploy.bind: policies ci and deploy are both bound to bearer"),
+        "{stderr}"
+    );
+
+    let untrusted = session.file(
+        "untrusted.toml",
+        "[policies.partner]\nbind = [{ software_statement = \"https://partner.example\" }]\n",
+    );
+    let stderr = session.fails(&["policies", "check", &untrusted]);
+    assert!(
+        stderr.contains("policies.partner.bind: the software statement issuer https://partner.example is not in software_statement.trusted_issuers"),
+        "{stderr}"
+    );
+
+    let stderr = session.fails(&["policies", "check", "/nonexistent/registrar.toml"]);
+    assert!(stderr.contains("cannot read the config file"), "{stderr}");
+}
+
+#[test]
+fn initial_tokens_name_a_configured_policy_and_list_it() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let config = session.file("registrar.toml", POLICIES);
+    let stderr = session.fails(&[
+        "--config",
+        &config,
+        "initial-token",
+        "create",
+        "--policy",
+        "missing",
+    ]);
+    assert!(
+        stderr.contains("no policy is named missing; configured: ci, default, mcp"),
+        "{stderr}"
+    );
+    assert!(!session.folder.path().join("registrar.db").exists());
+
+    let token = session.ok(&[
+        "--config",
+        &config,
+        "initial-token",
+        "create",
+        "--policy",
+        "ci",
+    ]);
+    assert_eq!(token.lines().count(), 1, "{token}");
+    session.ok(&[
+        "--config",
+        &config,
+        "initial-token",
+        "create",
+        "--note",
+        "plain",
+    ]);
+    let list = session.ok(&["--config", &config, "initial-token", "list"]);
+    let header: Vec<&str> = list.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["ID", "CREATED", "EXPIRES", "USES", "POLICY", "NOTE"]
+    );
+    let policies: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().nth(4).unwrap())
+        .collect();
+    assert_eq!(policies.len(), 2, "{list}");
+    assert!(
+        policies.contains(&"ci") && policies.contains(&"-"),
+        "{list}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_minted_with_a_policy_registers_clients_under_it() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let config = session.file("registrar.toml", POLICIES);
+    let token = session.ok(&[
+        "--config",
+        &config,
+        "initial-token",
+        "create",
+        "--policy",
+        "ci",
+    ]);
+    let (_server, base) = serve_with(&session, &["--config", &config]).await;
+    let http = reqwest::Client::new();
+
+    let refused = http
+        .post(format!("{base}/connect/dcr"))
+        .bearer_auth(token.trim_end())
+        .json(&json!({"redirect_uris": ["https://app.example.com/cb"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    let error: Value = refused.json().await.unwrap();
+    assert_eq!(error["error"], "invalid_client_metadata");
+    assert!(
+        error["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("policy 'ci'"),
+        "{error}"
+    );
+
+    let response = http
+        .post(format!("{base}/connect/dcr"))
+        .bearer_auth(token.trim_end())
+        .json(&json!({"grant_types": ["client_credentials"], "client_name": "CI"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let registered: Value = response.json().await.unwrap();
+    let client_id = registered["client_id"].as_str().unwrap();
+    let shown: Value =
+        serde_json::from_str(&session.ok(&["--config", &config, "clients", "show", client_id]))
+            .unwrap();
+    assert_eq!(shown["policy"], "ci");
+}
+
+#[tokio::test]
+async fn serve_applies_the_configured_rate_limits() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let config = session.file(
+        "registrar.toml",
+        "[rate_limits]\nregistration = { burst = 1, per_seconds = 3600 }\n",
+    );
+    let (_server, base) = serve_with(&session, &["--config", &config]).await;
+    let http = reqwest::Client::new();
+    let register = || {
+        http.post(format!("{base}/connect/dcr"))
+            .json(&json!({"redirect_uris": ["https://app.example.com/cb"]}))
+            .send()
+    };
+    assert_eq!(register().await.unwrap().status().as_u16(), 401);
+    let limited = register().await.unwrap();
+    assert_eq!(limited.status().as_u16(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
 }
