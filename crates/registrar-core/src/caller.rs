@@ -39,6 +39,15 @@ pub enum Caller {
     /// server or a trusted issuer: it may register, and as an administrator read, update and
     /// delete any client.
     Bearer(Principal),
+    /// In protected mode, no token but a software statement whose trusted issuer authorizes
+    /// registrations on its own (`authorizes_registration`); the pipeline makes this caller
+    /// once the statement step accepted the statement.
+    SoftwareStatement {
+        /// The statement's issuer.
+        issuer: String,
+        /// Its `software_id` claim.
+        software_id: Option<String>,
+    },
 }
 
 /// An authenticated subject that is not a registered client managing itself.
@@ -74,7 +83,10 @@ impl Caller {
     pub fn is_anonymous(&self) -> bool {
         match self {
             Self::Anonymous => true,
-            Self::InitialAccessToken { .. } | Self::Principal(_) | Self::Bearer(_) => false,
+            Self::InitialAccessToken { .. }
+            | Self::Principal(_)
+            | Self::Bearer(_)
+            | Self::SoftwareStatement { .. } => false,
             Self::Client {
                 registered_anonymously,
                 ..
@@ -86,7 +98,11 @@ impl Caller {
     pub fn initial_token_id(&self) -> Option<&str> {
         match self {
             Self::InitialAccessToken { id, .. } => Some(id),
-            Self::Anonymous | Self::Client { .. } | Self::Principal(_) | Self::Bearer(_) => None,
+            Self::Anonymous
+            | Self::Client { .. }
+            | Self::Principal(_)
+            | Self::Bearer(_)
+            | Self::SoftwareStatement { .. } => None,
         }
     }
 

@@ -346,17 +346,28 @@ impl Pipeline {
         &self,
         cx: &mut RegistrationContext,
     ) -> Result<(), RegistrationError> {
-        self.steps.validator.validate(cx).await?;
-        let authorized_by_statement = cx
-            .software_statement()
-            .is_some_and(|statement| statement.authorizes_registration);
-        if self.settings().mode == RegistrationMode::Protected
-            && matches!(cx.caller(), Caller::Anonymous)
-            && !authorized_by_statement
-        {
+        let unauthorized = self.settings().mode == RegistrationMode::Protected
+            && matches!(cx.caller(), Caller::Anonymous);
+        // Without a statement nothing could authorize it: no rule runs, so an unauthorized
+        // caller learns nothing from validation errors.
+        if unauthorized && !cx.request().contains_key("software_statement") {
             return Err(RegistrationError::InvalidToken);
         }
-        Ok(())
+        self.steps.validator.validate(cx).await?;
+        if !unauthorized {
+            return Ok(());
+        }
+        match cx.software_statement() {
+            Some(statement) if statement.authorizes_registration => {
+                let caller = Caller::SoftwareStatement {
+                    issuer: statement.issuer.clone(),
+                    software_id: statement.software_id.clone(),
+                };
+                cx.set_caller(caller);
+                Ok(())
+            }
+            _ => Err(RegistrationError::InvalidToken),
+        }
     }
 
     /// RFC 7592 §2.1: the client's current registration.

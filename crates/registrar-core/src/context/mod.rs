@@ -157,6 +157,12 @@ impl RegistrationContext {
         &self.caller
     }
 
+    /// Replaces the caller, as the pipeline does once a statement authorized an anonymous
+    /// registration.
+    pub(crate) fn set_caller(&mut self, caller: Caller) {
+        self.caller = caller;
+    }
+
     /// Where the request came from.
     pub fn source(&self) -> &RequestSource {
         &self.source

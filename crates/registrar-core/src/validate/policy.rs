@@ -38,7 +38,9 @@ pub fn find_policy(cx: &RegistrationContext) -> Result<Arc<Policy>, Registration
             // Only a statement whose issuer authorizes registration gets this far.
             RegistrationMode::Protected => Route::Host,
         },
-        Caller::Principal(_) | Caller::Client { .. } => Route::Host,
+        Caller::Principal(_) | Caller::Client { .. } | Caller::SoftwareStatement { .. } => {
+            Route::Host
+        }
     };
     policies.resolve(route, statement).ok_or_else(|| {
         RegistrationError::AccessDenied(
