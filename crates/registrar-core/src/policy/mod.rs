@@ -193,6 +193,14 @@ impl Policy {
         }
     }
 
+    /// Whether a statement of `issuer` for `software_id` would select this policy: what an
+    /// update of one of its clients must present.
+    pub fn binds_statement(&self, issuer: &str, software_id: Option<&str>) -> bool {
+        self.bind
+            .iter()
+            .any(|binding| binding.statement_rank(issuer, software_id).is_some())
+    }
+
     /// Whether the policy governs statements, so updates must present one too.
     fn is_statement_bound(&self) -> bool {
         self.bind

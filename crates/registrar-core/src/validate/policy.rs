@@ -65,14 +65,18 @@ pub fn check_policy(cx: &RegistrationContext, policy: &Policy) -> StepResult {
             policy.name
         )));
     }
-    if policy.requires_software_statement
-        && cx.operation() == Operation::Update
-        && cx.software_statement().is_none()
-    {
-        return Err(RegistrationError::InvalidSoftwareStatement(format!(
-            "clients of policy '{}' must present a valid software_statement on update",
-            policy.name
-        )));
+    if policy.requires_software_statement && cx.operation() == Operation::Update {
+        // The statement must be one that would have chosen this policy: another trusted
+        // issuer's cannot take the client over.
+        let fits = cx.software_statement().is_some_and(|statement| {
+            policy.binds_statement(&statement.issuer, statement.software_id.as_deref())
+        });
+        if !fits {
+            return Err(RegistrationError::InvalidSoftwareStatement(format!(
+                "clients of policy '{}' must present a valid software_statement of its issuer on update",
+                policy.name
+            )));
+        }
     }
     let metadata = cx.metadata();
     for grant_type in effective_grant_types(metadata) {

@@ -6,8 +6,21 @@ use serde_json::Value;
 use super::StepResult;
 use crate::context::{Operation, RegistrationContext, SoftwareStatement};
 use crate::error::RegistrationError;
+use crate::error::StoreError;
 use crate::metadata::ClientMetadata;
+use crate::token::ReplayCache;
 use crate::trust::{StatementMode, verify_software_statement};
+
+/// The replay cache of a dry run: every jti is new, and none is kept.
+#[derive(Debug)]
+struct RecordsNothing;
+
+#[async_trait::async_trait]
+impl ReplayCache for RecordsNothing {
+    async fn record_jti(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+}
 
 /// Members a client may not send in an RFC 7592 update (§2.2).
 const SERVER_MANAGED_MEMBERS: [&str; 4] = [
@@ -64,11 +77,17 @@ pub async fn software_statement(cx: &mut RegistrationContext) -> StepResult {
         }
     };
     let services = cx.services();
+    // A dry run stores nothing, a single-use statement's jti included; it cannot tell whether
+    // the jti was used before, which the real registration then says.
+    let replay: &dyn ReplayCache = match cx.is_dry_run() {
+        true => &RecordsNothing,
+        false => services.stores().replay().as_ref(),
+    };
     let verified = verify_software_statement(
         &jwt,
         settings,
         services.key_source().as_ref(),
-        services.stores().replay().as_ref(),
+        replay,
         cx.now(),
     )
     .await?;
