@@ -2,7 +2,9 @@
 //! fixed concurrency per scenario, on SQLite and (when `REGISTRAR_TEST_POSTGRES` is set) PostgreSQL.
 //!
 //! `cargo bench -p registrar-testkit --bench http` runs 2,000 requests per scenario, 32 at a time;
-//! `REGISTRAR_BENCH_REQUESTS` and `REGISTRAR_BENCH_CONCURRENCY` change that. Without `--bench`
+//! `REGISTRAR_BENCH_REQUESTS` and `REGISTRAR_BENCH_CONCURRENCY` change that, and
+//! `REGISTRAR_BENCH_LIMITS=off` turns the rate limits off (they are on, with quotas no scenario
+//! reaches, so that their cost is part of every figure). Without `--bench`
 //! (`cargo test --benches`) it runs a few requests per scenario, as a smoke test.
 //! Every request goes to the test server on 127.0.0.1, and every scenario stops after its requests
 //! or after `TIME_LIMIT`, whichever comes first; any failed request fails the run.
@@ -238,6 +240,10 @@ async fn run_backend(name: &str, backend: Backend, plan: Plan) {
     options.rate_limits.registration = unreachable;
     options.rate_limits.initial_token = unreachable;
     options.rate_limits.policy_registrations = unreachable;
+    // `REGISTRAR_BENCH_LIMITS=off` measures the same server without them, for their cost.
+    if std::env::var("REGISTRAR_BENCH_LIMITS").is_ok_and(|value| value == "off") {
+        options.rate_limits.enabled = false;
+    }
     let server = TestServer::builder(backend).tokens(options).spawn().await;
     // One client for every scenario: `no_proxy`, so nothing but 127.0.0.1 is ever spoken to.
     let http = reqwest::Client::builder()
