@@ -26,9 +26,11 @@ fn configured() -> Criterion {
 }
 
 fn limits() -> RateLimits {
-    let mut config = RateLimitConfig::default();
-    // Never refused, so every iteration takes the same path.
-    config.registration = Quota::new(u32::MAX, 1);
+    let config = RateLimitConfig {
+        // Never refused, so every iteration takes the same path.
+        registration: Quota::new(u32::MAX, 1),
+        ..RateLimitConfig::default()
+    };
     RateLimits::new(config, Arc::new(ManualClock::new(NOW))).expect("valid limits")
 }
 

@@ -105,30 +105,3 @@ impl<S: Send + Sync> FromRequest<S> for MetadataJson {
             .map_err(|description| RegistrationError::InvalidClientMetadata(description).into())
     }
 }
-
-/// The address of the client for rate limits: the connection's peer, or the address the
-/// trusted proxy header names when one is configured (`rate_limits.trusted_proxy_header`).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddress(pub Option<std::net::IpAddr>);
-
-impl ClientAddress {
-    /// The rate limit key of the address, if the transport knew one.
-    pub fn key(&self) -> Option<String> {
-        self.0.map(crate::rate_limit::ip_key)
-    }
-}
-
-impl FromRequestParts<crate::state::AppState> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &crate::state::AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|axum::extract::ConnectInfo(address)| address.ip());
-        Ok(Self(state.rate_limits.client_ip(&parts.headers, peer)))
-    }
-}

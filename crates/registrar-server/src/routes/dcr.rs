@@ -14,8 +14,9 @@ use axum::{Json, Router};
 use registrar_core::{Caller, ClientInformation, Principal, RegistrationError, RequestSource};
 
 use crate::error::ApiError;
-use crate::extract::{Bearer, ClientAddress, MetadataJson};
+use crate::extract::{Bearer, MetadataJson};
 use crate::rate_limit::LimitKind;
+use crate::routes::limits::ClientAddress;
 use crate::state::AppState;
 
 /// The principal the host application authenticated, for an app that puts registration

@@ -10,9 +10,9 @@ use registrar_core::{AuthMethod, ClientId, RegistrationError};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::extract::ClientAddress;
+use crate::routes::limits::{ClientAddress, authenticate_client_limited};
 use crate::state::AppState;
-use crate::token::{Form, authenticate_client_limited};
+use crate::token::Form;
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
     Router::new().route(

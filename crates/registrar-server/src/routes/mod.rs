@@ -5,6 +5,7 @@ pub mod discovery;
 pub mod health;
 pub mod introspect;
 pub mod jwks;
+pub mod limits;
 pub mod token;
 
 use crate::error::ApiError;

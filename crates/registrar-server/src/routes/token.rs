@@ -11,9 +11,9 @@ use registrar_core::{AuthMethod, GrantType};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::extract::ClientAddress;
+use crate::routes::limits::{ClientAddress, authenticate_client_limited};
 use crate::state::AppState;
-use crate::token::{Form, authenticate_client_limited};
+use crate::token::Form;
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
     Router::new().route(&format!("{base}/connect/token"), post(issue_token))

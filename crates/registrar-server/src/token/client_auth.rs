@@ -194,45 +194,6 @@ fn check_secret(
     Ok(())
 }
 
-/// Authenticates the client of a token or introspection request, within the limits on failed
-/// client authentication per client and per source (RFC 6749 §2.3.1: brute force): refused at
-/// once while either is over its limit, and a failure counted for every `invalid_client`.
-pub async fn authenticate_client_limited(
-    state: &crate::state::AppState,
-    address: crate::extract::ClientAddress,
-    headers: &HeaderMap,
-    form: &Form,
-) -> Result<AuthenticatedClient, crate::error::ApiError> {
-    use crate::rate_limit::LimitKind;
-    let limits = &state.rate_limits;
-    let source = address.key();
-    let claimed = claimed_client_id(headers, form);
-    if let Some(source) = &source {
-        limits
-            .failures_exceeded(LimitKind::ClientAuthFailureBySource, source)
-            .await?;
-    }
-    if let Some(claimed) = &claimed {
-        limits
-            .failures_exceeded(LimitKind::ClientAuthFailureByClient, claimed)
-            .await?;
-    }
-    let result = authenticate_client(&state.pipeline, &state.tokens, headers, form).await;
-    if let Err(TokenError::InvalidClient { .. }) = &result {
-        if let Some(source) = &source {
-            limits
-                .record_failure(LimitKind::ClientAuthFailureBySource, source)
-                .await;
-        }
-        if let Some(claimed) = &claimed {
-            limits
-                .record_failure(LimitKind::ClientAuthFailureByClient, claimed)
-                .await;
-        }
-    }
-    Ok(result?)
-}
-
 /// Authenticates the client of a token or introspection request.
 pub async fn authenticate_client(
     pipeline: &Pipeline,
