@@ -340,6 +340,16 @@ impl Pipeline {
         self.steps.responder.respond(cx).await
     }
 
+    /// A validator that replaced the policy step without recording a policy still gets the
+    /// default one: what open registration may not have (`client_credentials`, the registration
+    /// scope) is not left to every override to remember.
+    fn ensure_policy(cx: &mut RegistrationContext) -> Result<(), RegistrationError> {
+        if cx.policy().is_none() {
+            validate::policy(cx)?;
+        }
+        Ok(())
+    }
+
     /// The validator's steps, then the one rule of protected mode no step may waive: an
     /// anonymous caller got this far only for a statement that authorizes registration.
     async fn validate_registration(
@@ -354,6 +364,7 @@ impl Pipeline {
             return Err(RegistrationError::InvalidToken);
         }
         self.steps.validator.validate(cx).await?;
+        Self::ensure_policy(cx)?;
         if !unauthorized {
             return Ok(());
         }
@@ -420,6 +431,7 @@ impl Pipeline {
         // the identity and server-managed members before any step runs.
         validate::update_request(cx)?;
         self.steps.validator.validate(cx).await?;
+        Self::ensure_policy(cx)?;
         self.steps.processor.process(cx).await?;
         self.steps.persister.replace(cx).await?;
         self.steps.responder.respond(cx).await

@@ -107,6 +107,10 @@ pub enum Route<'a> {
     },
     /// A bearer token with the registration scope.
     Bearer,
+    /// A software statement alone, in protected mode: one statement usually ships with every
+    /// copy of the software, so without a policy bound to its issuer it gets open
+    /// registration's rules.
+    SoftwareStatement,
     /// The host application's own authentication.
     Host,
 }
@@ -330,9 +334,10 @@ impl Policies {
             .unwrap_or_else(|| Arc::new(Policy::unrestricted(name)))
     }
 
-    /// The policy of a registration: the one an initial access token names, else the one bound
-    /// to the statement's issuer (most specific first), else the one bound to the route, else the
-    /// built-in one. `None` when a token names a policy that is no longer configured: such a
+    /// The policy of a registration: the one an initial access token names or the one bound to
+    /// bearer tokens, else the one bound to the statement's issuer (most specific first), else
+    /// the one bound to open registration, else the built-in one (`open` for open registration
+    /// and statements alone, `default` for the rest). `None` when a token names a policy that is no longer configured: such a
     /// token registers nothing rather than falling back to looser rules.
     pub fn resolve(
         &self,
@@ -341,6 +346,12 @@ impl Policies {
     ) -> Option<Arc<Policy>> {
         if let Route::InitialToken { policy: Some(name) } = route {
             return self.by_name.get(name).cloned();
+        }
+        // A bearer token's own policy too: a statement attached to the request cannot lift it.
+        if route == Route::Bearer
+            && let Some(policy) = self.bound_to(&Binding::Bearer)
+        {
+            return Some(policy.clone());
         }
         if let Some(statement) = statement {
             let bound = self
@@ -362,7 +373,7 @@ impl Policies {
             }
         }
         Some(match route {
-            Route::Open => self
+            Route::Open | Route::SoftwareStatement => self
                 .bound_to(&Binding::Open)
                 .cloned()
                 .unwrap_or_else(|| Arc::new(Policy::open_default())),

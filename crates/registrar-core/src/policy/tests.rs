@@ -157,3 +157,32 @@ fn host_patterns_match_exact_hosts_and_subdomains() {
         assert!(HostPattern::parse(bad).is_err(), "{bad:?} must be refused");
     }
 }
+
+#[test]
+fn statements_alone_get_open_rules_and_cannot_lift_a_bearer_policy() {
+    let policies = Policies::new(vec![
+        policy("ci", vec![Binding::Bearer]),
+        policy(
+            "partner",
+            vec![statement(Some("https://partner.example"), None)],
+        ),
+    ])
+    .expect("policies");
+    assert_eq!(
+        name(policies.resolve(Route::SoftwareStatement, None)),
+        OPEN_POLICY
+    );
+    let partner = Some(StatementRoute {
+        issuer: "https://partner.example",
+        software_id: None,
+    });
+    assert_eq!(
+        name(policies.resolve(Route::SoftwareStatement, partner)),
+        "partner"
+    );
+    assert_eq!(name(policies.resolve(Route::Bearer, partner)), "ci");
+    assert_eq!(
+        name(Policies::default().resolve(Route::Bearer, partner)),
+        DEFAULT_POLICY
+    );
+}

@@ -21,7 +21,7 @@ mod bearer;
 mod claims;
 mod issuer;
 mod jws;
-mod quote;
+pub(crate) mod quote;
 mod statement;
 
 pub use bearer::{BearerError, TokenIssuer, VerifiedBearer, verify_bearer_token};

@@ -6,7 +6,7 @@ const MAX_QUOTED_CHARS: usize = 64;
 
 /// `value` between single quotes: at most [`MAX_QUOTED_CHARS`] characters, each one outside the
 /// RFC 6749 §5.2 set (and the quote itself) replaced by `?`, and `...` when it was cut.
-pub(super) fn quoted(value: &str) -> String {
+pub(crate) fn quoted(value: &str) -> String {
     let mut shown: String = value
         .chars()
         .take(MAX_QUOTED_CHARS)

@@ -12,6 +12,7 @@ use crate::error::RegistrationError;
 use crate::policy::{Policy, Route, StatementRoute};
 use crate::protocol::{AuthMethod, GrantType};
 use crate::settings::RegistrationMode;
+use crate::trust::quote::quoted;
 
 fn refused(policy: &Policy, rule: &str) -> RegistrationError {
     RegistrationError::InvalidClientMetadata(format!("policy '{}' {rule}", policy.name))
@@ -36,11 +37,10 @@ pub fn find_policy(cx: &RegistrationContext) -> Result<Arc<Policy>, Registration
         Caller::Anonymous => match cx.settings().mode {
             RegistrationMode::Open => Route::Open,
             // Only a statement whose issuer authorizes registration gets this far.
-            RegistrationMode::Protected => Route::Host,
+            RegistrationMode::Protected => Route::SoftwareStatement,
         },
-        Caller::Principal(_) | Caller::Client { .. } | Caller::SoftwareStatement { .. } => {
-            Route::Host
-        }
+        Caller::SoftwareStatement { .. } => Route::SoftwareStatement,
+        Caller::Principal(_) | Caller::Client { .. } => Route::Host,
     };
     policies.resolve(route, statement).ok_or_else(|| {
         RegistrationError::AccessDenied(
@@ -107,7 +107,10 @@ pub fn check_policy(cx: &RegistrationContext, policy: &Policy) -> StepResult {
             if !policy.allow_registration_scope {
                 return Err(refused(
                     policy,
-                    &format!("does not allow the registration scope {bearer_scope}"),
+                    &format!(
+                        "does not allow the registration scope {}",
+                        quoted(bearer_scope)
+                    ),
                 ));
             }
             continue;
@@ -118,7 +121,8 @@ pub fn check_policy(cx: &RegistrationContext, policy: &Policy) -> StepResult {
             return Err(refused(
                 policy,
                 &format!(
-                    "does not allow scope {scope}; allowed: {}",
+                    "does not allow scope {}; allowed: {}",
+                    quoted(scope),
                     join(allowed.iter().map(String::as_str))
                 ),
             ));
@@ -130,7 +134,8 @@ pub fn check_policy(cx: &RegistrationContext, policy: &Policy) -> StepResult {
             return Err(refused(
                 policy,
                 &format!(
-                    "does not allow token_endpoint_auth_method {method}; allowed: {}",
+                    "does not allow token_endpoint_auth_method {}; allowed: {}",
+                    quoted(method),
                     join(allowed.iter().map(|method| method.as_str()))
                 ),
             ));
@@ -152,14 +157,16 @@ pub fn check_policy(cx: &RegistrationContext, policy: &Policy) -> StepResult {
         && uses_redirects(metadata)
     {
         for (index, uri) in metadata.redirect_uris.iter().enumerate() {
-            // Malformed URIs are the redirect rule's to refuse, with its own message.
-            let Some(host) = Url::parse(uri)
-                .ok()
-                .and_then(|url| url.host_str().map(str::to_owned))
-            else {
+            // Malformed URIs are the redirect rule's to refuse, with its own message; a URI
+            // without a host (a private-use scheme) can match no host pattern.
+            let Ok(url) = Url::parse(uri) else {
                 continue;
             };
-            if !patterns.iter().any(|pattern| pattern.matches(&host)) {
+            let host = url.host_str().unwrap_or_default();
+            if !patterns
+                .iter()
+                .any(|pattern| !host.is_empty() && pattern.matches(host))
+            {
                 return Err(RegistrationError::InvalidRedirectUri(format!(
                     "policy '{}' does not allow the host of redirect_uris[{index}]; allowed: {}",
                     policy.name,

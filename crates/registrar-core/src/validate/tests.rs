@@ -1556,7 +1556,7 @@ fn scope_values_come_from_the_allow_list() {
     check(
         r#"{"scope":"openid registrar.configuration","redirect_uris":["https://a.example/cb"]}"#,
         expect![
-            "invalid_client_metadata: policy 'default' does not allow the registration scope registrar.configuration"
+            "invalid_client_metadata: policy 'default' does not allow the registration scope 'registrar.configuration'"
         ],
     );
     check(
@@ -2072,7 +2072,7 @@ fn each_rule_of_a_policy_refuses_by_name() {
         (
             r#","scope":"openid email""#,
             expect![
-                "invalid_client_metadata: policy 'default' does not allow scope email; allowed: openid"
+                "invalid_client_metadata: policy 'default' does not allow scope 'email'; allowed: openid"
             ],
         ),
         (
@@ -2097,7 +2097,7 @@ fn each_rule_of_a_policy_refuses_by_name() {
         (
             r#","scope":"openid registrar.configuration""#,
             expect![
-                "invalid_client_metadata: policy 'default' does not allow the registration scope registrar.configuration"
+                "invalid_client_metadata: policy 'default' does not allow the registration scope 'registrar.configuration'"
             ],
         ),
         (r#","scope":"openid""#, expect!["ok"]),
@@ -2116,7 +2116,7 @@ fn each_rule_of_a_policy_refuses_by_name() {
         limited_default_policy,
         r#"{"redirect_uris":["https://app.example.com/cb"]}"#,
         expect![
-            "invalid_client_metadata: policy 'default' does not allow token_endpoint_auth_method client_secret_basic; allowed: private_key_jwt"
+            "invalid_client_metadata: policy 'default' does not allow token_endpoint_auth_method 'client_secret_basic'; allowed: private_key_jwt"
         ],
     );
 }

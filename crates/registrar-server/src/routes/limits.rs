@@ -39,8 +39,9 @@ impl FromRequestParts<AppState> for ClientAddress {
 }
 
 /// Authenticates the client of a token or introspection request, within the limits on failed
-/// client authentication per client and per source (RFC 6749 §2.3.1: brute force): refused at
-/// once while either is over its limit, and a failure counted for every `invalid_client`.
+/// client authentication per client (at one source) and per source (RFC 6749 §2.3.1: brute
+/// force): refused at once while either is over its limit, and a failure counted for every
+/// `invalid_client`.
 pub async fn authenticate_client_limited(
     state: &AppState,
     address: ClientAddress,
@@ -49,7 +50,13 @@ pub async fn authenticate_client_limited(
 ) -> Result<AuthenticatedClient, ApiError> {
     let limits = &state.rate_limits;
     let source = address.key();
-    let claimed = claimed_client_id(headers, form);
+    // Per client and source: a client's failures from one address never lock the client out
+    // from another, so knowing a client_id is not enough to deny it service. Its credentials
+    // carry 256 random bits or a signature, which no distributed guess can find either.
+    let claimed = claimed_client_id(headers, form).map(|client_id| match &source {
+        Some(source) => format!("{client_id} {source}"),
+        None => client_id,
+    });
     if let Some(source) = &source {
         limits
             .failures_exceeded(LimitKind::ClientAuthFailureBySource, source)

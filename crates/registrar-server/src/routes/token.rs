@@ -72,9 +72,25 @@ pub async fn issue_token(
         )
         .into());
     }
-    let registered: Vec<&str> = client.metadata.scopes().collect();
-    let scopes = granted_scope(form.get("scope"), &registered)?;
     let settings = pipeline.settings();
+    // The client's policy as configured now: one tightened or removed since the registration
+    // takes effect at once (a removed one falls back to open registration's rules).
+    let policy = settings
+        .policies
+        .for_client(client.policy.as_deref(), client.registered_anonymously);
+    if !policy.allow_client_credentials {
+        return Err(TokenError::UnauthorizedClient(format!(
+            "policy '{}' does not allow the client_credentials grant",
+            policy.name
+        ))
+        .into());
+    }
+    let registered: Vec<&str> = client
+        .metadata
+        .scopes()
+        .filter(|scope| *scope != settings.bearer_scope || policy.allow_registration_scope)
+        .collect();
+    let scopes = granted_scope(form.get("scope"), &registered)?;
     let lifetime = client
         .metadata
         .access_token_lifetime

@@ -50,22 +50,31 @@ impl ServerBearer {
         if !claims.aud.iter().any(|audience| audience == issuer) {
             return Ok(None);
         }
-        // A deleted client's tokens die with it.
+        // A deleted client's tokens die with it, and so does the registration scope of a
+        // client that no longer has it or whose policy no longer allows it.
         let Some(client_id) = ClientId::parse(&claims.client_id) else {
             return Ok(None);
         };
-        if services
-            .stores()
-            .clients()
-            .get_client(&client_id)
-            .await?
-            .is_none()
-        {
+        let Some(client) = services.stores().clients().get_client(&client_id).await? else {
             return Ok(None);
-        }
+        };
+        let settings = services.settings();
+        let policy = settings
+            .policies
+            .for_client(client.policy.as_deref(), client.registered_anonymously);
+        let still_granted = policy.allow_registration_scope
+            && client
+                .metadata
+                .scopes()
+                .any(|scope| scope == settings.bearer_scope);
+        let scopes = claims
+            .scopes()
+            .filter(|scope| *scope != settings.bearer_scope || still_granted)
+            .map(str::to_owned)
+            .collect();
         Ok(Some(Principal {
             subject: claims.sub.clone(),
-            scopes: claims.scopes().map(str::to_owned).collect(),
+            scopes,
             issuer: Some(claims.iss),
         }))
     }

@@ -7,7 +7,7 @@ use registrar_core::policy::{Policies, Policy};
 use registrar_core::trust::{IssuerKeys, TokenIssuer, TrustedIssuer};
 use registrar_core::{Clock as _, ManualClock, RegistrationMode, Settings, SystemClock};
 use registrar_testkit::jwks_server::JwksServer;
-use registrar_testkit::{Backend, TestServer, backends};
+use registrar_testkit::{Backend, TestDatabase, TestServer, backends};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -27,6 +27,7 @@ backends!(
     trusted_issuer_with_inline_keys_registers_only_with_its_audience,
     trusted_issuer_with_a_jwks_uri_registers_with_fetched_keys,
     registration_scope_needs_a_policy_that_allows_it,
+    a_tightened_or_removed_policy_takes_the_registration_scope_away,
 );
 
 /// The policy an administrator client is registered under.
@@ -345,4 +346,63 @@ async fn registration_scope_needs_a_policy_that_allows_it(backend: Backend) {
         expect_error(server.register(body).await, 400, "invalid_client_metadata").await;
     assert!(description.contains("policy 'default'"), "{description}");
     assert!(server.store().list_clients().await.unwrap().is_empty());
+}
+
+/// Another instance on `server`'s database, with its issuer and the policies `policies` makes:
+/// the operator's configuration after a change.
+async fn reconfigured(server: &TestServer, policies: fn() -> Policies) -> TestServer {
+    let store = registrar_store::connect(&server.database.url)
+        .await
+        .expect("a second pool");
+    let issuer = server.pipeline.settings().issuer.clone();
+    TestServer::spawn_on(
+        TestDatabase::shared(&server.database.url),
+        store,
+        move |settings| {
+            settings.issuer = issuer;
+            settings.policies = policies();
+        },
+    )
+    .await
+}
+
+/// The client's policy as configured now governs the token endpoint and bearer tokens: once the
+/// policy no longer allows the registration scope, neither a token issued before nor a new one
+/// administers anything; once the policy is gone, the client gets open registration's rules and
+/// no `client_credentials` token at all.
+async fn a_tightened_or_removed_policy_takes_the_registration_scope_away(backend: Backend) {
+    let server = TestServer::spawn_with(backend, allow_admins).await;
+    let (admin, bearer) = administrator(&server).await;
+    let tightened = reconfigured(&server, || {
+        Policies::new(vec![Policy::unrestricted(ADMIN_POLICY)]).unwrap()
+    })
+    .await;
+    let description = expect_error(
+        post_registration(&tightened, Some(&bearer), &web_app()).await,
+        403,
+        "insufficient_scope",
+    )
+    .await;
+    assert!(description.contains(BEARER_SCOPE), "{description}");
+    let fresh = access_token(&tightened, &admin).await;
+    expect_error(
+        post_registration(&tightened, Some(&fresh), &web_app()).await,
+        403,
+        "insufficient_scope",
+    )
+    .await;
+
+    let removed = reconfigured(&server, Policies::default).await;
+    let description = expect_error(
+        super::support::token_request(
+            &removed,
+            admin["client_id"].as_str().unwrap(),
+            admin["client_secret"].as_str().unwrap(),
+        )
+        .await,
+        400,
+        "unauthorized_client",
+    )
+    .await;
+    assert!(description.contains("policy 'open'"), "{description}");
 }
