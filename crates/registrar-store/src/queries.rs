@@ -36,6 +36,31 @@ macro_rules! signing_key_columns {
     };
 }
 
+/// Binds a client row to `$1` … `$14`, in the order of `client_columns!`.
+fn bind_client_row<'q, DB: Database>(query: Statement<'q, DB>, row: ClientRow) -> Statement<'q, DB>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    query
+        .bind(row.client_id)
+        .bind(row.client_id_issued_at)
+        .bind(row.updated_at)
+        .bind(row.client_name)
+        .bind(row.grant_types)
+        .bind(row.metadata)
+        .bind(row.secret_hash)
+        .bind(row.secret_expires_at)
+        .bind(row.rat_hash)
+        .bind(row.initial_token_id)
+        .bind(row.secret_ciphertext)
+        .bind(row.extensions)
+        .bind(row.registered_anonymously)
+        .bind(row.policy)
+}
+
 pub(crate) fn insert_client<'q, DB: Database>(row: ClientRow) -> Statement<'q, DB>
 where
     String: Encode<'q, DB> + Type<DB>,
@@ -43,25 +68,12 @@ where
     i64: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
 {
-    sqlx::query(concat!(
+    let query = sqlx::query(concat!(
         "INSERT INTO clients (",
         client_columns!(),
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    ))
-    .bind(row.client_id)
-    .bind(row.client_id_issued_at)
-    .bind(row.updated_at)
-    .bind(row.client_name)
-    .bind(row.grant_types)
-    .bind(row.metadata)
-    .bind(row.secret_hash)
-    .bind(row.secret_expires_at)
-    .bind(row.rat_hash)
-    .bind(row.initial_token_id)
-    .bind(row.secret_ciphertext)
-    .bind(row.extensions)
-    .bind(row.registered_anonymously)
-    .bind(row.policy)
+    ));
+    bind_client_row(query, row)
 }
 
 /// Inserts a client only while its policy holds fewer than `max_clients`; affects no row when it
@@ -77,27 +89,13 @@ where
     i64: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
 {
-    sqlx::query(concat!(
+    let query = sqlx::query(concat!(
         "INSERT INTO clients (",
         client_columns!(),
         ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
          WHERE (SELECT COUNT(*) FROM clients WHERE policy = $14) < $15"
-    ))
-    .bind(row.client_id)
-    .bind(row.client_id_issued_at)
-    .bind(row.updated_at)
-    .bind(row.client_name)
-    .bind(row.grant_types)
-    .bind(row.metadata)
-    .bind(row.secret_hash)
-    .bind(row.secret_expires_at)
-    .bind(row.rat_hash)
-    .bind(row.initial_token_id)
-    .bind(row.secret_ciphertext)
-    .bind(row.extensions)
-    .bind(row.registered_anonymously)
-    .bind(row.policy)
-    .bind(max_clients)
+    ));
+    bind_client_row(query, row).bind(max_clients)
 }
 
 /// How many clients were registered under a policy.
