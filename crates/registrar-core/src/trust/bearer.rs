@@ -30,6 +30,10 @@ pub struct VerifiedBearer {
     pub scopes: Vec<String>,
     /// The token's `exp`, in seconds since the epoch.
     pub expires_at: i64,
+    /// Whether `typ` named an access token (`at+jwt`, RFC 9068 §2.1) rather than a plain JWT or
+    /// nothing: a caller that must tell access tokens from other JWTs of the same issuer (its
+    /// software statements) requires it.
+    pub typed_as_access_token: bool,
 }
 
 /// Why a bearer token was refused. RFC 6750 §3.1 answers all of them with `invalid_token`; the
@@ -118,12 +122,18 @@ pub async fn verify_bearer_token(
     };
     let client_id = optional_string(&claims, "client_id", NOUN)?.map(str::to_owned);
     let scopes = scopes(&claims)?;
+    let typed_as_access_token = unverified
+        .header
+        .typ
+        .as_deref()
+        .is_some_and(is_access_token_type);
     Ok(VerifiedBearer {
         issuer: unverified.issuer,
         subject: subject.to_owned(),
         client_id,
         scopes,
         expires_at,
+        typed_as_access_token,
     })
 }
 

@@ -102,7 +102,24 @@ impl BearerAuthenticator for ServerBearer {
             EXTERNAL_LEEWAY,
         )
         .await;
+        // An issuer that signs software statements too could have one, with `aud`, `exp` and a
+        // `scope` claim, presented as a bearer token: its access tokens must say what they are.
+        let signs_statements = |issuer: &str| {
+            services
+                .settings()
+                .software_statements
+                .issuers
+                .iter()
+                .any(|statement_issuer| statement_issuer.trusted.issuer == issuer)
+        };
         match verified {
+            Ok(bearer) if !bearer.typed_as_access_token && signs_statements(&bearer.issuer) => {
+                tracing::debug!(
+                    issuer = %bearer.issuer,
+                    "bearer token refused: its issuer signs software statements, and it is not typed at+jwt"
+                );
+                Ok(None)
+            }
             Ok(bearer) => Ok(Some(Principal {
                 subject: bearer.subject,
                 scopes: bearer.scopes,

@@ -11,7 +11,7 @@ use registrar_testkit::{Backend, TestDatabase, TestServer, backends};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::keys::{TestKey, jwks, keys, sign_access_token};
+use super::keys::{TestKey, jwks, keys, sign, sign_access_token};
 use super::support::{
     BEARER_SCOPE, access_token, machine, manage, post_registration, register_under, token_of,
     update_body, uri_of, web_app,
@@ -28,6 +28,7 @@ backends!(
     trusted_issuer_with_a_jwks_uri_registers_with_fetched_keys,
     registration_scope_needs_a_policy_that_allows_it,
     a_tightened_or_removed_policy_takes_the_registration_scope_away,
+    an_issuer_of_statements_too_must_type_its_access_tokens,
 );
 
 /// The policy an administrator client is registered under.
@@ -405,4 +406,43 @@ async fn a_tightened_or_removed_policy_takes_the_registration_scope_away(backend
     )
     .await;
     assert!(description.contains("policy 'open'"), "{description}");
+}
+
+/// An issuer trusted for access tokens and for software statements: a JWT of it that does not
+/// say `typ: at+jwt` could be one of its statements, and is no bearer token here.
+async fn an_issuer_of_statements_too_must_type_its_access_tokens(backend: Backend) {
+    use registrar_core::trust::{StatementIssuer, StatementMode, StatementSettings};
+    let keys = keys();
+    let server = TestServer::spawn_with(backend, |settings| {
+        let keys = IssuerKeys::Inline(jwks(&[&keys.es256]));
+        settings.trusted_token_issuers = vec![trusted_idp(keys.clone())];
+        settings.software_statements = StatementSettings {
+            mode: StatementMode::Accept,
+            issuers: vec![StatementIssuer {
+                trusted: trusted_idp(keys).trusted,
+                authorizes_registration: false,
+                single_use: false,
+                software_ids: None,
+                max_age: None,
+            }],
+            ..StatementSettings::default()
+        };
+    })
+    .await;
+    let scope = format!("openid {BEARER_SCOPE}");
+    let claims = external_claims(IDP, AUDIENCE, &scope);
+    expect_invalid_token(
+        post_registration(&server, Some(&sign(&keys.es256, &claims)), &web_app()).await,
+    )
+    .await;
+    expect_json(
+        post_registration(
+            &server,
+            Some(&sign_access_token(&keys.es256, &claims)),
+            &web_app(),
+        )
+        .await,
+        201,
+    )
+    .await;
 }
