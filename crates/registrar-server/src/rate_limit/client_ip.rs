@@ -6,11 +6,15 @@ use axum::http::HeaderMap;
 
 use super::RateLimitConfig;
 
-/// The address of the client: `peer` unless `config.trusted_proxy_header` is set and that
-/// header holds a parseable address.
+/// The address of the client: `peer` unless `config.trusted_proxy_header` is set, the peer is
+/// one of `config.trusted_proxies` (when any are listed), and the header holds a parseable
+/// address.
 ///
-/// The header's last address (of its last line) is used: it is the one the closest proxy, the
-/// trusted one, appended, while earlier ones are whatever the client sent. Plain lists such as
+/// The header is read from its last address (of its last line) backwards: the last is the one
+/// the closest proxy, the trusted one, appended, while earlier ones are whatever the client or
+/// an earlier hop sent. With `trusted_proxies`, addresses of trusted proxies are skipped, so a
+/// chain of them (CDN, then a load balancer) still yields the client; without, the last one is
+/// the client. Plain lists such as
 /// `X-Forwarded-For: 203.0.113.7, 198.51.100.2` and RFC 7239 `Forwarded: for="[2001:db8::1]:443"`
 /// are understood; a port is dropped. IPv4-mapped IPv6 addresses are returned as IPv4.
 pub fn client_ip(
@@ -18,10 +22,18 @@ pub fn client_ip(
     peer: Option<IpAddr>,
     config: &RateLimitConfig,
 ) -> Option<IpAddr> {
+    let trusted = |address: IpAddr| {
+        config
+            .trusted_proxies
+            .iter()
+            .any(|network| network.contains(&address.to_canonical()))
+    };
+    let believed = config.trusted_proxies.is_empty() || peer.is_some_and(trusted);
     let forwarded = config
         .trusted_proxy_header
         .as_deref()
-        .and_then(|name| forwarded_address(headers, name));
+        .filter(|_| believed)
+        .and_then(|name| forwarded_address(headers, name, &trusted));
     forwarded.or(peer).map(|address| address.to_canonical())
 }
 
@@ -39,11 +51,28 @@ pub fn ip_key(address: IpAddr) -> String {
     }
 }
 
-/// The last address in the last line of header `name`; an invalid name finds nothing.
-fn forwarded_address(headers: &HeaderMap, name: &str) -> Option<IpAddr> {
-    let last_line = headers.get_all(name).iter().next_back()?.to_str().ok()?;
-    let last_element = last_line.rsplit(',').next()?.trim();
-    parse_address(forwarded_for(last_element))
+/// The last address of header `name` (its lines joined, as RFC 9110 §5.3 allows) that is not
+/// a trusted proxy's, or the first address when all are; an invalid name, a line that is not
+/// text or an element that is not an address finds nothing.
+fn forwarded_address(
+    headers: &HeaderMap,
+    name: &str,
+    trusted: &dyn Fn(IpAddr) -> bool,
+) -> Option<IpAddr> {
+    let lines: Vec<&str> = headers
+        .get_all(name)
+        .iter()
+        .map(|line| line.to_str().ok())
+        .collect::<Option<_>>()?;
+    let mut found = None;
+    for element in lines.iter().rev().flat_map(|line| line.rsplit(',')) {
+        let address = parse_address(forwarded_for(element.trim()))?;
+        found = Some(address);
+        if !trusted(address) {
+            break;
+        }
+    }
+    found
 }
 
 /// The `for=` value of an RFC 7239 element, or the element itself when it has no parameters.

@@ -72,6 +72,12 @@ pub struct RateLimitConfig {
     /// appended. Default none: the header is attacker-controlled unless a proxy rewrites it, so
     /// it is never trusted unless named here.
     pub trusted_proxy_header: Option<String>,
+    /// The addresses of the trusted proxies (`10.0.0.0/8`, `2001:db8::/32`, `127.0.0.1/32`).
+    /// When set, the header is believed only from a peer among them, and its addresses are read
+    /// from the right, skipping the trusted proxies' own, so the first one that is not a
+    /// trusted proxy is the client. Default empty: the header is believed from any peer, for
+    /// deployments where nothing reaches the server but through the proxy.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl RateLimitConfig {
@@ -122,6 +128,7 @@ impl Default for RateLimitConfig {
             redis_url: None,
             redis_prefix: "registrar:rl".to_owned(),
             trusted_proxy_header: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -147,6 +154,7 @@ impl fmt::Debug for RateLimitConfig {
             .field("redis_url", &self.redis_url.as_ref().map(|_| ".."))
             .field("redis_prefix", &self.redis_prefix)
             .field("trusted_proxy_header", &self.trusted_proxy_header)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }

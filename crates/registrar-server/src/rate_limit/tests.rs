@@ -814,3 +814,67 @@ async fn redis_keys_are_bounded_and_expire_once_the_bucket_refills() {
     // Two units taken refill in 20 s.
     assert!((19_000..=20_000).contains(&ttl_ms), "{ttl_ms}");
 }
+
+#[test]
+fn with_trusted_proxies_the_header_is_believed_only_from_them_and_their_hops_are_skipped() {
+    let config = RateLimitConfig {
+        trusted_proxy_header: Some("x-forwarded-for".to_owned()),
+        trusted_proxies: vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "2001:db8::/32".parse().unwrap(),
+        ],
+        ..RateLimitConfig::default()
+    };
+    let address = |text: &str| text.parse::<IpAddr>().unwrap();
+    let forwarded = |value: &str| {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        headers
+    };
+    let proxy = Some(address("10.0.0.1"));
+    // A CDN hop (trusted) after the client: the client is the first untrusted address.
+    assert_eq!(
+        client_ip(
+            &forwarded("198.51.100.9, 203.0.113.7, 10.1.1.1"),
+            proxy,
+            &config
+        ),
+        Some(address("203.0.113.7"))
+    );
+    // A peer that is no trusted proxy cannot choose its address.
+    assert_eq!(
+        client_ip(
+            &forwarded("203.0.113.7"),
+            Some(address("192.0.2.1")),
+            &config
+        ),
+        Some(address("192.0.2.1"))
+    );
+    // Every address a trusted proxy's: the first one.
+    assert_eq!(
+        client_ip(&forwarded("10.2.2.2, 10.1.1.1"), proxy, &config),
+        Some(address("10.2.2.2"))
+    );
+    // An element that is not an address: the header is not believed.
+    assert_eq!(
+        client_ip(&forwarded("unknown, 10.1.1.1"), proxy, &config),
+        proxy
+    );
+    // An IPv6 proxy, and an IPv4-mapped peer inside an IPv4 range.
+    assert_eq!(
+        client_ip(
+            &forwarded("203.0.113.7"),
+            Some(address("2001:db8::5")),
+            &config
+        ),
+        Some(address("203.0.113.7"))
+    );
+    assert_eq!(
+        client_ip(
+            &forwarded("203.0.113.7"),
+            Some(address("::ffff:10.0.0.1")),
+            &config
+        ),
+        Some(address("203.0.113.7"))
+    );
+}
