@@ -55,10 +55,34 @@ impl From<RegistrationError> for ApiError {
     }
 }
 
+/// The longest `error_description` sent; a description quoting input stays readable.
+const MAX_DESCRIPTION_CHARS: usize = 512;
+
+/// `description` within the characters RFC 6749 §5.2 allows (`%x20-21 / %x23-5B / %x5D-7E`):
+/// `"` becomes `'`, every other character outside the set `?`, and a long one is cut. Every
+/// error passes here, so no description can echo control, non-ASCII or quote characters from
+/// the input, whatever rule wrote it.
+pub(crate) fn sanitize_description(description: &str) -> String {
+    let mut sanitized: String = description
+        .chars()
+        .take(MAX_DESCRIPTION_CHARS)
+        .map(|character| match character {
+            '"' => '\'',
+            '\\' => '?',
+            ' '..='~' => character,
+            _ => '?',
+        })
+        .collect();
+    if description.chars().nth(MAX_DESCRIPTION_CHARS).is_some() {
+        sanitized.push_str("...");
+    }
+    sanitized
+}
+
 fn body(status: StatusCode, code: &str, description: &str) -> Response {
     (
         status,
-        Json(json!({ "error": code, "error_description": description })),
+        Json(json!({ "error": code, "error_description": sanitize_description(description) })),
     )
         .into_response()
 }
@@ -220,5 +244,35 @@ impl IntoResponse for ApiError {
                 response
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_description;
+
+    #[test]
+    fn descriptions_keep_to_the_rfc_6749_characters() {
+        let allowed = |text: &str| {
+            text.bytes()
+                .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+        };
+        let cases = [
+            (
+                "scope \"openid\" is not allowed",
+                "scope 'openid' is not allowed",
+            ),
+            ("a\\b\u{0}c\u{1b}[31m\u{202e}é", "a?b?c?[31m??"),
+            ("plain, fine; (ok) ~`!", "plain, fine; (ok) ~`!"),
+        ];
+        for (input, expected) in cases {
+            let sanitized = sanitize_description(input);
+            assert_eq!(sanitized, expected);
+            assert!(allowed(&sanitized), "{sanitized:?}");
+        }
+        let long = "x".repeat(600);
+        let sanitized = sanitize_description(&long);
+        assert_eq!(sanitized.len(), 515);
+        assert!(sanitized.ends_with("..."));
     }
 }

@@ -59,8 +59,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     }
 }
 
-/// A request body that must be one JSON object with unique member names; anything else is
-/// `invalid_client_metadata`, a wrong content type is 415 and an oversized body 413.
+/// A request body that must be one JSON object with unique member names; anything else is a
+/// malformed request, `invalid_request` (RFC 6749 §5.2, INTERFACE.md), a wrong content type is
+/// 415 and an oversized body 413.
 #[derive(Debug)]
 pub struct MetadataJson(pub Map<String, Value>);
 
@@ -102,6 +103,6 @@ impl<S: Send + Sync> FromRequest<S> for MetadataJson {
         .await?;
         registrar_core::json::parse_object(&bytes)
             .map(Self)
-            .map_err(|description| RegistrationError::InvalidClientMetadata(description).into())
+            .map_err(ApiError::InvalidRequest)
     }
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::{expect_error, expect_json};
 
 backends!(
-    malformed_bodies_are_invalid_client_metadata,
+    malformed_bodies_are_invalid_request,
     wrong_content_type_is_415_and_oversized_body_is_413,
     wrong_method_is_405_with_allow,
     bad_metadata_names_the_field_with_the_rfc_code,
@@ -17,7 +17,7 @@ async fn token(server: &TestServer) -> String {
     server.initial_token(Default::default()).await
 }
 
-async fn malformed_bodies_are_invalid_client_metadata(backend: Backend) {
+async fn malformed_bodies_are_invalid_request(backend: Backend) {
     let server = TestServer::spawn(backend).await;
     let token = token(&server).await;
     let deep = format!("{}1{}", "{\"a\":".repeat(100), "}".repeat(100));
@@ -29,7 +29,7 @@ async fn malformed_bodies_are_invalid_client_metadata(backend: Backend) {
         ("\"text\"", "must be a JSON object"),
         (
             r#"{"redirect_uris":["https://a.example/cb"],"redirect_uris":["https://b.example/cb"]}"#,
-            "duplicate member \"redirect_uris\"",
+            "duplicate member 'redirect_uris'",
         ),
         (deep.as_str(), "nesting"),
         ("{\"client_name\":\"\\ud800\"}", "not valid JSON"),
@@ -44,8 +44,15 @@ async fn malformed_bodies_are_invalid_client_metadata(backend: Backend) {
             .send()
             .await
             .unwrap();
-        let description = expect_error(response, 400, "invalid_client_metadata").await;
+        // RFC 6749 §5.2: a malformed request; the description keeps to its characters.
+        let description = expect_error(response, 400, "invalid_request").await;
         assert!(description.contains(fragment), "{body:?} → {description}");
+        assert!(
+            description
+                .bytes()
+                .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E)),
+            "{description:?}"
+        );
     }
 }
 

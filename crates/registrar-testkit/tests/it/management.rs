@@ -267,7 +267,7 @@ async fn update_runs_the_same_validation_as_registration(backend: Backend) {
         .send()
         .await
         .unwrap();
-    expect_error(malformed, 400, "invalid_client_metadata").await;
+    expect_error(malformed, 400, "invalid_request").await;
     let form = server
         .http()
         .put(&client.uri)
