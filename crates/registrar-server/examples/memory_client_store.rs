@@ -92,6 +92,38 @@ fn token_taken(
         .any(|(other_id, entry)| other_id != client_id && entry.has_token(token))
 }
 
+/// Inserts a new client into the locked entries.
+fn insert_entry(
+    entries: &mut HashMap<ClientId, Entry>,
+    client: &RegisteredClient,
+    initial_token: Option<&TokenHash>,
+) -> Result<(), StoreError> {
+    // This store holds no initial access tokens, so every one is unknown to it. The pipeline
+    // knows (`Stores::with_clients`): it takes the use from the token store first and passes
+    // `None` here.
+    if initial_token.is_some() {
+        return Err(StoreError::InitialTokenRejected);
+    }
+    if entries.contains_key(&client.client_id) {
+        return Err(StoreError::Duplicate("client_id"));
+    }
+    if token_taken(
+        entries,
+        &client.client_id,
+        client.registration_token.as_ref(),
+    ) {
+        return Err(StoreError::Duplicate("registration_token"));
+    }
+    entries.insert(
+        client.client_id.clone(),
+        Entry {
+            client: client.clone(),
+            previous: None,
+        },
+    );
+    Ok(())
+}
+
 #[async_trait]
 impl ClientStore for MemoryClients {
     async fn insert_client(
@@ -100,71 +132,28 @@ impl ClientStore for MemoryClients {
         initial_token: Option<&TokenHash>,
         _now: i64,
     ) -> Result<(), StoreError> {
-        // This store holds no initial access tokens, so every one is unknown to it. The
-        // pipeline knows (`Stores::with_clients`): it takes the use from the token store first
-        // and passes `None` here.
-        if initial_token.is_some() {
-            return Err(StoreError::InitialTokenRejected);
-        }
-        let mut entries = self.entries()?;
-        if entries.contains_key(&client.client_id) {
-            return Err(StoreError::Duplicate("client_id"));
-        }
-        if token_taken(
-            &entries,
-            &client.client_id,
-            client.registration_token.as_ref(),
-        ) {
-            return Err(StoreError::Duplicate("registration_token"));
-        }
-        entries.insert(
-            client.client_id.clone(),
-            Entry {
-                client: client.clone(),
-                previous: None,
-            },
-        );
-        Ok(())
+        insert_entry(&mut *self.entries()?, client, initial_token)
     }
 
     async fn insert_client_within(
         &self,
         client: &RegisteredClient,
         initial_token: Option<&TokenHash>,
-        now: i64,
+        _now: i64,
         max_clients: u64,
     ) -> Result<(), StoreError> {
         // Count and insert under the one lock, so that the cap is exact.
         let mut entries = self.entries()?;
-        let held = entries
-            .values()
-            .filter(|entry| entry.client.policy.is_some() && entry.client.policy == client.policy)
-            .count();
-        if client.policy.is_some() && u64::try_from(held).unwrap_or(u64::MAX) >= max_clients {
-            return Err(StoreError::PolicyFull);
+        if let Some(policy) = &client.policy {
+            let held = entries
+                .values()
+                .filter(|entry| entry.client.policy.as_ref() == Some(policy))
+                .count();
+            if u64::try_from(held).unwrap_or(u64::MAX) >= max_clients {
+                return Err(StoreError::PolicyFull);
+            }
         }
-        if initial_token.is_some() {
-            return Err(StoreError::InitialTokenRejected);
-        }
-        if entries.contains_key(&client.client_id) {
-            return Err(StoreError::Duplicate("client_id"));
-        }
-        if token_taken(
-            &entries,
-            &client.client_id,
-            client.registration_token.as_ref(),
-        ) {
-            return Err(StoreError::Duplicate("registration_token"));
-        }
-        let _ = now;
-        entries.insert(
-            client.client_id.clone(),
-            Entry {
-                client: client.clone(),
-                previous: None,
-            },
-        );
-        Ok(())
+        insert_entry(&mut entries, client, initial_token)
     }
 
     async fn count_clients_with_policy(&self, policy: &str) -> Result<u64, StoreError> {

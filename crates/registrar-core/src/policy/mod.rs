@@ -373,10 +373,7 @@ impl Policies {
             }
         }
         Some(match route {
-            Route::Open | Route::SoftwareStatement => self
-                .bound_to(&Binding::Open)
-                .cloned()
-                .unwrap_or_else(|| Arc::new(Policy::open_default())),
+            Route::Open | Route::SoftwareStatement => self.open_policy(),
             Route::Bearer => self
                 .bound_to(&Binding::Bearer)
                 .cloned()
@@ -392,12 +389,17 @@ impl Policies {
         if let Some(policy) = name.and_then(|name| self.by_name.get(name)) {
             return policy.clone();
         }
-        match registered_anonymously {
-            true => self.resolve(Route::Open, None),
-            false if name.is_none() => Some(self.fallback(DEFAULT_POLICY)),
-            // A client whose policy was removed gets open's rules: the safe side.
-            false => self.resolve(Route::Open, None),
+        // A client whose policy was removed gets open's rules: the safe side.
+        if name.is_none() && !registered_anonymously {
+            return self.fallback(DEFAULT_POLICY);
         }
-        .unwrap_or_else(|| Arc::new(Policy::open_default()))
+        self.open_policy()
+    }
+
+    /// The policy of open registration: the one bound to it, else the built-in one.
+    fn open_policy(&self) -> Arc<Policy> {
+        self.bound_to(&Binding::Open)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Policy::open_default()))
     }
 }

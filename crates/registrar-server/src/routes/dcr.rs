@@ -16,7 +16,6 @@ use registrar_core::{Caller, ClientInformation, Principal, RegistrationError, Re
 use crate::error::ApiError;
 use crate::extract::{Bearer, MetadataJson};
 use crate::rate_limit::LimitKind;
-use crate::routes::limits::ClientAddress;
 use crate::state::AppState;
 
 /// The principal the host application authenticated, for an app that puts registration
@@ -100,10 +99,10 @@ pub async fn register_client(
 ) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
     let source = request_source(&parts, &state);
-    if let Some(ip) = source.ip {
+    if let Some(key) = address_key(&source) {
         state
             .rate_limits
-            .check(LimitKind::Registration, &crate::rate_limit::ip_key(ip))
+            .check(LimitKind::Registration, &key)
             .await?;
     }
     let dry_run = is_dry_run(&parts)?;
@@ -160,15 +159,19 @@ fn dry_run_answer(information: &ClientInformation) -> Result<serde_json::Value, 
     Ok(answer)
 }
 
+/// The key of the per-address limits for a request from `source`.
+fn address_key(source: &RequestSource) -> Option<String> {
+    source.ip.map(crate::rate_limit::ip_key)
+}
+
 /// Counts failed token presentations per source (RFC 7592 tokens are guessable only by brute
 /// force, which this bounds): refused at once while the source is over its limit, and a failure
 /// counted for every `invalid_token`.
 async fn limit_failures<T>(
     state: &AppState,
-    address: ClientAddress,
+    key: Option<String>,
     attempt: impl std::future::Future<Output = Result<T, RegistrationError>>,
 ) -> Result<T, ApiError> {
-    let key = address.key();
     if let Some(key) = &key {
         state
             .rate_limits
@@ -189,7 +192,6 @@ async fn limit_failures<T>(
 pub async fn read_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
-    address: ClientAddress,
     bearer: Bearer,
     request: Request,
 ) -> Result<Response, ApiError> {
@@ -198,7 +200,7 @@ pub async fn read_client(
     let source = request_source(&parts, &state);
     let information = limit_failures(
         &state,
-        address,
+        address_key(&source),
         state.pipeline.read(&client_id, token, source),
     )
     .await?;
@@ -209,21 +211,20 @@ pub async fn read_client(
 pub async fn update_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
-    address: ClientAddress,
     bearer: Bearer,
     request: Request,
 ) -> Result<Response, ApiError> {
     let token = required(&bearer)?;
+    let (parts, body) = request.into_parts();
+    let source = request_source(&parts, &state);
     // Authenticate first: a caller without a valid token costs no body read and learns nothing
     // from body errors.
     let authorized = limit_failures(
         &state,
-        address,
+        address_key(&source),
         state.pipeline.authorize_update(&client_id, token),
     )
     .await?;
-    let (parts, body) = request.into_parts();
-    let source = request_source(&parts, &state);
     let MetadataJson(object) =
         MetadataJson::from_request(Request::from_parts(parts, body), &state).await?;
     let information = state.pipeline.update(authorized, object, source).await?;
@@ -235,7 +236,6 @@ pub async fn update_client(
 pub async fn delete_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
-    address: ClientAddress,
     bearer: Bearer,
     request: Request,
 ) -> Result<StatusCode, ApiError> {
@@ -244,7 +244,7 @@ pub async fn delete_client(
     let source = request_source(&parts, &state);
     limit_failures(
         &state,
-        address,
+        address_key(&source),
         state.pipeline.delete(&client_id, token, source),
     )
     .await?;
