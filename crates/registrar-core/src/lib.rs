@@ -61,6 +61,7 @@
 #![warn(missing_docs)]
 
 pub mod admission;
+pub mod authz;
 pub mod bearer;
 pub mod caller;
 pub mod clock;

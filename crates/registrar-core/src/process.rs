@@ -21,7 +21,23 @@ pub fn apply_defaults(cx: &mut RegistrationContext) {
     {
         default_access_token = default_access_token.min(max);
     }
+    // RFC 7591 §2: a server may register a default scope for a client that sends none; within
+    // what the client's policy allows, so the default never breaks the policy's own rule.
+    let default_scope: Vec<String> = cx
+        .settings()
+        .default_scopes
+        .iter()
+        .filter(|scope| {
+            cx.policy()
+                .and_then(|policy| policy.scopes.as_ref())
+                .is_none_or(|allowed| allowed.contains(scope))
+        })
+        .cloned()
+        .collect();
     let metadata = cx.metadata_mut();
+    if metadata.scope.is_none() && !default_scope.is_empty() {
+        metadata.scope = Some(default_scope.join(" "));
+    }
     metadata.application_type = Some(effective_application_type(metadata).as_str().to_owned());
     metadata.grant_types = effective_grant_types(metadata);
     metadata.response_types = effective_response_types(metadata);

@@ -39,6 +39,19 @@ pub struct LifetimeLimits {
     pub max_sliding_refresh_token: u64,
     /// The largest `consent_lifetime`.
     pub max_consent: u64,
+    /// The `identity_token_lifetime` of a client that registered none.
+    pub default_identity_token: u64,
+    /// The `authorization_code_lifetime` of a client that registered none: 60 s, as codes are
+    /// redeemed at once (RFC 6749 §4.1.2 recommends at most ten minutes).
+    pub default_authorization_code: u64,
+    /// The `absolute_refresh_token_lifetime` of a client that registered none.
+    pub default_absolute_refresh_token: u64,
+    /// The `sliding_refresh_token_lifetime` of a client that registered none.
+    pub default_sliding_refresh_token: u64,
+    /// The `consent_lifetime` of a client that registered none.
+    pub default_consent: u64,
+    /// How long a login session lasts.
+    pub session: u64,
 }
 
 impl Default for LifetimeLimits {
@@ -51,6 +64,12 @@ impl Default for LifetimeLimits {
             max_absolute_refresh_token: 30 * 86_400,
             max_sliding_refresh_token: 30 * 86_400,
             max_consent: 365 * 86_400,
+            default_identity_token: 300,
+            default_authorization_code: 60,
+            default_absolute_refresh_token: 30 * 86_400,
+            default_sliding_refresh_token: 14 * 86_400,
+            default_consent: 90 * 86_400,
+            session: 8 * 3_600,
         }
     }
 }
@@ -95,6 +114,17 @@ pub struct Settings {
     /// External issuers whose access tokens may carry `bearer_scope`
     /// (`registration.trusted_token_issuers`).
     pub trusted_token_issuers: Vec<TokenIssuer>,
+    /// The scope registered for a client that sends none (`default_scopes`, RFC 7591 §2); a
+    /// subset of `scopes`, never `offline_access` or the bearer scope
+    /// ([`Settings::check_default_scopes`]).
+    pub default_scopes: Vec<String>,
+    /// The RFC 8707 resource indicators tokens may be issued for (`resources`); `None` accepts
+    /// any absolute https URI without a fragment, as MCP clients name servers the authorization
+    /// server cannot know in advance.
+    pub resources: Option<Vec<String>>,
+    /// Origins allowed to call discovery, registration, token, revocation, userinfo and JWKS
+    /// from a browser (`cors.allowed_origins`); `*` allows any.
+    pub cors_allowed_origins: Vec<String>,
     /// The path under the issuer where the registration and token route groups are mounted,
     /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
     base_path: String,
@@ -135,6 +165,9 @@ impl Settings {
             policies: Policies::default(),
             software_statements: StatementSettings::default(),
             trusted_token_issuers: Vec::new(),
+            default_scopes: strings(&["openid"]),
+            resources: None,
+            cors_allowed_origins: Vec::new(),
             base_path: String::new(),
         }
     }
@@ -202,6 +235,52 @@ impl Settings {
     /// Where access tokens are introspected (RFC 7662 §2).
     pub fn introspection_endpoint(&self) -> String {
         self.endpoint("connect/introspect")
+    }
+
+    /// Where end users authorize clients (RFC 6749 §3.1).
+    pub fn authorization_endpoint(&self) -> String {
+        self.endpoint("connect/authorize")
+    }
+
+    /// OpenID Connect Core §5.3.
+    pub fn userinfo_endpoint(&self) -> String {
+        self.endpoint("connect/userinfo")
+    }
+
+    /// RFC 7009.
+    pub fn revocation_endpoint(&self) -> String {
+        self.endpoint("connect/revoke")
+    }
+
+    /// OpenID Connect RP-Initiated Logout 1.0.
+    pub fn end_session_endpoint(&self) -> String {
+        self.endpoint("connect/logout")
+    }
+
+    /// Why `default_scopes` is unusable, if it is: every value must be in `scopes`, and neither
+    /// `offline_access` (refresh tokens are asked for, never defaulted) nor the bearer scope
+    /// (which only a policy grants) may be.
+    pub fn check_default_scopes(&self) -> Result<(), String> {
+        for scope in &self.default_scopes {
+            if scope == "offline_access" || *scope == self.bearer_scope {
+                return Err(format!("default_scopes may not contain {scope}"));
+            }
+            if !self.scopes.contains(scope) {
+                return Err(format!("default_scopes: {scope} is not in scopes"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `resource` may be named in an authorization or token request (RFC 8707 §2): on
+    /// the configured list, or with no list, any absolute https URI without a fragment.
+    pub fn accepts_resource(&self, resource: &str) -> bool {
+        match &self.resources {
+            Some(allowed) => allowed.iter().any(|allowed| allowed == resource),
+            None => Url::parse(resource).is_ok_and(|url| {
+                url.scheme() == "https" && url.fragment().is_none() && url.host().is_some()
+            }),
+        }
     }
 
     /// Where the server publishes the public keys its access tokens are signed with.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::authz::{AuthorizationStore, UserStore};
 use crate::error::StoreError;
 use crate::ids::ClientId;
 use crate::metadata::ClientMetadata;
@@ -230,9 +231,26 @@ pub trait InitialAccessTokenStore: Send + Sync + Debug {
 }
 
 /// A backend that holds everything, as `registrar-store`'s SQLite and PostgreSQL stores do.
-pub trait Store: ClientStore + InitialAccessTokenStore + SigningKeyStore + ReplayCache {}
+pub trait Store:
+    ClientStore
+    + InitialAccessTokenStore
+    + SigningKeyStore
+    + ReplayCache
+    + UserStore
+    + AuthorizationStore
+{
+}
 
-impl<T: ClientStore + InitialAccessTokenStore + SigningKeyStore + ReplayCache> Store for T {}
+impl<
+    T: ClientStore
+        + InitialAccessTokenStore
+        + SigningKeyStore
+        + ReplayCache
+        + UserStore
+        + AuthorizationStore,
+> Store for T
+{
+}
 
 /// How a registration with an initial access token takes the token's use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,6 +280,8 @@ pub struct Stores {
     initial_tokens: Arc<dyn InitialAccessTokenStore>,
     signing_keys: Arc<dyn SigningKeyStore>,
     replay: Arc<dyn ReplayCache>,
+    users: Arc<dyn UserStore>,
+    authorizations: Arc<dyn AuthorizationStore>,
     consumption: TokenConsumption,
 }
 
@@ -272,7 +292,9 @@ impl Stores {
             clients: backend.clone(),
             initial_tokens: backend.clone(),
             signing_keys: backend.clone(),
-            replay: backend,
+            replay: backend.clone(),
+            users: backend.clone(),
+            authorizations: backend,
             consumption: TokenConsumption::WithInsert,
         }
     }
@@ -301,6 +323,28 @@ impl Stores {
     pub fn with_replay(mut self, replay: Arc<dyn ReplayCache>) -> Self {
         self.replay = replay;
         self
+    }
+
+    /// Replaces the user store (the built-in login's users).
+    pub fn with_users(mut self, users: Arc<dyn UserStore>) -> Self {
+        self.users = users;
+        self
+    }
+
+    /// Replaces the store of sessions, consents, codes, grants and refresh tokens.
+    pub fn with_authorizations(mut self, authorizations: Arc<dyn AuthorizationStore>) -> Self {
+        self.authorizations = authorizations;
+        self
+    }
+
+    /// End users of the built-in login.
+    pub fn users(&self) -> &Arc<dyn UserStore> {
+        &self.users
+    }
+
+    /// Sessions, consents, codes, grants and refresh tokens.
+    pub fn authorizations(&self) -> &Arc<dyn AuthorizationStore> {
+        &self.authorizations
     }
 
     /// Registered clients.

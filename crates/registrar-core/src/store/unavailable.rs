@@ -6,6 +6,10 @@ use super::{
     ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
     Stores, TokenCheck,
 };
+use crate::authz::{
+    AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
+    RefreshToken, Session, User, UserStore,
+};
 use crate::error::StoreError;
 use crate::ids::ClientId;
 use crate::secrets::TokenHash;
@@ -142,6 +146,121 @@ impl ReplayCache for Unavailable {
         _jti: &str,
         _expires_at: i64,
     ) -> Result<bool, StoreError> {
+        unavailable()
+    }
+}
+
+#[async_trait]
+impl UserStore for Unavailable {
+    async fn insert_user(&self, _user: &User) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn find_user_by_username(&self, _username: &str) -> Result<Option<User>, StoreError> {
+        unavailable()
+    }
+
+    async fn get_user(&self, _id: &str) -> Result<Option<User>, StoreError> {
+        unavailable()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        unavailable()
+    }
+
+    async fn set_password(&self, _username: &str, _hash: &str) -> Result<bool, StoreError> {
+        unavailable()
+    }
+
+    async fn remove_user(&self, _username: &str) -> Result<bool, StoreError> {
+        unavailable()
+    }
+}
+
+#[async_trait]
+impl AuthorizationStore for Unavailable {
+    async fn insert_session(&self, _session: &Session) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn find_session(
+        &self,
+        _id_hash: &TokenHash,
+        _now: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        unavailable()
+    }
+
+    async fn delete_session(&self, _id_hash: &TokenHash) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn upsert_consent(&self, _consent: &Consent) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn find_consent(
+        &self,
+        _user_id: &str,
+        _client_id: &ClientId,
+    ) -> Result<Option<Consent>, StoreError> {
+        unavailable()
+    }
+
+    async fn insert_grant_with_code(
+        &self,
+        _grant: &Grant,
+        _code: &AuthorizationCode,
+    ) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn redeem_code(&self, _code_hash: &TokenHash) -> Result<CodeRedemption, StoreError> {
+        unavailable()
+    }
+
+    async fn get_grant(&self, _grant_id: &str) -> Result<Option<Grant>, StoreError> {
+        unavailable()
+    }
+
+    async fn revoke_grant(&self, _grant_id: &str) -> Result<bool, StoreError> {
+        unavailable()
+    }
+
+    async fn revoke_client_grants(&self, _client_id: &ClientId) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn insert_refresh_token(&self, _token: &RefreshToken) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn find_refresh_token(
+        &self,
+        _token_hash: &TokenHash,
+        _now: i64,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        unavailable()
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        _old_hash: &TokenHash,
+        _successor: &RefreshToken,
+        _now: i64,
+    ) -> Result<RefreshRotation, StoreError> {
+        unavailable()
+    }
+
+    async fn revoke_access_token(&self, _jti: &str, _expires_at: i64) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn is_access_token_revoked(&self, _jti: &str) -> Result<bool, StoreError> {
+        unavailable()
+    }
+
+    async fn purge_expired(&self, _now: i64) -> Result<u64, StoreError> {
         unavailable()
     }
 }
