@@ -51,8 +51,21 @@ fn database_store_error(error: &dyn DatabaseError, is_unavailable: IsUnavailable
 /// clients.rat_hash`) or PostgreSQL's constraint name (`clients_rat_hash_key`, `signing_keys_pkey`).
 fn duplicate_name(error: &dyn DatabaseError) -> &'static str {
     let text = error.constraint().unwrap_or(error.message());
-    // The more specific names come first: `clients.rat_hash` also contains `clients`.
-    if text.contains("rat_hash") {
+    // The more specific names come first: `clients.rat_hash` also contains `clients`, and
+    // `refresh_tokens.token_hash` contains `token_hash`.
+    if text.contains("username") {
+        "username"
+    } else if text.contains("users") {
+        "user_id"
+    } else if text.contains("sessions") {
+        "session_id"
+    } else if text.contains("refresh_tokens") {
+        "refresh_token"
+    } else if text.contains("authorization_codes") {
+        "authorization_code"
+    } else if text.contains("grants") {
+        "grant_id"
+    } else if text.contains("rat_hash") {
         "registration_token"
     } else if text.contains("token_hash") {
         "initial_token_hash"

@@ -4,11 +4,16 @@
 //! a backend module only chooses how to run it (its transaction, its error codes).
 //! Every compare-and-set is one statement whose `WHERE` clause is the check, never a read followed
 //! by a write.
+//! The statements of users and of the authorization code flow are in `users` and
+//! `authorization`.
 
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, Encode, FromRow, Type};
 
 use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow, SummaryRow};
+
+pub(crate) mod authorization;
+pub(crate) mod users;
 
 type Statement<'q, DB> = Query<'q, DB, <DB as Database>::Arguments<'q>>;
 type Select<'q, DB, Row> = QueryAs<'q, DB, Row, <DB as Database>::Arguments<'q>>;

@@ -3,12 +3,19 @@
 //! Hashes are lowercase hex, metadata, grant types and public keys are JSON text, sealed secrets are
 //! the `SecretCipher` text, and every timestamp and count is an `i64`, so one row type fits SQLite
 //! and PostgreSQL alike.
+//! The rows of the authorization code flow are in `authorization`.
 
 use registrar_core::error::StoreError;
 use registrar_core::ids::ClientId;
 use registrar_core::secrets::TokenHash;
 use registrar_core::store::{ClientSummary, InitialAccessToken, RegisteredClient, StoredSecret};
 use registrar_core::token::{SigningAlgorithm, StoredSigningKey};
+
+mod authorization;
+
+pub(crate) use authorization::{
+    CodeRow, ConsentRow, GrantRow, RefreshTokenRow, SessionRow, UserRow,
+};
 
 /// One row of `clients`, without the previous registration access token, which only queries read.
 #[derive(Debug, sqlx::FromRow)]

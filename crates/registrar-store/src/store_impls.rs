@@ -6,8 +6,11 @@
 //! `registrar-core` traits, and generic functions over `sqlx::Database` would need an executor and
 //! an encoding bound for every type they bind.
 
+pub(crate) mod authorization;
+
 /// Implements `ClientStore`, `InitialAccessTokenStore`, `SigningKeyStore` and `ReplayCache` for
-/// `$store`, mapping every sqlx error with `$store_error`.
+/// `$store`, mapping every sqlx error with `$store_error`, and through
+/// `impl_authorization_traits!` `UserStore` and `AuthorizationStore`.
 ///
 /// The store is defined in the calling module and provides what differs per backend:
 /// - `fn reader(&self) -> &Pool<_>`, the sqlx pool every read runs on;
@@ -34,6 +37,7 @@ macro_rules! impl_store_traits {
             };
             use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 
+            use $crate::queries::authorization::{self, GrantsOf};
             use $crate::queries::{self, JtiRecord, Replacement};
             use $crate::replay;
             use $crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow};
@@ -212,10 +216,27 @@ macro_rules! impl_store_traits {
                 }
 
                 async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
-                    let deleted = queries::delete_client(client_id.as_str().to_owned())
-                        .execute(self.writer())
+                    let client_id = client_id.as_str().to_owned();
+                    let mut transaction = self.begin_write().await.map_err($store_error)?;
+                    let deleted = queries::delete_client(client_id.clone())
+                        .execute(&mut *transaction)
                         .await
                         .map_err($store_error)?;
+                    // What users granted the client goes with it: its grants with their codes and
+                    // refresh tokens, and every consent given to it.
+                    for statement in
+                        authorization::forget_grants(GrantsOf::Client, client_id.clone())
+                    {
+                        statement
+                            .execute(&mut *transaction)
+                            .await
+                            .map_err($store_error)?;
+                    }
+                    authorization::delete_client_consents(client_id)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err($store_error)?;
+                    transaction.commit().await.map_err($store_error)?;
                     Ok(deleted.rows_affected() > 0)
                 }
 
@@ -366,6 +387,8 @@ macro_rules! impl_store_traits {
                 }
             }
         };
+
+        $crate::store_impls::authorization::impl_authorization_traits!($store, $store_error);
     };
 }
 

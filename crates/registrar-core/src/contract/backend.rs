@@ -1,17 +1,23 @@
-//! The checks of a backend that holds both clients and initial access tokens: `insert_client`
-//! with an initial access token takes the token's use in the insert's transaction.
+//! The checks of a backend that holds everything: `insert_client` with an initial access token
+//! takes the token's use in the insert's transaction, and deleting a client or a user, or changing
+//! a user's password, takes with it what the authorization store kept for them.
 //!
 //! [`Stores::from_backend`](crate::store::Stores::from_backend) relies on this; a client store
-//! kept apart from its tokens does not need to pass these.
+//! kept apart from its tokens, or a user store kept apart from the authorization store, does not
+//! need to pass these.
 
 use std::sync::Arc;
 
 use tokio::sync::Barrier;
 
 use super::support::{
-    NOW, get, initial_token, minimal_client, ok, token_hash, unusable_initial_tokens, uses,
+    NOW, consent, current_token, get, grant, initial_token, minimal_client, ok, redeem, session,
+    store_grant, store_refresh_token, stored_consent, stored_grant, token_hash, unique,
+    unusable_initial_tokens, user, uses,
 };
+use crate::authz::{CodeRedemption, Session};
 use crate::error::StoreError;
+use crate::secrets::TokenHash;
 use crate::store::{RegisteredClient, Store};
 
 /// Runs every check of this module against `store`, one after another, panicking with what broke
@@ -34,6 +40,9 @@ macro_rules! __backend_checks {
                 unusable_initial_tokens_insert_nothing,
                 revoked_initial_token_registers_nothing,
                 failed_insert_gives_back_the_initial_token_use,
+                delete_client_deletes_what_was_granted_to_it,
+                remove_user_deletes_everything_of_the_user,
+                set_password_ends_the_users_sessions,
             ],
             shared: [concurrent_registrations_share_max_uses],
         }
@@ -219,4 +228,188 @@ pub async fn concurrent_registrations_share_max_uses(store: Arc<dyn Store>) {
         assert!(get(store.as_ref(), client_id).await.is_some());
     }
     assert_eq!(uses(store.as_ref(), &token).await, 3);
+}
+
+/// The session with that id hash at [`NOW`], if any.
+async fn live_session(store: &dyn Store, id_hash: &TokenHash) -> Option<Session> {
+    ok(store.find_session(id_hash, NOW).await, "find_session")
+}
+
+/// `delete_client` deletes the client's grants with their codes and refresh tokens, and every
+/// consent given to it; another client's are kept.
+pub async fn delete_client_deletes_what_was_granted_to_it(store: &dyn Store) {
+    let (deleted, kept) = (minimal_client("deleted"), minimal_client("kept"));
+    for client in [&deleted, &kept] {
+        ok(
+            store.insert_client(client, None, NOW).await,
+            "insert_client",
+        );
+    }
+    let user_id = unique("user");
+    let (deleted_grant, kept_grant) = (
+        grant(&deleted.client_id, &user_id),
+        grant(&kept.client_id, &user_id),
+    );
+    let deleted_code = store_grant(store, &deleted_grant).await;
+    let kept_code = store_grant(store, &kept_grant).await;
+    let deleted_token = store_refresh_token(store, &deleted_grant).await;
+    let kept_token = store_refresh_token(store, &kept_grant).await;
+    let (deleted_consent, kept_consent) = (
+        consent(&user_id, &deleted.client_id, &["openid"]),
+        consent(&user_id, &kept.client_id, &["openid"]),
+    );
+    for stored in [&deleted_consent, &kept_consent] {
+        ok(store.upsert_consent(stored).await, "upsert_consent");
+    }
+
+    let removed = ok(
+        store.delete_client(&deleted.client_id).await,
+        "delete_client",
+    );
+
+    assert!(removed, "delete_client of a client must return true");
+    assert_eq!(
+        stored_grant(store, &deleted_grant.id).await,
+        None,
+        "a deleted client's grants must be deleted with it"
+    );
+    assert_eq!(
+        redeem(store, &deleted_code.code_hash).await,
+        CodeRedemption::Unknown,
+        "a deleted client's codes must be deleted with it"
+    );
+    assert_eq!(
+        current_token(store, &deleted_token.token_hash).await,
+        None,
+        "a deleted client's refresh tokens must be deleted with it"
+    );
+    assert_eq!(
+        stored_consent(store, &deleted_consent).await,
+        None,
+        "the consents given to a deleted client must be deleted with it"
+    );
+    assert_eq!(stored_grant(store, &kept_grant.id).await, Some(kept_grant));
+    assert_eq!(
+        current_token(store, &kept_token.token_hash).await,
+        Some(kept_token)
+    );
+    assert_eq!(
+        stored_consent(store, &kept_consent).await,
+        Some(kept_consent)
+    );
+    assert_eq!(
+        redeem(store, &kept_code.code_hash).await,
+        CodeRedemption::Redeemed(kept_code),
+        "another client's code must be kept"
+    );
+}
+
+/// `remove_user` deletes the user's sessions, consents and grants with their codes and refresh
+/// tokens; another user's are kept.
+pub async fn remove_user_deletes_everything_of_the_user(store: &dyn Store) {
+    let (removed, kept) = (user("removed"), user("kept"));
+    for stored in [&removed, &kept] {
+        ok(store.insert_user(stored).await, "insert_user");
+    }
+    let client = minimal_client("used");
+    let (removed_session, kept_session) =
+        (session(&removed.id, NOW + 60), session(&kept.id, NOW + 60));
+    for stored in [&removed_session, &kept_session] {
+        ok(store.insert_session(stored).await, "insert_session");
+    }
+    let (removed_consent, kept_consent) = (
+        consent(&removed.id, &client.client_id, &["openid"]),
+        consent(&kept.id, &client.client_id, &["openid"]),
+    );
+    for stored in [&removed_consent, &kept_consent] {
+        ok(store.upsert_consent(stored).await, "upsert_consent");
+    }
+    let (removed_grant, kept_grant) = (
+        grant(&client.client_id, &removed.id),
+        grant(&client.client_id, &kept.id),
+    );
+    let removed_code = store_grant(store, &removed_grant).await;
+    store_grant(store, &kept_grant).await;
+    let removed_token = store_refresh_token(store, &removed_grant).await;
+    let kept_token = store_refresh_token(store, &kept_grant).await;
+
+    let gone = ok(store.remove_user(&removed.username).await, "remove_user");
+
+    assert!(gone, "remove_user of a user must return true");
+    assert_eq!(
+        live_session(store, &removed_session.id_hash).await,
+        None,
+        "a removed user's sessions must end"
+    );
+    assert_eq!(
+        stored_consent(store, &removed_consent).await,
+        None,
+        "a removed user's consents must be deleted"
+    );
+    assert_eq!(
+        stored_grant(store, &removed_grant.id).await,
+        None,
+        "a removed user's grants must be deleted"
+    );
+    assert_eq!(
+        redeem(store, &removed_code.code_hash).await,
+        CodeRedemption::Unknown,
+        "a removed user's codes must be deleted"
+    );
+    assert_eq!(
+        current_token(store, &removed_token.token_hash).await,
+        None,
+        "a removed user's refresh tokens must be deleted"
+    );
+    assert_eq!(
+        live_session(store, &kept_session.id_hash).await,
+        Some(kept_session)
+    );
+    assert_eq!(
+        stored_consent(store, &kept_consent).await,
+        Some(kept_consent)
+    );
+    assert_eq!(stored_grant(store, &kept_grant.id).await, Some(kept_grant));
+    assert_eq!(
+        current_token(store, &kept_token.token_hash).await,
+        Some(kept_token)
+    );
+    assert_eq!(ok(store.get_user(&kept.id).await, "get_user"), Some(kept));
+}
+
+/// `set_password` ends every session of that user, and only theirs.
+pub async fn set_password_ends_the_users_sessions(store: &dyn Store) {
+    let (changing, other) = (user("changing"), user("other"));
+    for stored in [&changing, &other] {
+        ok(store.insert_user(stored).await, "insert_user");
+    }
+    let sessions = [
+        session(&changing.id, NOW + 60),
+        session(&changing.id, NOW + 600),
+    ];
+    let other_session = session(&other.id, NOW + 60);
+    for stored in sessions.iter().chain([&other_session]) {
+        ok(store.insert_session(stored).await, "insert_session");
+    }
+
+    let changed = ok(
+        store
+            .set_password(&changing.username, &unique("new-hash"))
+            .await,
+        "set_password",
+    );
+
+    assert!(changed, "set_password of a user must return true");
+    for ended in &sessions {
+        assert_eq!(
+            live_session(store, &ended.id_hash).await,
+            None,
+            "set_password must end every session of the user"
+        );
+    }
+    assert_eq!(
+        live_session(store, &other_session.id_hash).await,
+        Some(other_session),
+        "set_password must leave other users' sessions"
+    );
 }

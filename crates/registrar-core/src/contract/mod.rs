@@ -1,9 +1,10 @@
 //! The store contract: what every implementation of the store traits must do, as checks a
 //! store's own tests run (feature `contract`).
 //!
-//! The checks read the doc comments of [`crate::store`] and of the token store traits
+//! The checks read the doc comments of [`crate::store`], of the token store traits
 //! ([`SigningKeyStore`](crate::token::SigningKeyStore), [`ReplayCache`](crate::token::ReplayCache))
-//! as a specification.
+//! and of the authorization code flow's ([`UserStore`](crate::authz::UserStore),
+//! [`AuthorizationStore`](crate::authz::AuthorizationStore)) as a specification.
 //! They are grouped by the trait they exercise, so a store that implements one trait runs only
 //! that trait's checks:
 //!
@@ -13,6 +14,8 @@
 //! | [`initial_tokens`](crate::contract::initial_tokens) | `Arc<dyn InitialAccessTokenStore>` | [`initial_token_store_contract!`](crate::initial_token_store_contract) |
 //! | [`signing_keys`](crate::contract::signing_keys) | `Arc<dyn SigningKeyStore>` | [`signing_key_store_contract!`](crate::signing_key_store_contract) |
 //! | [`replay`](crate::contract::replay) | `Arc<dyn ReplayCache>` | [`replay_cache_contract!`](crate::replay_cache_contract) |
+//! | [`users`](crate::contract::users) | `Arc<dyn UserStore>` | [`user_store_contract!`](crate::user_store_contract) |
+//! | [`authorizations`](crate::contract::authorizations) | `Arc<dyn AuthorizationStore>` | [`authorization_store_contract!`](crate::authorization_store_contract) |
 //! | [`backend`](crate::contract::backend) and all of the above | `Arc<dyn Store>` | [`store_contract!`](crate::store_contract) |
 //!
 //! Every id and token is random per run and every check looks only at its own rows, so the checks
@@ -90,12 +93,14 @@
 //! For one test that runs a whole list in sequence, each module has a `check_all`, and
 //! [`contract::check_all`](crate::contract::check_all) runs every check against a full backend.
 
+pub mod authorizations;
 pub mod backend;
 pub mod clients;
 pub mod initial_tokens;
 pub mod replay;
 pub mod signing_keys;
 mod support;
+pub mod users;
 
 #[cfg(test)]
 mod tests;
@@ -114,7 +119,9 @@ pub async fn check_all(store: Arc<dyn Store>) {
     initial_tokens::check_all(store.clone()).await;
     backend::check_all(store.clone()).await;
     signing_keys::check_all(store.clone()).await;
-    replay::check_all(store).await;
+    replay::check_all(store.clone()).await;
+    users::check_all(store.clone()).await;
+    authorizations::check_all(store).await;
 }
 
 /// Writes one `#[tokio::test]` per check of [`contract::clients`](crate::contract::clients), in
@@ -258,9 +265,80 @@ macro_rules! replay_cache_contract {
     };
 }
 
+/// Writes one `#[tokio::test]` per check of [`contract::users`](crate::contract::users), in a
+/// module of the given name.
+///
+/// The expression yields an `Arc` of the store (coerced to `Arc<dyn UserStore>`), or after
+/// `optional` an `Option` of it; see [`client_store_contract!`](crate::client_store_contract) for
+/// how it is evaluated.
+/// The calling crate needs tokio with the `macros` and `rt-multi-thread` features (as a
+/// dev-dependency).
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # use registrar_core::authz::UserStore;
+/// # async fn my_users() -> Arc<dyn UserStore> { unimplemented!() }
+/// registrar_core::user_store_contract!(my_users, async { my_users().await });
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! user_store_contract {
+    ($module:ident, optional $factory:expr $(,)?) => {
+        $crate::__user_store_checks! { __contract_tests {
+            module: $module,
+            store: dyn $crate::authz::UserStore,
+            factory: [optional $factory],
+        } }
+    };
+    ($module:ident, $factory:expr $(,)?) => {
+        $crate::__user_store_checks! { __contract_tests {
+            module: $module,
+            store: dyn $crate::authz::UserStore,
+            factory: [required $factory],
+        } }
+    };
+}
+
+/// Writes one `#[tokio::test]` per check of
+/// [`contract::authorizations`](crate::contract::authorizations), in a module of the given name.
+///
+/// The expression yields an `Arc` of the store (coerced to `Arc<dyn AuthorizationStore>`), or
+/// after `optional` an `Option` of it; see [`client_store_contract!`](crate::client_store_contract)
+/// for how it is evaluated.
+/// The calling crate needs tokio with the `macros` and `rt-multi-thread` features (as a
+/// dev-dependency).
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # use registrar_core::authz::AuthorizationStore;
+/// # async fn my_authorizations() -> Arc<dyn AuthorizationStore> { unimplemented!() }
+/// registrar_core::authorization_store_contract!(my_authorizations, async {
+///     my_authorizations().await
+/// });
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! authorization_store_contract {
+    ($module:ident, optional $factory:expr $(,)?) => {
+        $crate::__authorization_store_checks! { __contract_tests {
+            module: $module,
+            store: dyn $crate::authz::AuthorizationStore,
+            factory: [optional $factory],
+        } }
+    };
+    ($module:ident, $factory:expr $(,)?) => {
+        $crate::__authorization_store_checks! { __contract_tests {
+            module: $module,
+            store: dyn $crate::authz::AuthorizationStore,
+            factory: [required $factory],
+        } }
+    };
+}
+
 /// Writes one `#[tokio::test]` per check of every module, for a backend that holds everything,
 /// in a module of the given name with one submodule per trait: `<name>::clients`,
-/// `<name>::initial_tokens`, `<name>::backend`, `<name>::signing_keys` and `<name>::replay`.
+/// `<name>::initial_tokens`, `<name>::backend`, `<name>::signing_keys`, `<name>::replay`,
+/// `<name>::users` and `<name>::authorizations`.
 ///
 /// The expression yields an `Arc` of the backend (coerced to `Arc<dyn Store>` and each trait),
 /// or after `optional` an `Option` of it, and is evaluated afresh in every test; see
@@ -317,6 +395,16 @@ macro_rules! __store_contract {
             $crate::__replay_cache_checks! { __contract_tests {
                 module: replay,
                 store: dyn $crate::token::ReplayCache,
+                factory: $factory,
+            } }
+            $crate::__user_store_checks! { __contract_tests {
+                module: users,
+                store: dyn $crate::authz::UserStore,
+                factory: $factory,
+            } }
+            $crate::__authorization_store_checks! { __contract_tests {
+                module: authorizations,
+                store: dyn $crate::authz::AuthorizationStore,
                 factory: $factory,
             } }
         }

@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::authz::{
+    AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshToken, Session,
+    User,
+};
 use crate::error::StoreError;
 use crate::ids::ClientId;
 use crate::metadata::ClientMetadata;
@@ -280,4 +284,148 @@ pub(crate) fn unusable_initial_tokens() -> [(&'static str, InitialAccessToken, b
         ("max_uses 0", initial_token(Some(0), Some(NOW + 60)), true),
         ("unknown", initial_token(None, None), false),
     ]
+}
+
+/// A user with a random id and username, added a minute before [`NOW`], with every claim.
+pub(crate) fn user(prefix: &str) -> User {
+    User {
+        id: unique(prefix),
+        username: unique(&format!("{prefix}-name")),
+        password_hash: format!(
+            "$argon2id$v=19$m=19456,t=2,p=1${}",
+            random_token(&OsRandom, 22)
+        ),
+        created_at: NOW - 60,
+        name: Some("Ada Lovelace \u{1F600}".to_owned()),
+        email: Some("ada@example.com".to_owned()),
+        email_verified: true,
+    }
+}
+
+/// A session of `user_id` with a random id, ending at `expires_at`.
+pub(crate) fn session(user_id: &str, expires_at: i64) -> Session {
+    Session {
+        id_hash: token_hash(),
+        user_id: user_id.to_owned(),
+        auth_time: NOW - 30,
+        expires_at,
+    }
+}
+
+/// A consent of `user_id` to `client_id`, given at [`NOW`].
+pub(crate) fn consent(user_id: &str, client_id: &ClientId, scopes: &[&str]) -> Consent {
+    Consent {
+        user_id: user_id.to_owned(),
+        client_id: client_id.clone(),
+        scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
+        resources: vec!["https://api.example.com/".to_owned()],
+        granted_at: NOW,
+        expires_at: Some(NOW + 86_400),
+    }
+}
+
+/// An unrevoked grant with a random id to `client_id` from `user_id`, made at [`NOW`], whose
+/// refresh tokens stop working a day later.
+pub(crate) fn grant(client_id: &ClientId, user_id: &str) -> Grant {
+    Grant {
+        id: unique("grant"),
+        client_id: client_id.clone(),
+        user_id: user_id.to_owned(),
+        scopes: vec!["openid".to_owned(), "offline_access".to_owned()],
+        resources: vec!["https://api.example.com/".to_owned()],
+        auth_time: NOW - 30,
+        created_at: NOW,
+        expires_at: Some(NOW + 86_400),
+        revoked: false,
+    }
+}
+
+/// A code of `grant` with a random hash, issued at [`NOW`] and expiring at `expires_at`.
+pub(crate) fn code(grant: &Grant, expires_at: i64) -> AuthorizationCode {
+    AuthorizationCode {
+        code_hash: token_hash(),
+        grant_id: grant.id.clone(),
+        client_id: grant.client_id.clone(),
+        redirect_uri: "https://client.example/callback?x=1".to_owned(),
+        code_challenge: random_token(&OsRandom, 43),
+        nonce: Some(unique("nonce")),
+        issued_at: NOW,
+        expires_at,
+    }
+}
+
+/// A refresh token of `grant` with a random hash, issued at [`NOW`] and expiring at
+/// `expires_at`.
+pub(crate) fn refresh_token(grant: &Grant, expires_at: i64) -> RefreshToken {
+    RefreshToken {
+        token_hash: token_hash(),
+        grant_id: grant.id.clone(),
+        client_id: grant.client_id.clone(),
+        issued_at: NOW,
+        expires_at,
+    }
+}
+
+/// Stores `grant` with a first code that expires ten minutes after [`NOW`], and returns the
+/// code.
+pub(crate) async fn store_grant(
+    store: &dyn AuthorizationStore,
+    grant: &Grant,
+) -> AuthorizationCode {
+    let first_code = code(grant, NOW + 600);
+    ok(
+        store.insert_grant_with_code(grant, &first_code).await,
+        "insert_grant_with_code",
+    );
+    first_code
+}
+
+/// Stores a refresh token of `grant` that expires an hour after [`NOW`], and returns it.
+pub(crate) async fn store_refresh_token(
+    store: &dyn AuthorizationStore,
+    grant: &Grant,
+) -> RefreshToken {
+    let token = refresh_token(grant, NOW + 3_600);
+    ok(
+        store.insert_refresh_token(&token).await,
+        "insert_refresh_token",
+    );
+    token
+}
+
+/// The stored grant with that id, if any.
+pub(crate) async fn stored_grant(store: &dyn AuthorizationStore, grant_id: &str) -> Option<Grant> {
+    ok(store.get_grant(grant_id).await, "get_grant")
+}
+
+/// What redeeming the code finds.
+pub(crate) async fn redeem(
+    store: &dyn AuthorizationStore,
+    code_hash: &TokenHash,
+) -> CodeRedemption {
+    ok(store.redeem_code(code_hash).await, "redeem_code")
+}
+
+/// The current refresh token with that hash at [`NOW`], if any.
+pub(crate) async fn current_token(
+    store: &dyn AuthorizationStore,
+    token_hash: &TokenHash,
+) -> Option<RefreshToken> {
+    ok(
+        store.find_refresh_token(token_hash, NOW).await,
+        "find_refresh_token",
+    )
+}
+
+/// The user's consent for the client, if any.
+pub(crate) async fn stored_consent(
+    store: &dyn AuthorizationStore,
+    consent: &Consent,
+) -> Option<Consent> {
+    ok(
+        store
+            .find_consent(&consent.user_id, &consent.client_id)
+            .await,
+        "find_consent",
+    )
 }

@@ -1,12 +1,16 @@
 //! The contract run on `MemoryStore`, a store in memory that keeps to it, and on flawed copies of
 //! it, which the checks must catch.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::authz::{
+    AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
+    RefreshToken, Session, User, UserStore,
+};
 use crate::error::StoreError;
 use crate::ids::ClientId;
 use crate::secrets::TokenHash;
@@ -26,6 +30,10 @@ crate::initial_token_store_contract!(memory_initial_tokens, optional async {
     Some(Arc::new(MemoryStore::default()))
 });
 crate::signing_key_store_contract!(memory_signing_keys, async {
+    Arc::new(MemoryStore::default())
+});
+crate::user_store_contract!(memory_users, async { Arc::new(MemoryStore::default()) });
+crate::authorization_store_contract!(memory_authorizations, async {
     Arc::new(MemoryStore::default())
 });
 // A factory that yields no store skips every test, as a PostgreSQL run without a server does.
@@ -98,6 +106,58 @@ async fn a_consumption_that_ignores_expiry_fails_the_refusal_check() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redemption_that_checks_then_marks_fails_the_concurrency_check() {
+    let store = Arc::new(MemoryStore::with_flaws(Flaws {
+        checks_then_takes: true,
+        ..Flaws::default()
+    }));
+
+    let failure =
+        panic_of(super::authorizations::concurrent_redemptions_have_one_winner(store)).await;
+
+    assert!(
+        failure.contains("must have exactly one Redeemed"),
+        "unexpected failure: {failure}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_that_checks_then_marks_fails_the_concurrency_check() {
+    let store = Arc::new(MemoryStore::with_flaws(Flaws {
+        checks_then_takes: true,
+        ..Flaws::default()
+    }));
+
+    let failure = panic_of(super::authorizations::concurrent_rotations_have_one_winner(
+        store,
+    ))
+    .await;
+
+    assert!(
+        failure.contains("must have exactly one Rotated"),
+        "unexpected failure: {failure}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_that_keeps_the_clients_grants_fails_the_cascade_check() {
+    let store = Arc::new(MemoryStore::with_flaws(Flaws {
+        keeps_grants_of_deleted: true,
+        ..Flaws::default()
+    }));
+
+    let failure = panic_of(async move {
+        super::backend::delete_client_deletes_what_was_granted_to_it(store.as_ref()).await;
+    })
+    .await;
+
+    assert!(
+        failure.contains("a deleted client's grants must be deleted with it"),
+        "unexpected failure: {failure}"
+    );
+}
+
 /// Runs a check that must fail, on a task of its own, and returns its panic message.
 async fn panic_of(check: impl Future<Output = ()> + Send + 'static) -> String {
     let Err(failure) = tokio::spawn(check).await else {
@@ -118,8 +178,11 @@ async fn panic_of(check: impl Future<Output = ()> + Send + 'static) -> String {
 struct Flaws {
     /// Stores clients without their extension members.
     drops_extensions: bool,
-    /// Checks that a token is usable, lets go of the lock, and only then takes the use.
+    /// Checks that a token is usable (an initial access token, a code, a refresh token), lets go
+    /// of the lock, and only then takes the use.
     checks_then_takes: bool,
+    /// Deletes a client, or removes a user, and keeps their grants.
+    keeps_grants_of_deleted: bool,
     /// Takes uses of expired tokens.
     ignores_expiry: bool,
 }
@@ -139,6 +202,16 @@ struct State {
     initial_tokens: Vec<InitialAccessToken>,
     signing_keys: Vec<StoredSigningKey>,
     jtis: HashSet<(String, String)>,
+    users: Vec<User>,
+    sessions: Vec<Session>,
+    consents: Vec<Consent>,
+    grants: Vec<Grant>,
+    /// Each with whether it was redeemed.
+    codes: Vec<(AuthorizationCode, bool)>,
+    /// Each with whether it was rotated.
+    refresh_tokens: Vec<(RefreshToken, bool)>,
+    /// Revoked access tokens' jtis, until when.
+    revoked_jtis: HashMap<String, i64>,
 }
 
 #[derive(Debug)]
@@ -196,6 +269,50 @@ impl State {
         self.initial_tokens
             .iter_mut()
             .find(|token| &token.token_hash == token_hash)
+    }
+
+    /// Whether the grant exists and is active at `now`.
+    fn grant_is_active(&self, grant_id: &str, now: i64) -> bool {
+        self.grants
+            .iter()
+            .any(|grant| grant.id == grant_id && grant.is_active(now))
+    }
+
+    /// Whether the refresh token is current at `now`: unused, unexpired, of an active grant.
+    fn is_current(&self, token: &RefreshToken, used: bool, now: i64) -> bool {
+        !used && now < token.expires_at && self.grant_is_active(&token.grant_id, now)
+    }
+
+    /// Revokes the grants `which` selects, deleting their refresh tokens and unused codes.
+    fn revoke_grants(&mut self, which: impl Fn(&Grant) -> bool) -> usize {
+        let mut revoked_ids = HashSet::new();
+        for grant in self.grants.iter_mut().filter(|grant| which(grant)) {
+            grant.revoked = true;
+            revoked_ids.insert(grant.id.clone());
+        }
+        self.refresh_tokens
+            .retain(|(token, _)| !revoked_ids.contains(&token.grant_id));
+        self.codes
+            .retain(|(code, used)| *used || !revoked_ids.contains(&code.grant_id));
+        revoked_ids.len()
+    }
+
+    /// Deletes the grants `which` selects, with their codes and refresh tokens; returns how many
+    /// rows went.
+    fn forget_grants(&mut self, which: impl Fn(&Grant) -> bool) -> usize {
+        let forgotten: HashSet<String> = self
+            .grants
+            .iter()
+            .filter(|grant| which(grant))
+            .map(|grant| grant.id.clone())
+            .collect();
+        let before = self.grants.len() + self.codes.len() + self.refresh_tokens.len();
+        self.grants.retain(|grant| !forgotten.contains(&grant.id));
+        self.codes
+            .retain(|(code, _)| !forgotten.contains(&code.grant_id));
+        self.refresh_tokens
+            .retain(|(token, _)| !forgotten.contains(&token.grant_id));
+        before - (self.grants.len() + self.codes.len() + self.refresh_tokens.len())
     }
 }
 
@@ -352,6 +469,12 @@ impl ClientStore for MemoryStore {
         state
             .clients
             .retain(|stored| &stored.client.client_id != client_id);
+        if !self.flaws.keeps_grants_of_deleted {
+            state.forget_grants(|grant| &grant.client_id == client_id);
+            state
+                .consents
+                .retain(|consent| &consent.client_id != client_id);
+        }
         Ok(state.clients.len() < before)
     }
 
@@ -495,5 +618,356 @@ impl ReplayCache for MemoryStore {
             .state()
             .jtis
             .insert((client_id.to_owned(), jti.to_owned())))
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.users.iter().any(|stored| stored.id == user.id) {
+            return Err(StoreError::Duplicate("user_id"));
+        }
+        if state
+            .users
+            .iter()
+            .any(|stored| stored.username == user.username)
+        {
+            return Err(StoreError::Duplicate("username"));
+        }
+        state.users.push(user.clone());
+        Ok(())
+    }
+
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .state()
+            .users
+            .iter()
+            .find(|user| user.username == username)
+            .cloned())
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .state()
+            .users
+            .iter()
+            .find(|user| user.id == id)
+            .cloned())
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let mut users = self.state().users.clone();
+        users
+            .sort_by(|left, right| (left.created_at, &left.id).cmp(&(right.created_at, &right.id)));
+        Ok(users)
+    }
+
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(user) = state
+            .users
+            .iter_mut()
+            .find(|user| user.username == username)
+        else {
+            return Ok(false);
+        };
+        password_hash.clone_into(&mut user.password_hash);
+        let user_id = user.id.clone();
+        state.sessions.retain(|session| session.user_id != user_id);
+        Ok(true)
+    }
+
+    async fn remove_user(&self, username: &str) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(position) = state
+            .users
+            .iter()
+            .position(|user| user.username == username)
+        else {
+            return Ok(false);
+        };
+        let user_id = state.users.remove(position).id;
+        state.sessions.retain(|session| session.user_id != user_id);
+        state.consents.retain(|consent| consent.user_id != user_id);
+        if !self.flaws.keeps_grants_of_deleted {
+            state.forget_grants(|grant| grant.user_id == user_id);
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl AuthorizationStore for MemoryStore {
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state
+            .sessions
+            .iter()
+            .any(|stored| stored.id_hash == session.id_hash)
+        {
+            return Err(StoreError::Duplicate("session_id"));
+        }
+        state.sessions.push(session.clone());
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        id_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        Ok(self
+            .state()
+            .sessions
+            .iter()
+            .find(|session| &session.id_hash == id_hash && now < session.expires_at)
+            .cloned())
+    }
+
+    async fn delete_session(&self, id_hash: &TokenHash) -> Result<(), StoreError> {
+        self.state()
+            .sessions
+            .retain(|session| &session.id_hash != id_hash);
+        Ok(())
+    }
+
+    async fn upsert_consent(&self, consent: &Consent) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state.consents.retain(|stored| {
+            stored.user_id != consent.user_id || stored.client_id != consent.client_id
+        });
+        state.consents.push(consent.clone());
+        Ok(())
+    }
+
+    async fn find_consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+    ) -> Result<Option<Consent>, StoreError> {
+        Ok(self
+            .state()
+            .consents
+            .iter()
+            .find(|consent| consent.user_id == user_id && &consent.client_id == client_id)
+            .cloned())
+    }
+
+    async fn insert_grant_with_code(
+        &self,
+        grant: &Grant,
+        code: &AuthorizationCode,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.grants.iter().any(|stored| stored.id == grant.id) {
+            return Err(StoreError::Duplicate("grant_id"));
+        }
+        if state
+            .codes
+            .iter()
+            .any(|(stored, _)| stored.code_hash == code.code_hash)
+        {
+            return Err(StoreError::Duplicate("authorization_code"));
+        }
+        state.grants.push(grant.clone());
+        state.codes.push((code.clone(), false));
+        Ok(())
+    }
+
+    async fn redeem_code(&self, code_hash: &TokenHash) -> Result<CodeRedemption, StoreError> {
+        if self.flaws.checks_then_takes {
+            let found = self
+                .state()
+                .codes
+                .iter()
+                .find(|(code, _)| &code.code_hash == code_hash)
+                .cloned();
+            return Ok(match found {
+                Some((code, false)) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    for (stored, used) in &mut self.state().codes {
+                        if &stored.code_hash == code_hash {
+                            *used = true;
+                        }
+                    }
+                    CodeRedemption::Redeemed(code)
+                }
+                Some((code, true)) => CodeRedemption::AlreadyUsed {
+                    grant_id: code.grant_id,
+                },
+                None => CodeRedemption::Unknown,
+            });
+        }
+        let mut state = self.state();
+        let Some((code, used)) = state
+            .codes
+            .iter_mut()
+            .find(|(code, _)| &code.code_hash == code_hash)
+        else {
+            return Ok(CodeRedemption::Unknown);
+        };
+        if *used {
+            return Ok(CodeRedemption::AlreadyUsed {
+                grant_id: code.grant_id.clone(),
+            });
+        }
+        *used = true;
+        Ok(CodeRedemption::Redeemed(code.clone()))
+    }
+
+    async fn get_grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError> {
+        Ok(self
+            .state()
+            .grants
+            .iter()
+            .find(|grant| grant.id == grant_id)
+            .cloned())
+    }
+
+    async fn revoke_grant(&self, grant_id: &str) -> Result<bool, StoreError> {
+        Ok(self.state().revoke_grants(|grant| grant.id == grant_id) > 0)
+    }
+
+    async fn revoke_client_grants(&self, client_id: &ClientId) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state.revoke_grants(|grant| &grant.client_id == client_id);
+        state
+            .consents
+            .retain(|consent| &consent.client_id != client_id);
+        Ok(())
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state
+            .refresh_tokens
+            .iter()
+            .any(|(stored, _)| stored.token_hash == token.token_hash)
+        {
+            return Err(StoreError::Duplicate("refresh_token"));
+        }
+        state.refresh_tokens.push((token.clone(), false));
+        Ok(())
+    }
+
+    async fn find_refresh_token(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .refresh_tokens
+            .iter()
+            .find(|(token, used)| {
+                &token.token_hash == token_hash && state.is_current(token, *used, now)
+            })
+            .map(|(token, _)| token.clone()))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &TokenHash,
+        successor: &RefreshToken,
+        now: i64,
+    ) -> Result<RefreshRotation, StoreError> {
+        let current = |state: &State| {
+            state
+                .refresh_tokens
+                .iter()
+                .find(|(token, _)| &token.token_hash == old_hash)
+                .cloned()
+        };
+        if self.flaws.checks_then_takes {
+            let found = current(&self.state());
+            let is_current = found
+                .as_ref()
+                .is_some_and(|(token, used)| self.state().is_current(token, *used, now));
+            if is_current {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let mut state = self.state();
+            return Ok(match found {
+                Some((old, _)) if is_current => {
+                    for (stored, used) in &mut state.refresh_tokens {
+                        if &stored.token_hash == old_hash {
+                            *used = true;
+                        }
+                    }
+                    state.refresh_tokens.push((successor.clone(), false));
+                    RefreshRotation::Rotated(old)
+                }
+                Some((old, true)) => RefreshRotation::Reused {
+                    grant_id: old.grant_id,
+                },
+                _ => RefreshRotation::Unknown,
+            });
+        }
+        let mut state = self.state();
+        let Some((old, used)) = current(&state) else {
+            return Ok(RefreshRotation::Unknown);
+        };
+        if used {
+            return Ok(RefreshRotation::Reused {
+                grant_id: old.grant_id,
+            });
+        }
+        if !state.is_current(&old, used, now) {
+            return Ok(RefreshRotation::Unknown);
+        }
+        if state
+            .refresh_tokens
+            .iter()
+            .any(|(stored, _)| stored.token_hash == successor.token_hash)
+        {
+            return Err(StoreError::Duplicate("refresh_token"));
+        }
+        for (stored, used) in &mut state.refresh_tokens {
+            if stored.token_hash == old.token_hash {
+                *used = true;
+            }
+        }
+        state.refresh_tokens.push((successor.clone(), false));
+        Ok(RefreshRotation::Rotated(old))
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let until = state
+            .revoked_jtis
+            .entry(jti.to_owned())
+            .or_insert(expires_at);
+        *until = (*until).max(expires_at);
+        Ok(())
+    }
+
+    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        Ok(self.state().revoked_jtis.contains_key(jti))
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let mut purged = state.forget_grants(|grant| {
+            (grant.revoked && grant.created_at < now)
+                || grant.expires_at.is_some_and(|expires_at| expires_at <= now)
+        });
+        let before = state.sessions.len()
+            + state.codes.len()
+            + state.refresh_tokens.len()
+            + state.revoked_jtis.len();
+        state.sessions.retain(|session| session.expires_at > now);
+        state.codes.retain(|(code, _)| code.expires_at > now);
+        state
+            .refresh_tokens
+            .retain(|(token, _)| token.expires_at > now);
+        state.revoked_jtis.retain(|_, expires_at| *expires_at > now);
+        purged += before
+            - (state.sessions.len()
+                + state.codes.len()
+                + state.refresh_tokens.len()
+                + state.revoked_jtis.len());
+        Ok(u64::try_from(purged).unwrap_or(u64::MAX))
     }
 }

@@ -4,6 +4,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use registrar_core::authz::{
+    AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
+    RefreshToken, Session, User, UserStore,
+};
 use registrar_core::contract::check_all;
 use registrar_core::store::{
     ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
@@ -201,5 +205,122 @@ impl ReplayCache for StoreWithDatabase {
         expires_at: i64,
     ) -> Result<bool, StoreError> {
         self.store.record_jti(client_id, jti, expires_at).await
+    }
+}
+
+#[async_trait]
+impl UserStore for StoreWithDatabase {
+    async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
+        self.store.insert_user(user).await
+    }
+
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        self.store.find_user_by_username(username).await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.store.get_user(id).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        self.store.list_users().await
+    }
+
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
+        self.store.set_password(username, password_hash).await
+    }
+
+    async fn remove_user(&self, username: &str) -> Result<bool, StoreError> {
+        self.store.remove_user(username).await
+    }
+}
+
+#[async_trait]
+impl AuthorizationStore for StoreWithDatabase {
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.store.insert_session(session).await
+    }
+
+    async fn find_session(
+        &self,
+        id_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        self.store.find_session(id_hash, now).await
+    }
+
+    async fn delete_session(&self, id_hash: &TokenHash) -> Result<(), StoreError> {
+        self.store.delete_session(id_hash).await
+    }
+
+    async fn upsert_consent(&self, consent: &Consent) -> Result<(), StoreError> {
+        self.store.upsert_consent(consent).await
+    }
+
+    async fn find_consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+    ) -> Result<Option<Consent>, StoreError> {
+        self.store.find_consent(user_id, client_id).await
+    }
+
+    async fn insert_grant_with_code(
+        &self,
+        grant: &Grant,
+        code: &AuthorizationCode,
+    ) -> Result<(), StoreError> {
+        self.store.insert_grant_with_code(grant, code).await
+    }
+
+    async fn redeem_code(&self, code_hash: &TokenHash) -> Result<CodeRedemption, StoreError> {
+        self.store.redeem_code(code_hash).await
+    }
+
+    async fn get_grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError> {
+        self.store.get_grant(grant_id).await
+    }
+
+    async fn revoke_grant(&self, grant_id: &str) -> Result<bool, StoreError> {
+        self.store.revoke_grant(grant_id).await
+    }
+
+    async fn revoke_client_grants(&self, client_id: &ClientId) -> Result<(), StoreError> {
+        self.store.revoke_client_grants(client_id).await
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError> {
+        self.store.insert_refresh_token(token).await
+    }
+
+    async fn find_refresh_token(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        self.store.find_refresh_token(token_hash, now).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &TokenHash,
+        successor: &RefreshToken,
+        now: i64,
+    ) -> Result<RefreshRotation, StoreError> {
+        self.store
+            .rotate_refresh_token(old_hash, successor, now)
+            .await
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.store.revoke_access_token(jti, expires_at).await
+    }
+
+    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        self.store.is_access_token_revoked(jti).await
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        self.store.purge_expired(now).await
     }
 }
