@@ -47,6 +47,7 @@ fn key_ring(algorithm: SigningAlgorithm) -> KeyRing {
         .seal(&cipher);
     let config = KeyRingConfig {
         algorithm,
+        id_token_algorithms: Vec::new(),
         max_access_token_lifetime: 3_600,
     };
     KeyRing::new(&[stored], &cipher, config).expect("build the key ring")

@@ -1,22 +1,24 @@
-//! Test support: `TestServer` boots the real router on a real port over a real store, and
-//! `store_contract` is the suite every store backend must pass.
+//! Test support: `TestServer` boots the real router on a real port over a real store,
+//! `store_contract` is the suite every store backend must pass, and `browser` drives a real
+//! headless Chromium.
 
 #![warn(missing_docs)]
 
+pub mod browser;
 pub mod jwks_server;
 pub mod store_contract;
 pub mod tcp_proxy;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
 use registrar_core::secrets::OsRandom;
 use registrar_core::store::Store;
-use registrar_core::token::{SecretCipher, SigningKey};
+use registrar_core::token::{SecretCipher, SigningAlgorithm, SigningKey, generate_signing_key};
 use registrar_core::{
-    Clock, Persister, Pipeline, Processor, Responder, SecretGenerator, Settings, Stores,
-    SystemClock, Validator,
+    Clock, Persister, Pipeline, Processor, Responder, SecretGenerator, Settings, StoreError,
+    Stores, SystemClock, Validator,
 };
 use registrar_server::{AppState, TokenOptions};
 use tokio::sync::oneshot;
@@ -172,6 +174,25 @@ pub struct TestServer {
 /// The secret every test server hashes with, so tests can share one database between servers.
 pub const TEST_SECRET_KEY: &[u8] = b"registrar test secret key, 32 bytes or more";
 
+/// The ready-made signing key of `algorithm` that every [`TestServer`] puts in its fresh database
+/// for each algorithm it signs with and was given no key of. Generated once per process: an RSA
+/// key takes seconds in a debug build, and hundreds of tests each start a server.
+pub fn ready_made_signing_key(algorithm: SigningAlgorithm) -> &'static SigningKey {
+    static KEYS: OnceLock<Vec<SigningKey>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        SigningAlgorithm::ALL
+            .iter()
+            .map(|algorithm| {
+                generate_signing_key(*algorithm, &OsRandom, SystemClock.now())
+                    .expect("generate a ready-made signing key")
+            })
+            .collect()
+    })
+    .iter()
+    .find(|key| key.algorithm == algorithm)
+    .expect("a ready-made key of every algorithm")
+}
+
 type Configure = Box<dyn FnOnce(&mut Settings) + Send>;
 type Customize =
     Box<dyn FnOnce(registrar_core::PipelineBuilder) -> registrar_core::PipelineBuilder + Send>;
@@ -269,8 +290,7 @@ impl TestServerBuilder {
     }
 
     /// A signing key put in the store (sealed under [`TEST_SECRET_KEY`]) before the server loads
-    /// its key ring, so none is generated at start: RSA generation is slow in debug builds, and
-    /// tests can share one key made once.
+    /// its key ring, instead of the [`ready_made_signing_key`] of its algorithm.
     pub fn signing_key(mut self, key: SigningKey) -> Self {
         self.signing_keys.push(key);
         self
@@ -311,7 +331,39 @@ impl TestServerBuilder {
                 .signing_keys()
                 .insert_signing_key(&key.seal(&cipher))
                 .await
-                .expect("insert a ready-made signing key");
+                .expect("insert a given signing key");
+        }
+        // A key of every algorithm the ring signs with, so the server generates none at start.
+        let mut algorithms = vec![settings.token_signing_alg];
+        algorithms.extend(
+            settings
+                .id_token_signing_algs
+                .iter()
+                .filter_map(|name| SigningAlgorithm::parse(name)),
+        );
+        let now = self.clock.now();
+        for algorithm in SigningAlgorithm::ALL {
+            let given = self
+                .signing_keys
+                .iter()
+                .any(|key| key.algorithm == algorithm);
+            if given || !algorithms.contains(&algorithm) {
+                continue;
+            }
+            // Created by the server's clock; the kid and key material stay the cached ones.
+            let key = SigningKey {
+                created_at: now,
+                ..ready_made_signing_key(algorithm).clone()
+            };
+            // A second instance on a shared database finds the keys the first one inserted.
+            match stores
+                .signing_keys()
+                .insert_signing_key(&key.seal(&cipher))
+                .await
+            {
+                Ok(()) | Err(StoreError::Duplicate(_)) => {}
+                Err(error) => panic!("insert a ready-made signing key: {error}"),
+            }
         }
         let mut builder = Pipeline::builder(settings, stores)
             .server_secret(TEST_SECRET_KEY)

@@ -19,7 +19,8 @@ use crate::secrets::SecretGenerator;
 /// RSA keys are generated with this many bits (RFC 7518 §3.3 asks for at least 2048).
 const RSA_BITS: usize = 2048;
 
-/// The algorithms this server signs access tokens with (`tokens.signing_alg`).
+/// The algorithms this server signs with: access tokens with one (`tokens.signing_alg`), ID tokens
+/// with each client's choice among `id_token_signing_algs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SigningAlgorithm {
     /// ECDSA with P-256 and SHA-256; the default.
@@ -136,7 +137,7 @@ impl Debug for StoredSigningKey {
 /// What can go wrong with a signing key. Never carries key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    /// No key of the configured algorithm is active.
+    /// No key of the algorithm is active, or the key ring does not sign with it.
     #[error("no active {0} signing key")]
     NoActiveKey(SigningAlgorithm),
     /// The secret key differs from the one the key was sealed with, or the row was altered.

@@ -40,8 +40,8 @@ pub use assertion::{
 pub use cipher::SecretCipher;
 pub use error::TokenError;
 pub use key_ring::{
-    KeyRing, KeyRingConfig, KeyState, VerifiedJwt, VerifyError, active_key, key_states,
-    load_key_ring, rotate_signing_key,
+    KeyRing, KeyRingConfig, KeyState, VerifiedJwt, VerifyError, active_key, active_keys,
+    key_states, load_key_ring, rotate_signing_key,
 };
 pub use keys::{
     KeyError, SigningAlgorithm, SigningKey, SigningKeyStore, StoredSigningKey, generate_signing_key,

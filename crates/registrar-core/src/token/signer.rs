@@ -1,4 +1,4 @@
-//! The active key's private half, parsed once when the key ring is built, and the JWS Compact
+//! An active key's private half, parsed once when the key ring is built, and the JWS Compact
 //! Serialization it signs.
 //!
 //! `jsonwebtoken` reads the PKCS#8 document again on every signature, and `p256` then derives the

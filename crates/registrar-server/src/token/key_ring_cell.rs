@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use registrar_core::Services;
-use registrar_core::token::{KeyRing, KeyRingConfig, TokenError, load_key_ring};
+use registrar_core::token::{KeyRing, KeyRingConfig, SigningAlgorithm, TokenError, load_key_ring};
 
 /// The shortest time between two reloads caused by a token signed with an unknown key.
 const MIN_RELOAD_INTERVAL: i64 = 5;
@@ -20,10 +20,17 @@ pub struct KeyRingCell {
     interval: i64,
 }
 
+/// Access tokens are signed with `tokens.signing_alg`, ID tokens with any of
+/// `id_token_signing_algs` that this server can sign with; the ring keeps a key of each.
 fn config(services: &Services) -> KeyRingConfig {
     let settings = services.settings();
     KeyRingConfig {
         algorithm: settings.token_signing_alg,
+        id_token_algorithms: settings
+            .id_token_signing_algs
+            .iter()
+            .filter_map(|name| SigningAlgorithm::parse(name))
+            .collect(),
         max_access_token_lifetime: i64::try_from(settings.lifetimes.max_access_token)
             .unwrap_or(i64::MAX),
     }
@@ -41,8 +48,9 @@ async fn load(services: &Services) -> Result<KeyRing, TokenError> {
 }
 
 impl KeyRingCell {
-    /// Loads the ring from the signing key store, creating the first key on first start;
-    /// `interval` is the seconds between reloads.
+    /// Loads the ring from the signing key store, creating a key of each algorithm that has none
+    /// (on first start, or after a configuration change); `interval` is the seconds between
+    /// reloads.
     pub async fn load(services: &Services, interval: i64) -> Result<Self, TokenError> {
         let ring = load(services).await?;
         Ok(Self {

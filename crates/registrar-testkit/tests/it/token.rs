@@ -752,15 +752,27 @@ async fn key_rotation_keeps_old_tokens_verifiable(backend: Backend) {
     .await;
     let (old_header, _) = verify_independently(&server, &old_token).await;
 
+    let key_config = server
+        .state
+        .tokens
+        .key_ring
+        .current(server.pipeline.services())
+        .await
+        .config()
+        .clone();
     let rotated = rotate_signing_key(
         server.store().as_ref(),
         server.pipeline.services().cipher(),
-        SigningAlgorithm::Es256,
+        &key_config,
         &OsRandom,
         SystemClock.now(),
     )
     .await
     .unwrap();
+    // Every algorithm got a new key; the first is the access token key.
+    assert_eq!(rotated.len(), key_config.algorithms().len());
+    assert_eq!(rotated[0].algorithm, SigningAlgorithm::Es256);
+    let rotated = &rotated[0];
     let (new_token, _) = client_credentials_token(
         basic_token(&server, &client, &[("grant_type", "client_credentials")]).await,
     )

@@ -1,18 +1,23 @@
 //! Signing keys: algorithms, generation, thumbprints, sealing, the ring's choice of key, and
 //! rotation through a store.
 
+use async_trait::async_trait;
 use expect_test::expect;
-use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
+use jsonwebtoken::jwk::{Jwk, JwkSet, ThumbprintHash};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use super::{FixedGenerator, MAX_LIFETIME, MemoryKeyStore, NOW, cipher, config, server_key};
+use super::{
+    FixedGenerator, MAX_LIFETIME, MemoryKeyStore, NOW, cipher, config, config_with, server_key,
+};
+use crate::error::StoreError;
 use crate::secrets::OsRandom;
 use crate::token::jwk::PublicKey;
 use crate::token::signer::PrivateKey;
 use crate::token::{
-    KeyError, KeyRing, KeyState, SecretCipher, SigningAlgorithm, SigningKey, SigningKeyStore,
-    StoredSigningKey, VerifyError, generate_signing_key, key_states, load_key_ring,
-    rotate_signing_key,
+    KeyError, KeyRing, KeyRingConfig, KeyState, SecretCipher, SigningAlgorithm, SigningKey,
+    SigningKeyStore, StoredSigningKey, VerifyError, active_keys, generate_signing_key, key_states,
+    load_key_ring, rotate_signing_key,
 };
 
 #[test]
@@ -283,7 +288,7 @@ fn the_newest_non_retired_key_of_the_configured_algorithm_signs() {
 async fn first_load_creates_one_key_and_later_loads_reuse_it() {
     let store = MemoryKeyStore::default();
     let config = config(SigningAlgorithm::Es256);
-    let first = load_key_ring(&store, &cipher(), config, &OsRandom, NOW)
+    let first = load_key_ring(&store, &cipher(), config.clone(), &OsRandom, NOW)
         .await
         .unwrap();
     let second = load_key_ring(&store, &cipher(), config, &OsRandom, NOW + 60)
@@ -337,7 +342,7 @@ async fn changing_the_configured_algorithm_creates_a_key_and_keeps_the_old_one_p
 async fn rotation_keeps_the_old_public_key_published_until_its_tokens_expire() {
     let store = MemoryKeyStore::default();
     let config = config(SigningAlgorithm::Es256);
-    let before = load_key_ring(&store, &cipher(), config, &OsRandom, NOW)
+    let before = load_key_ring(&store, &cipher(), config.clone(), &OsRandom, NOW)
         .await
         .unwrap();
     let old_token = before
@@ -345,19 +350,14 @@ async fn rotation_keeps_the_old_public_key_published_until_its_tokens_expire() {
         .unwrap();
 
     let rotated_at = NOW + 10;
-    let created = rotate_signing_key(
-        &store,
-        &cipher(),
-        SigningAlgorithm::Es256,
-        &OsRandom,
-        rotated_at,
-    )
-    .await
-    .unwrap();
-    let after = load_key_ring(&store, &cipher(), config, &OsRandom, rotated_at)
+    let created = rotate_signing_key(&store, &cipher(), &config, &OsRandom, rotated_at)
         .await
         .unwrap();
-    assert_eq!(after.active_kid(), created.kid);
+    assert_eq!(created.len(), 1);
+    let after = load_key_ring(&store, &cipher(), config.clone(), &OsRandom, rotated_at)
+        .await
+        .unwrap();
+    assert_eq!(after.active_kid(), created[0].kid);
     assert_ne!(after.active_kid(), before.active_kid());
     assert_eq!(store.list_signing_keys().await.unwrap().len(), 2);
 
@@ -412,26 +412,406 @@ async fn rotation_does_not_need_the_old_keys_to_decrypt() {
     load_key_ring(
         &store,
         &SecretCipher::new(b"lost secret"),
-        config,
+        config.clone(),
         &OsRandom,
         NOW,
     )
     .await
     .unwrap();
-    let error = load_key_ring(&store, &cipher(), config, &OsRandom, NOW)
+    let error = load_key_ring(&store, &cipher(), config.clone(), &OsRandom, NOW)
         .await
         .unwrap_err();
     assert_eq!(error.code(), "server_error");
-    rotate_signing_key(
-        &store,
-        &cipher(),
-        SigningAlgorithm::Es256,
-        &OsRandom,
-        NOW + 1,
-    )
-    .await
-    .unwrap();
+    rotate_signing_key(&store, &cipher(), &config, &OsRandom, NOW + 1)
+        .await
+        .unwrap();
     load_key_ring(&store, &cipher(), config, &OsRandom, NOW + 1)
+        .await
+        .unwrap();
+}
+
+/// Every algorithm, ES256 signing access tokens: the default settings' set.
+fn every_algorithm() -> KeyRingConfig {
+    config_with(
+        SigningAlgorithm::Es256,
+        &[
+            SigningAlgorithm::Rs256,
+            SigningAlgorithm::Es256,
+            SigningAlgorithm::EdDsa,
+        ],
+    )
+}
+
+fn kids_of(jwks: &Value) -> Vec<&str> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|jwk| jwk["kid"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_ring_algorithms_are_the_access_token_one_first_then_each_id_token_one_once() {
+    assert_eq!(
+        every_algorithm().algorithms(),
+        [
+            SigningAlgorithm::Es256,
+            SigningAlgorithm::Rs256,
+            SigningAlgorithm::EdDsa
+        ]
+    );
+    assert_eq!(
+        config(SigningAlgorithm::EdDsa).algorithms(),
+        [SigningAlgorithm::EdDsa]
+    );
+}
+
+#[test]
+fn each_algorithm_of_the_ring_has_its_newest_non_retired_key_active() {
+    let cipher = cipher();
+    let ec_older = generate_signing_key(SigningAlgorithm::Es256, &OsRandom, NOW - 100).unwrap();
+    let ec_newer = generate_signing_key(SigningAlgorithm::Es256, &OsRandom, NOW - 50).unwrap();
+    let rsa = server_key(SigningAlgorithm::Rs256).clone();
+    let ed_older = generate_signing_key(SigningAlgorithm::EdDsa, &OsRandom, NOW - 90).unwrap();
+    let mut ed_newest_retired =
+        generate_signing_key(SigningAlgorithm::EdDsa, &OsRandom, NOW - 1).unwrap();
+    ed_newest_retired.retired_at = Some(NOW);
+    let named = [
+        (&ec_older, "ec_older"),
+        (&ec_newer, "ec_newer"),
+        (&rsa, "rsa"),
+        (&ed_older, "ed_older"),
+        (&ed_newest_retired, "ed_newest_retired"),
+    ];
+    let stored: Vec<StoredSigningKey> = named.iter().map(|(key, _)| key.seal(&cipher)).collect();
+    let ring = KeyRing::new(&stored, &cipher, every_algorithm()).unwrap();
+
+    assert_eq!(ring.active_kid(), ec_newer.kid);
+    assert_eq!(
+        ring.active_kid_for(SigningAlgorithm::Es256),
+        Some(ec_newer.kid.as_str())
+    );
+    assert_eq!(
+        ring.active_kid_for(SigningAlgorithm::Rs256),
+        Some(rsa.kid.as_str())
+    );
+    assert_eq!(
+        ring.active_kid_for(SigningAlgorithm::EdDsa),
+        Some(ed_older.kid.as_str())
+    );
+    assert_eq!(
+        ring.signing_algorithms(),
+        [
+            SigningAlgorithm::Es256,
+            SigningAlgorithm::Rs256,
+            SigningAlgorithm::EdDsa
+        ]
+    );
+    let active: Vec<&str> = active_keys(&stored, &every_algorithm())
+        .into_iter()
+        .map(|key| key.kid.as_str())
+        .collect();
+    assert_eq!(active, [&ec_newer.kid, &rsa.kid, &ed_older.kid]);
+
+    // The access token key leads the JWKS, though keys of other algorithms are newer.
+    let jwks = ring.jwks(NOW);
+    assert_eq!(kids_of(&jwks)[0], ec_newer.kid);
+    assert_eq!(kids_of(&jwks).len(), named.len());
+
+    let name_of = |kid: &str| {
+        named
+            .iter()
+            .find(|(key, _)| key.kid == kid)
+            .map(|(_, name)| *name)
+            .unwrap()
+    };
+    let states: Vec<(&str, &str)> = key_states(&stored, &every_algorithm(), NOW)
+        .into_iter()
+        .map(|(key, state)| (name_of(&key.kid), state.as_str()))
+        .collect();
+    expect![[r#"
+        [
+            (
+                "rsa",
+                "active",
+            ),
+            (
+                "ed_newest_retired",
+                "retired",
+            ),
+            (
+                "ec_newer",
+                "active",
+            ),
+            (
+                "ed_older",
+                "active",
+            ),
+            (
+                "ec_older",
+                "standby",
+            ),
+        ]
+    "#]]
+    .assert_debug_eq(&states);
+}
+
+#[test]
+fn keys_created_at_the_same_second_are_chosen_by_kid_whatever_the_listing_order() {
+    let cipher = cipher();
+    let first = generate_signing_key(SigningAlgorithm::EdDsa, &FixedGenerator(1), NOW).unwrap();
+    let second = generate_signing_key(SigningAlgorithm::EdDsa, &FixedGenerator(2), NOW).unwrap();
+    let greater = std::cmp::max(&first.kid, &second.kid);
+    let config = config_with(SigningAlgorithm::Es256, &[SigningAlgorithm::EdDsa]);
+    let access = server_key(SigningAlgorithm::Es256).seal(&cipher);
+    for order in [[&first, &second], [&second, &first]] {
+        let mut stored = vec![access.clone()];
+        stored.extend(order.iter().map(|key| key.seal(&cipher)));
+        let ring = KeyRing::new(&stored, &cipher, config.clone()).unwrap();
+        assert_eq!(
+            ring.active_kid_for(SigningAlgorithm::EdDsa),
+            Some(greater.as_str())
+        );
+    }
+}
+
+/// Verifies a JWS with `jsonwebtoken` and the ring's JWKS, as a relying party would.
+fn verify_with_jsonwebtoken_jwks(ring: &KeyRing, token: &str) -> Value {
+    let jwks: JwkSet = serde_json::from_value(ring.jwks(NOW)).unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwk = jwks.find(header.kid.as_deref().unwrap()).unwrap();
+    let mut validation = Validation::new(header.alg);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+        .unwrap()
+        .claims
+}
+
+#[test]
+fn sign_with_signs_with_the_active_key_of_that_algorithm() {
+    let cipher = cipher();
+    let stored: Vec<StoredSigningKey> = SigningAlgorithm::ALL
+        .iter()
+        .map(|algorithm| server_key(*algorithm).seal(&cipher))
+        .collect();
+    let ring = KeyRing::new(&stored, &cipher, every_algorithm()).unwrap();
+    let claims = json!({ "iss": "https://issuer.example", "nonce": "n-0S6_WzA2Mj" });
+    for algorithm in SigningAlgorithm::ALL {
+        let token = ring.sign_with(algorithm, "JWT", &claims).unwrap();
+        let header = crate::token::jwt::header(&token).unwrap();
+        assert_eq!(header.alg, algorithm.as_str());
+        assert_eq!(header.typ.as_deref(), Some("JWT"));
+        assert_eq!(header.kid.as_deref(), ring.active_kid_for(algorithm));
+        let verified = ring.verify::<Value>(&token, NOW).unwrap();
+        assert_eq!(verified.kid, server_key(algorithm).kid);
+        assert_eq!(verified.claims, claims);
+        assert_eq!(verify_with_jsonwebtoken_jwks(&ring, &token), claims);
+    }
+    // `sign` keeps signing with the access token algorithm.
+    let access_token = ring.sign("at+jwt", &claims).unwrap();
+    let header = crate::token::jwt::header(&access_token).unwrap();
+    assert_eq!(header.alg, "ES256");
+    assert_eq!(header.kid.as_deref(), Some(ring.active_kid()));
+}
+
+#[test]
+fn sign_with_refuses_an_algorithm_the_ring_has_no_active_key_of() {
+    let cipher = cipher();
+    // An RS256 key is stored but the ring does not sign with RS256; EdDSA has no key yet.
+    let stored = [
+        server_key(SigningAlgorithm::Es256).seal(&cipher),
+        server_key(SigningAlgorithm::Rs256).seal(&cipher),
+    ];
+    let config = config_with(SigningAlgorithm::Es256, &[SigningAlgorithm::EdDsa]);
+    let ring = KeyRing::new(&stored, &cipher, config.clone()).unwrap();
+    assert_eq!(ring.signing_algorithms(), [SigningAlgorithm::Es256]);
+    assert_eq!(ring.active_kid_for(SigningAlgorithm::EdDsa), None);
+    for algorithm in [SigningAlgorithm::EdDsa, SigningAlgorithm::Rs256] {
+        assert_eq!(
+            ring.sign_with(algorithm, "JWT", &json!({})).unwrap_err(),
+            KeyError::NoActiveKey(algorithm)
+        );
+    }
+    let states: Vec<KeyState> = key_states(&stored, &config, NOW)
+        .into_iter()
+        .map(|(_, state)| state)
+        .collect();
+    assert!(states.contains(&KeyState::Standby), "{states:?}");
+    // Without an access token key there is no ring at all.
+    assert_eq!(
+        KeyRing::new(
+            &stored[1..],
+            &cipher,
+            config_with(SigningAlgorithm::Es256, &[SigningAlgorithm::Rs256])
+        )
+        .unwrap_err(),
+        KeyError::NoActiveKey(SigningAlgorithm::Es256)
+    );
+}
+
+#[tokio::test]
+async fn first_load_creates_a_key_of_every_algorithm_of_the_ring() {
+    let store = MemoryKeyStore::default();
+    let ring = load_key_ring(&store, &cipher(), every_algorithm(), &OsRandom, NOW)
+        .await
+        .unwrap();
+    let stored = store.list_signing_keys().await.unwrap();
+    let algorithms: Vec<SigningAlgorithm> = stored.iter().map(|key| key.algorithm).collect();
+    assert_eq!(algorithms, every_algorithm().algorithms());
+    assert_eq!(ring.signing_algorithms(), every_algorithm().algorithms());
+    assert_eq!(kids_of(&ring.jwks(NOW))[0], ring.active_kid());
+
+    let again = load_key_ring(&store, &cipher(), every_algorithm(), &OsRandom, NOW + 60)
+        .await
+        .unwrap();
+    assert_eq!(store.list_signing_keys().await.unwrap().len(), 3);
+    for algorithm in SigningAlgorithm::ALL {
+        assert_eq!(
+            again.active_kid_for(algorithm),
+            ring.active_kid_for(algorithm)
+        );
+    }
+}
+
+#[tokio::test]
+async fn loading_creates_keys_only_for_the_algorithms_that_have_none() {
+    let store = MemoryKeyStore::default();
+    let ec = server_key(SigningAlgorithm::Es256);
+    store.insert_signing_key(&ec.seal(&cipher())).await.unwrap();
+    let config = config_with(SigningAlgorithm::Es256, &[SigningAlgorithm::EdDsa]);
+    let ring = load_key_ring(&store, &cipher(), config, &OsRandom, NOW)
+        .await
+        .unwrap();
+    assert_eq!(ring.active_kid(), ec.kid);
+    let stored = store.list_signing_keys().await.unwrap();
+    let algorithms: Vec<SigningAlgorithm> = stored.iter().map(|key| key.algorithm).collect();
+    assert_eq!(
+        algorithms,
+        [SigningAlgorithm::Es256, SigningAlgorithm::EdDsa]
+    );
+    assert_eq!(
+        ring.active_kid_for(SigningAlgorithm::EdDsa),
+        Some(stored[1].kid.as_str())
+    );
+}
+
+#[tokio::test]
+async fn rotation_replaces_the_key_of_every_algorithm_and_retires_every_old_one() {
+    let store = MemoryKeyStore::default();
+    let config = config_with(SigningAlgorithm::Es256, &[SigningAlgorithm::EdDsa]);
+    // A key of an algorithm the ring no longer signs with is retired as well.
+    let rsa = server_key(SigningAlgorithm::Rs256);
+    store
+        .insert_signing_key(&rsa.seal(&cipher()))
+        .await
+        .unwrap();
+    let before = load_key_ring(&store, &cipher(), config.clone(), &OsRandom, NOW)
+        .await
+        .unwrap();
+    let old_id_token = before
+        .sign_with(SigningAlgorithm::EdDsa, "JWT", &json!({}))
+        .unwrap();
+
+    let rotated_at = NOW + 10;
+    let created = rotate_signing_key(&store, &cipher(), &config, &OsRandom, rotated_at)
+        .await
+        .unwrap();
+    let created_algorithms: Vec<SigningAlgorithm> =
+        created.iter().map(|key| key.algorithm).collect();
+    assert_eq!(created_algorithms, config.algorithms());
+
+    let stored = store.list_signing_keys().await.unwrap();
+    assert_eq!(stored.len(), 5);
+    for key in &stored {
+        let is_new = created.iter().any(|created| created.kid == key.kid);
+        assert_eq!(key.retired_at.is_none(), is_new, "{key:?}");
+    }
+    let after = load_key_ring(&store, &cipher(), config.clone(), &OsRandom, rotated_at)
+        .await
+        .unwrap();
+    assert_eq!(store.list_signing_keys().await.unwrap().len(), 5);
+    assert_eq!(after.active_kid(), created[0].kid);
+    assert_eq!(
+        after.active_kid_for(SigningAlgorithm::EdDsa),
+        Some(created[1].kid.as_str())
+    );
+    // What the old keys signed still verifies while they are published.
+    let verified = after.verify::<Value>(&old_id_token, rotated_at).unwrap();
+    assert_eq!(
+        Some(verified.kid.as_str()),
+        before.active_kid_for(SigningAlgorithm::EdDsa)
+    );
+    let states: Vec<KeyState> = key_states(&stored, &config, rotated_at)
+        .into_iter()
+        .map(|(_, state)| state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            KeyState::Active,
+            KeyState::Active,
+            KeyState::Retired,
+            KeyState::Retired,
+            KeyState::Retired
+        ]
+    );
+}
+
+/// A store that yields before every operation, so that concurrent rotations interleave.
+#[derive(Debug, Default)]
+struct YieldingKeyStore(MemoryKeyStore);
+
+#[async_trait]
+impl SigningKeyStore for YieldingKeyStore {
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.insert_signing_key(key).await
+    }
+
+    async fn list_signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.list_signing_keys().await
+    }
+
+    async fn retire_signing_key(&self, kid: &str, retired_at: i64) -> Result<bool, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.retire_signing_key(kid, retired_at).await
+    }
+}
+
+#[tokio::test]
+async fn of_two_concurrent_rotations_a_new_key_of_every_algorithm_survives() {
+    let store = YieldingKeyStore::default();
+    let cipher = cipher();
+    let config = config_with(SigningAlgorithm::Es256, &[SigningAlgorithm::EdDsa]);
+    load_key_ring(&store, &cipher, config.clone(), &OsRandom, NOW)
+        .await
+        .unwrap();
+    let (first, second) = tokio::join!(
+        rotate_signing_key(&store, &cipher, &config, &OsRandom, NOW + 1),
+        rotate_signing_key(&store, &cipher, &config, &OsRandom, NOW + 1),
+    );
+    let created: Vec<StoredSigningKey> =
+        first.unwrap().into_iter().chain(second.unwrap()).collect();
+    let stored = store.list_signing_keys().await.unwrap();
+    for algorithm in config.algorithms() {
+        let survivors = stored
+            .iter()
+            .filter(|key| key.algorithm == algorithm && key.retired_at.is_none())
+            .count();
+        assert!(survivors >= 1, "{algorithm}");
+    }
+    // Every key that is not retired is one the rotations created.
+    for key in stored.iter().filter(|key| key.retired_at.is_none()) {
+        assert!(
+            created.iter().any(|created| created.kid == key.kid),
+            "{key:?}"
+        );
+    }
+    load_key_ring(&store, &cipher, config, &OsRandom, NOW + 1)
         .await
         .unwrap();
 }

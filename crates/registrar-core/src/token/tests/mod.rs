@@ -56,9 +56,19 @@ pub(super) fn client_key(algorithm: SigningAlgorithm) -> &'static SigningKey {
     find(KEYS.get_or_init(generate_all), algorithm)
 }
 
+/// A ring that signs with `algorithm` only.
 pub(super) fn config(algorithm: SigningAlgorithm) -> KeyRingConfig {
+    config_with(algorithm, &[])
+}
+
+/// A ring that signs access tokens with `algorithm` and ID tokens with `id_token_algorithms`.
+pub(super) fn config_with(
+    algorithm: SigningAlgorithm,
+    id_token_algorithms: &[SigningAlgorithm],
+) -> KeyRingConfig {
     KeyRingConfig {
         algorithm,
+        id_token_algorithms: id_token_algorithms.to_vec(),
         max_access_token_lifetime: MAX_LIFETIME,
     }
 }
