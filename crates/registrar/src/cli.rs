@@ -38,12 +38,48 @@ pub enum Command {
     /// Inspect and delete registered clients.
     #[command(subcommand)]
     Clients(ClientsCommand),
-    /// List or rotate the keys access tokens are signed with.
+    /// List or rotate the keys access tokens and ID tokens are signed with.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the end users who log in at the authorization endpoint.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Show or check the registration policies of the configuration; opens no database.
     #[command(subcommand)]
     Policies(PoliciesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; prints the user's id (the `sub` of their tokens) alone on stdout.
+    Add {
+        /// What the user types on the login page: 1 to 64 characters.
+        username: String,
+        /// Read the password from the first line of stdin (required: a password on the command
+        /// line would be seen in the process list and the shell history).
+        #[arg(long)]
+        password_stdin: bool,
+        /// The user's full name (the `name` claim).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// The user's email address (the `email` claim).
+        #[arg(long, value_name = "EMAIL")]
+        email: Option<String>,
+        /// Mark the email address as verified (`email_verified`); needs --email.
+        #[arg(long, requires = "email")]
+        email_verified: bool,
+    },
+    /// List users: username, id, created (never password hashes).
+    List,
+    /// Remove a user with their sessions, consents and grants.
+    Remove { username: String },
+    /// Set a user's password from the first line of stdin; ends their sessions.
+    Passwd {
+        username: String,
+        /// Read the new password from the first line of stdin (required).
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,7 +98,8 @@ pub enum PoliciesCommand {
 pub enum KeysCommand {
     /// List signing keys: kid, algorithm, created, state.
     List,
-    /// Add a new active key; the previous ones stay published until their tokens expire.
+    /// Add a new active key of each signing algorithm; the previous ones stay published until
+    /// their tokens expire.
     Rotate,
 }
 

@@ -1,16 +1,23 @@
-//! The commands: `serve`, `initial-token …`, `clients …`, `keys …` on the configured store, and
-//! `policies …`, which reads only the configuration.
+//! The commands: `serve`, `initial-token …`, `clients …`, `keys …`, `users …` on the configured
+//! store, and `policies …`, which reads only the configuration.
 
 use anyhow::{Context, bail};
+use registrar_core::StoreError;
+use registrar_core::authz::{User, hash_password};
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
 use registrar_core::policy::{Binding, Policies, Policy};
-use registrar_core::token::{KeyRingConfig, key_states, load_key_ring, rotate_signing_key};
+use registrar_core::secrets::random_token;
+use registrar_core::token::{
+    KeyRingConfig, SigningAlgorithm, key_states, load_key_ring, rotate_signing_key,
+};
 use registrar_core::{ClientId, Pipeline, Stores};
 use registrar_server::{AppState, RouteGroups, RouterOptions, TokenOptions};
 
-use crate::cli::{Cli, ClientsCommand, Command, InitialTokenCommand, KeysCommand, PoliciesCommand};
+use crate::cli::{
+    Cli, ClientsCommand, Command, InitialTokenCommand, KeysCommand, PoliciesCommand, UsersCommand,
+};
 use crate::config::{self, Config, Overrides};
-use crate::secret_key;
+use crate::{secret_key, users};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut overrides = Overrides {
@@ -34,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::InitialToken(command) => initial_token(config, command).await,
         Command::Clients(command) => clients(config, command).await,
         Command::Keys(command) => keys(config, command).await,
+        Command::Users(command) => users(config, command).await,
         Command::Policies(PoliciesCommand::List) => {
             policies_list(&config);
             Ok(())
@@ -318,8 +326,14 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
 async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     let pipeline = open(&config).await?;
     let settings = pipeline.settings();
+    // The ring `serve` builds: the access token algorithm and each ID token algorithm.
     let key_config = KeyRingConfig {
         algorithm: settings.token_signing_alg,
+        id_token_algorithms: settings
+            .id_token_signing_algs
+            .iter()
+            .filter_map(|name| SigningAlgorithm::parse(name))
+            .collect(),
         max_access_token_lifetime: i64::try_from(settings.lifetimes.max_access_token)
             .unwrap_or(i64::MAX),
     };
@@ -327,11 +341,12 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     let now = services.clock().now();
     match command {
         KeysCommand::List => {
-            // The first start creates a key; listing before it should show the key serve will use.
+            // The first start creates the keys; listing before it should show the keys serve will
+            // use.
             load_key_ring(
                 services.stores().signing_keys().as_ref(),
                 services.cipher(),
-                key_config,
+                key_config.clone(),
                 services.generator().as_ref(),
                 now,
             )
@@ -352,17 +367,129 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             let created = rotate_signing_key(
                 services.stores().signing_keys().as_ref(),
                 services.cipher(),
-                settings.token_signing_alg,
+                &key_config,
                 services.generator().as_ref(),
                 now,
             )
             .await?;
-            eprintln!(
-                "created signing key {} ({}); running servers switch to it within a minute",
-                created.kid,
-                created.algorithm.as_str()
-            );
-            println!("{}", created.kid);
+            for key in &created {
+                eprintln!(
+                    "created signing key {} ({})",
+                    key.kid,
+                    key.algorithm.as_str()
+                );
+            }
+            eprintln!("running servers switch to the new keys within a minute");
+            // One kid a line, the access token key first.
+            for key in &created {
+                println!("{}", key.kid);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A user id (the `sub` of their tokens) of 160 random bits: opaque, so it says nothing about the
+/// username, and not reused when a username is.
+const USER_ID_BYTES: usize = 20;
+
+/// The password for `users add` and `users passwd`: only from stdin, never from an argument,
+/// which the process list and the shell history would show.
+fn password_from_stdin(password_stdin: bool) -> anyhow::Result<String> {
+    if !password_stdin {
+        bail!("--password-stdin is required: the password is read from the first line of stdin");
+    }
+    users::read_password(std::io::stdin().lock())
+}
+
+/// An argon2id hash of `password`, salted from the pipeline's random source.
+fn password_hash(pipeline: &Pipeline, password: &str) -> anyhow::Result<String> {
+    hash_password(password, pipeline.services().generator().as_ref())
+        .context("cannot hash the password")
+}
+
+async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
+    // In each command, what the command line and stdin carry is checked before the store is
+    // opened: a typo must not leave a database behind.
+    match command {
+        UsersCommand::Add {
+            username,
+            password_stdin,
+            name,
+            email,
+            email_verified,
+        } => {
+            users::check_username(&username)?;
+            if let Some(name) = &name {
+                users::check_name(name)?;
+            }
+            if let Some(email) = &email {
+                users::check_email(email)?;
+            }
+            let password = password_from_stdin(password_stdin)?;
+            let pipeline = open(&config).await?;
+            let services = pipeline.services();
+            let user = User {
+                id: random_token(services.generator().as_ref(), USER_ID_BYTES),
+                username,
+                password_hash: password_hash(&pipeline, &password)?,
+                created_at: services.clock().now(),
+                name,
+                email,
+                email_verified,
+            };
+            match services.stores().users().insert_user(&user).await {
+                Ok(()) => {}
+                Err(StoreError::Duplicate("username")) => {
+                    bail!("the username {} is taken", user.username)
+                }
+                Err(error) => return Err(error).context("cannot add the user"),
+            }
+            eprintln!("added user {} ({})", user.username, user.id);
+            // The id alone on stdout, so scripts can capture it.
+            println!("{}", user.id);
+        }
+        UsersCommand::List => {
+            let pipeline = open(&config).await?;
+            let listed = pipeline.services().stores().users().list_users().await?;
+            let width = listed
+                .iter()
+                .map(|user| user.username.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max("USERNAME".len());
+            println!("{:<width$} {:<28} CREATED", "USERNAME", "ID");
+            for user in listed {
+                println!(
+                    "{:<width$} {:<28} {}",
+                    user.username,
+                    user.id,
+                    timestamp(user.created_at)
+                );
+            }
+        }
+        UsersCommand::Remove { username } => {
+            users::check_username(&username)?;
+            let pipeline = open(&config).await?;
+            let store = pipeline.services().stores().users();
+            if !store.remove_user(&username).await? {
+                bail!("no user is named {username}");
+            }
+            eprintln!("removed user {username} with their sessions, consents and grants");
+        }
+        UsersCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
+            users::check_username(&username)?;
+            let password = password_from_stdin(password_stdin)?;
+            let pipeline = open(&config).await?;
+            let hash = password_hash(&pipeline, &password)?;
+            let store = pipeline.services().stores().users();
+            if !store.set_password(&username, &hash).await? {
+                bail!("no user is named {username}");
+            }
+            eprintln!("set the password of {username}; their sessions have ended");
         }
     }
     Ok(())

@@ -1,9 +1,11 @@
 //! Configuration: command-line flag > environment variable > TOML file > default.
 
+mod lifetimes;
 mod policies;
 #[cfg(test)]
 mod tests;
 mod trust;
+mod uris;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,6 +30,10 @@ pub struct FileConfig {
     pub database: Option<String>,
     pub secret_key: Option<String>,
     pub scopes: Option<Vec<String>>,
+    /// The scope registered for a client that sends none (RFC 7591 §2); a subset of `scopes`.
+    pub default_scopes: Option<Vec<String>>,
+    /// RFC 8707 resource indicators tokens may be issued for; unset, any absolute https URI.
+    pub resources: Option<Vec<String>>,
     /// Lifetime of issued client secrets in seconds; 0 means they never expire.
     pub client_secret_lifetime: Option<u64>,
     #[serde(default)]
@@ -38,6 +44,8 @@ pub struct FileConfig {
     pub tokens: TokensSection,
     #[serde(default)]
     pub database_pool: DatabasePoolSection,
+    #[serde(default)]
+    pub cors: CorsSection,
     /// `[policies.NAME]`, kept as tables so that every error can name `policies.NAME.key`
     /// (see [`policies::section`]).
     #[serde(default)]
@@ -61,6 +69,25 @@ pub struct TokensSection {
     pub signing_alg: Option<String>,
     /// Upper bound of access token lifetimes, in seconds.
     pub max_access_token_lifetime: Option<u64>,
+    /// The `identity_token_lifetime` of a client that registered none, in seconds.
+    pub default_identity_token_lifetime: Option<u64>,
+    /// The `authorization_code_lifetime` of a client that registered none, in seconds.
+    pub default_authorization_code_lifetime: Option<u64>,
+    /// The `absolute_refresh_token_lifetime` of a client that registered none, in seconds.
+    pub default_absolute_refresh_token_lifetime: Option<u64>,
+    /// The `sliding_refresh_token_lifetime` of a client that registered none, in seconds.
+    pub default_sliding_refresh_token_lifetime: Option<u64>,
+    /// The `consent_lifetime` of a client that registered none, in seconds.
+    pub default_consent_lifetime: Option<u64>,
+    /// How long a login session lasts, in seconds.
+    pub session_lifetime: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSection {
+    /// Origins (`scheme://host[:port]`) allowed to call the browser-facing endpoints; `*` for any.
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +163,34 @@ fn is_scope_token(value: &str) -> bool {
             .all(|byte| matches!(byte, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
 }
 
+/// `default_scopes`, checked against the resolved `scopes` and bearer scope. Left unset, the
+/// built-in default keeps only the values `scopes` offers, so a configuration that narrows
+/// `scopes` need not repeat itself.
+fn set_default_scopes(
+    settings: &mut Settings,
+    configured: Option<Vec<String>>,
+) -> anyhow::Result<()> {
+    match configured {
+        Some(default_scopes) => {
+            for (index, scope) in default_scopes.iter().enumerate() {
+                if default_scopes[..index].contains(scope) {
+                    bail!("default_scopes: \"{scope}\" is listed twice");
+                }
+            }
+            settings.default_scopes = default_scopes;
+        }
+        None => {
+            let offered = settings.scopes.clone();
+            settings
+                .default_scopes
+                .retain(|scope| offered.contains(scope));
+        }
+    }
+    settings
+        .check_default_scopes()
+        .map_err(|reason| anyhow::anyhow!("{reason}"))
+}
+
 fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
     let listen_text = flags
         .listen
@@ -193,14 +248,21 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
             settings.bearer_scope
         );
     }
+    set_default_scopes(&mut settings, file.default_scopes)?;
+    if let Some(resources) = file.resources {
+        settings.resources = Some(uris::resources(resources)?);
+    }
+    if let Some(allowed_origins) = file.cors.allowed_origins {
+        settings.cors_allowed_origins = uris::cors_origins(allowed_origins)?;
+    }
     if let Some(lifetime) = file.client_secret_lifetime {
         settings.client_secret_lifetime = lifetime;
     }
     if let Some(grace) = file.registration.token_grace_period {
         settings.registration_token_grace = grace;
     }
-    if let Some(name) = file.tokens.signing_alg {
-        settings.token_signing_alg = SigningAlgorithm::parse(&name).with_context(|| {
+    if let Some(name) = &file.tokens.signing_alg {
+        settings.token_signing_alg = SigningAlgorithm::parse(name).with_context(|| {
             format!("tokens.signing_alg: \"{name}\" must be ES256, RS256 or EdDSA")
         })?;
     }
@@ -211,6 +273,7 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         settings.lifetimes.max_access_token = max;
         settings.lifetimes.default_access_token = settings.lifetimes.default_access_token.min(max);
     }
+    settings.lifetimes = lifetimes::lifetimes(&file.tokens, settings.lifetimes)?;
     settings.trusted_token_issuers = trust::token_issuers(file.registration.trusted_token_issuers)?;
     settings.software_statements = trust::statement_settings(file.software_statement)?;
     let mut warnings = Vec::new();

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod config;
 mod secret_key;
+mod users;
 
 use clap::Parser;
 

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
@@ -31,6 +32,26 @@ impl Session {
             .env_remove("REGISTRAR_CONFIG")
             .output()
             .unwrap()
+    }
+
+    /// Runs a command with `input` on its stdin.
+    fn run_with_stdin(&self, arguments: &[&str], input: &str) -> Output {
+        let mut child = Command::new(BINARY)
+            .args(arguments)
+            .args(["--database", &self.database()])
+            .env_remove("REGISTRAR_DATABASE")
+            .env_remove("REGISTRAR_SECRET_KEY")
+            .env_remove("REGISTRAR_CONFIG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        // The command may refuse before reading, closing the pipe: that is its answer, not ours.
+        let _ = stdin.write_all(input.as_bytes());
+        drop(stdin);
+        child.wait_with_output().unwrap()
     }
 
     /// Writes `text` to `name` in the session's folder and returns its path.
@@ -205,18 +226,27 @@ fn keys_list_and_rotate_work_on_the_store_the_server_uses() {
     let session = Session {
         folder: tempfile::tempdir().unwrap(),
     };
+    // One active key of each algorithm: ES256 for access tokens, RS256, ES256 and EdDSA for ID
+    // tokens.
     let list = session.ok(&["keys", "list"]);
     let rows: Vec<&str> = list.lines().skip(1).collect();
-    assert_eq!(rows.len(), 1, "{list}");
-    assert!(
-        rows[0].contains("ES256") && rows[0].contains("active"),
-        "{list}"
-    );
-    let first_kid = rows[0].split_whitespace().next().unwrap().to_owned();
+    assert_eq!(rows.len(), 3, "{list}");
+    for algorithm in ["ES256", "RS256", "EdDSA"] {
+        assert!(
+            rows.iter()
+                .any(|row| row.contains(algorithm) && row.ends_with("active")),
+            "{list}"
+        );
+    }
+    let first_kids: Vec<String> = rows
+        .iter()
+        .map(|row| row.split_whitespace().next().unwrap().to_owned())
+        .collect();
 
+    // Rotation makes a new key of every algorithm, one kid a line.
     let rotated = session.ok(&["keys", "rotate"]);
-    let new_kid = rotated.trim_end();
-    assert_ne!(new_kid, first_kid);
+    let new_kids: Vec<&str> = rotated.lines().collect();
+    assert_eq!(new_kids.len(), 3, "{rotated}");
     let list = session.ok(&["keys", "list"]);
     let state_of = |kid: &str| {
         list.lines()
@@ -227,9 +257,14 @@ fn keys_list_and_rotate_work_on_the_store_the_server_uses() {
             .unwrap()
             .to_owned()
     };
-    assert_eq!(state_of(new_kid), "active");
-    // The old key stays published until the tokens it signed have expired.
-    assert_eq!(state_of(&first_kid), "retired");
+    for &new_kid in &new_kids {
+        assert!(!first_kids.iter().any(|kid| kid == new_kid));
+        assert_eq!(state_of(new_kid), "active");
+    }
+    // The old keys stay published until the tokens they signed have expired.
+    for first_kid in &first_kids {
+        assert_eq!(state_of(first_kid.as_str()), "retired");
+    }
     // Nothing secret is printed.
     assert!(!list.contains("\"d\"") && !list.contains("PRIVATE"));
 }
@@ -565,4 +600,249 @@ async fn serve_applies_the_configured_rate_limits() {
     let limited = register().await.unwrap();
     assert_eq!(limited.status().as_u16(), 429);
     assert!(limited.headers().contains_key("retry-after"));
+}
+
+/// Runs `registrar users ARGUMENTS` with `password` on stdin; the output must succeed, and its
+/// stdout is returned.
+fn users_ok(session: &Session, arguments: &[&str], password: &str) -> String {
+    let output = session.run_with_stdin(arguments, password);
+    assert!(
+        output.status.success(),
+        "{arguments:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `registrar users ARGUMENTS` with `password` on stdin; it must fail with nothing on
+/// stdout, and its stderr is returned.
+fn users_fails(session: &Session, arguments: &[&str], password: &str) -> String {
+    let output = session.run_with_stdin(arguments, password);
+    assert!(
+        !output.status.success(),
+        "{arguments:?} succeeded: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(output.stdout.is_empty(), "{arguments:?}");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+/// The row of `list` (a `users list` output) whose first column is `username`.
+fn user_row<'a>(list: &'a str, username: &str) -> Option<Vec<&'a str>> {
+    list.lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|columns| columns.first() == Some(&username))
+}
+
+#[test]
+fn users_are_added_listed_given_a_new_password_and_removed() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let password = "correct horse battery staple";
+    let stdout = users_ok(
+        &session,
+        &[
+            "users",
+            "add",
+            "alice",
+            "--password-stdin",
+            "--name",
+            "Alice Liddell",
+            "--email",
+            "alice@example.com",
+            "--email-verified",
+        ],
+        &format!("{password}\n"),
+    );
+    // The id alone on stdout: opaque, at least 128 bits of base64url, not the username.
+    let alice_id = stdout.trim_end().to_owned();
+    assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
+    assert!(alice_id.len() >= 22, "{alice_id}");
+    assert!(
+        alice_id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'),
+        "{alice_id}"
+    );
+    assert!(!alice_id.contains("alice"), "{alice_id}");
+    let bob_id = users_ok(
+        &session,
+        &["users", "add", "bob", "--password-stdin"],
+        "hunter2\r\n",
+    )
+    .trim_end()
+    .to_owned();
+    assert_ne!(alice_id, bob_id);
+
+    let list = session.ok(&["users", "list"]);
+    let header: Vec<&str> = list.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["USERNAME", "ID", "CREATED"]);
+    let alice = user_row(&list, "alice").unwrap_or_else(|| panic!("alice missing from {list}"));
+    assert_eq!(alice[1], alice_id, "{list}");
+    // CREATED in the style of `clients list`: an RFC 3339 timestamp.
+    assert!(alice[2].ends_with('Z') && alice[2].contains('T'), "{list}");
+    assert!(user_row(&list, "bob").is_some(), "{list}");
+    // Never the hash, nor the password.
+    assert!(
+        !list.contains("argon2") && !list.contains('$') && !list.contains(password),
+        "{list}"
+    );
+
+    // A new password keeps the user and their id.
+    let stdout = users_ok(
+        &session,
+        &["users", "passwd", "alice", "--password-stdin"],
+        "a new password\n",
+    );
+    assert!(stdout.is_empty(), "{stdout:?}");
+    let list = session.ok(&["users", "list"]);
+    assert_eq!(user_row(&list, "alice").unwrap()[1], alice_id, "{list}");
+
+    session.ok(&["users", "remove", "alice"]);
+    let list = session.ok(&["users", "list"]);
+    assert!(user_row(&list, "alice").is_none(), "{list}");
+    assert!(user_row(&list, "bob").is_some(), "{list}");
+
+    // Once removed, the username is free again, for a new user with a new id.
+    let new_alice = users_ok(
+        &session,
+        &["users", "add", "alice", "--password-stdin"],
+        "another password\n",
+    );
+    assert_ne!(new_alice.trim_end(), alice_id);
+}
+
+#[test]
+fn a_taken_username_is_refused_and_the_first_user_kept() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let alice_id = users_ok(
+        &session,
+        &["users", "add", "alice", "--password-stdin"],
+        "first password\n",
+    );
+    let stderr = users_fails(
+        &session,
+        &["users", "add", "alice", "--password-stdin"],
+        "second password\n",
+    );
+    assert!(stderr.contains("the username alice is taken"), "{stderr}");
+    let list = session.ok(&["users", "list"]);
+    assert_eq!(list.lines().count(), 2, "{list}");
+    assert_eq!(
+        user_row(&list, "alice").unwrap()[1],
+        alice_id.trim_end(),
+        "{list}"
+    );
+}
+
+#[test]
+fn removing_or_changing_the_password_of_an_unknown_user_fails() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let stderr = session.fails(&["users", "remove", "nobody"]);
+    assert!(stderr.contains("no user is named nobody"), "{stderr}");
+    let stderr = users_fails(
+        &session,
+        &["users", "passwd", "nobody", "--password-stdin"],
+        "a password\n",
+    );
+    assert!(stderr.contains("no user is named nobody"), "{stderr}");
+}
+
+#[test]
+fn bad_passwords_and_usernames_are_refused_before_the_store_is_opened() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let too_long = format!("{}\n", "x".repeat(1025));
+    for (arguments, input, fragment) in [
+        (
+            &["users", "add", "alice", "--password-stdin"][..],
+            "",
+            "the password is empty",
+        ),
+        (
+            &["users", "add", "alice", "--password-stdin"],
+            "\n",
+            "the password is empty",
+        ),
+        (
+            &["users", "add", "alice", "--password-stdin"],
+            "\r\n",
+            "the password is empty",
+        ),
+        (
+            &["users", "passwd", "alice", "--password-stdin"],
+            "\n",
+            "the password is empty",
+        ),
+        (
+            &["users", "add", "alice", "--password-stdin"],
+            &too_long,
+            "longer than 1024 bytes",
+        ),
+        (
+            &["users", "add", "alice"],
+            "a password\n",
+            "--password-stdin is required",
+        ),
+        (
+            &["users", "passwd", "alice"],
+            "a password\n",
+            "--password-stdin is required",
+        ),
+        (
+            &["users", "add", " alice", "--password-stdin"],
+            "a password\n",
+            "whitespace",
+        ),
+        (
+            &["users", "add", "", "--password-stdin"],
+            "a password\n",
+            "1 to 64 characters",
+        ),
+        (
+            &["users", "add", &"a".repeat(65), "--password-stdin"],
+            "a password\n",
+            "1 to 64 characters",
+        ),
+        (
+            &["users", "add", "ali\u{7}ce", "--password-stdin"],
+            "a password\n",
+            "control",
+        ),
+        (
+            &[
+                "users",
+                "add",
+                "alice",
+                "--password-stdin",
+                "--email",
+                "not-an-address",
+            ],
+            "a password\n",
+            "--email",
+        ),
+        (
+            &[
+                "users",
+                "add",
+                "alice",
+                "--password-stdin",
+                "--email-verified",
+            ],
+            "a password\n",
+            "--email",
+        ),
+    ] {
+        let stderr = users_fails(&session, arguments, input);
+        assert!(stderr.contains(fragment), "{arguments:?}: {stderr}");
+    }
+    // Nothing was stored: no database was even created.
+    assert!(!session.folder.path().join("registrar.db").exists());
 }

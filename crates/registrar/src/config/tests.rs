@@ -1,6 +1,7 @@
 //! Tests of the configuration: precedence, and each section's good and bad values.
 
 use registrar_core::policy::{Binding, OPEN_DEFAULT_SCOPES, OPEN_POLICY, Policy};
+use registrar_core::settings::LifetimeLimits;
 use registrar_core::trust::{IssuerKeys, StatementMode};
 use registrar_core::{AuthMethod, GrantType};
 use registrar_server::{Quota, RateLimitConfig};
@@ -670,4 +671,261 @@ trusted_proxy_header = "x-forwarded-for"
             "unknown field `registrations`",
         ),
     ]);
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|value| (*value).to_owned()).collect()
+}
+
+#[test]
+fn default_scopes_resources_and_cors_origins_have_their_defaults() {
+    let settings = config("").settings;
+    assert_eq!(settings.default_scopes, strings(&["openid"]));
+    assert_eq!(settings.resources, None);
+    assert!(settings.cors_allowed_origins.is_empty());
+    assert_eq!(settings.lifetimes, LifetimeLimits::default());
+}
+
+#[test]
+fn default_scopes_are_read_and_must_be_offered_scopes() {
+    let settings = config("default_scopes = [\"openid\", \"profile\"]").settings;
+    assert_eq!(settings.default_scopes, strings(&["openid", "profile"]));
+    assert!(
+        config("default_scopes = []")
+            .settings
+            .default_scopes
+            .is_empty()
+    );
+    let settings = config("scopes = [\"api\", \"openid\"]\ndefault_scopes = [\"api\"]").settings;
+    assert_eq!(settings.default_scopes, strings(&["api"]));
+    // Left unset, the built-in default gives way to scopes that do not offer it.
+    let settings = config("scopes = [\"api\"]").settings;
+    assert!(
+        settings.default_scopes.is_empty(),
+        "{:?}",
+        settings.default_scopes
+    );
+    check_errors(&[
+        (
+            "default_scopes = [\"admin\"]",
+            "default_scopes: admin is not in scopes",
+        ),
+        (
+            "scopes = [\"api\"]\ndefault_scopes = [\"openid\"]",
+            "default_scopes: openid is not in scopes",
+        ),
+        (
+            "default_scopes = [\"offline_access\"]",
+            "default_scopes may not contain offline_access",
+        ),
+        (
+            "default_scopes = [\"registrar.configuration\"]",
+            "default_scopes may not contain registrar.configuration",
+        ),
+        (
+            "default_scopes = [\"openid\", \"openid\"]",
+            "default_scopes: \"openid\" is listed twice",
+        ),
+        ("default_scopes = \"openid\"", "default_scopes"),
+    ]);
+}
+
+#[test]
+fn resources_are_absolute_https_uris_without_fragments() {
+    let settings = config(
+        "resources = [\"https://api.example.com\", \"https://mcp.example.com/mcp\", \"https://api.example.com/v1?tenant=a\"]",
+    )
+    .settings;
+    assert_eq!(
+        settings.resources,
+        Some(strings(&[
+            "https://api.example.com",
+            "https://mcp.example.com/mcp",
+            "https://api.example.com/v1?tenant=a",
+        ]))
+    );
+    assert_eq!(
+        config("resources = []").settings.resources,
+        Some(Vec::new())
+    );
+    for bad in [
+        "http://api.example.com",
+        "https://api.example.com/#top",
+        "https://api.example.com/#",
+        "/relative/path",
+        "api.example.com",
+        "urn:example:resource",
+        "https://",
+        "",
+    ] {
+        check_errors(&[(
+            &format!("resources = [\"https://ok.example\", \"{bad}\"]"),
+            &format!("resources[1]: \"{bad}\" must be an absolute https URI without a fragment"),
+        )]);
+    }
+    check_errors(&[
+        (
+            "resources = [\"https://a.example\", \"https://a.example\"]",
+            "resources[1]: \"https://a.example\" is listed twice",
+        ),
+        ("resources = \"https://a.example\"", "resources"),
+    ]);
+}
+
+#[test]
+fn cors_origins_are_star_or_bare_origins_in_serialized_form() {
+    let settings = config(
+        "[cors]\nallowed_origins = [\"https://app.example.com\", \"http://localhost:3000\", \"HTTPS://Admin.Example.com:443\", \"http://[::1]:8080\", \"*\"]",
+    )
+    .settings;
+    assert_eq!(
+        settings.cors_allowed_origins,
+        strings(&[
+            "https://app.example.com",
+            "http://localhost:3000",
+            "https://admin.example.com",
+            "http://[::1]:8080",
+            "*",
+        ])
+    );
+    assert!(
+        config("[cors]\nallowed_origins = []")
+            .settings
+            .cors_allowed_origins
+            .is_empty()
+    );
+    for bad in [
+        "https://app.example.com/",
+        "https://app.example.com/path",
+        "https://app.example.com?x=1",
+        "https://app.example.com#x",
+        "https://user@app.example.com",
+        "ftp://files.example.com",
+        "app.example.com",
+        "null",
+        "**",
+        "",
+    ] {
+        check_errors(&[(
+            &format!("[cors]\nallowed_origins = [\"*\", \"{bad}\"]"),
+            &format!("cors.allowed_origins[1]: \"{bad}\" must be * or an origin"),
+        )]);
+    }
+    check_errors(&[
+        (
+            "[cors]\nallowed_origins = [\"https://a.example\", \"https://A.example:443\"]",
+            "cors.allowed_origins[1]: \"https://A.example:443\" is listed twice",
+        ),
+        (
+            "[cors]\nallowed_origin = [\"*\"]",
+            "unknown field `allowed_origin`",
+        ),
+        ("[cors]\nallowed_origins = \"*\"", "allowed_origins"),
+    ]);
+}
+
+#[test]
+fn default_lifetimes_and_the_session_lifetime_come_from_the_tokens_section() {
+    let lifetimes = config(
+        r#"
+[tokens]
+default_identity_token_lifetime = 600
+default_authorization_code_lifetime = 30
+default_absolute_refresh_token_lifetime = 864000
+default_sliding_refresh_token_lifetime = 86400
+default_consent_lifetime = 2592000
+session_lifetime = 3600
+"#,
+    )
+    .settings
+    .lifetimes;
+    assert_eq!(
+        lifetimes,
+        LifetimeLimits {
+            default_identity_token: 600,
+            default_authorization_code: 30,
+            default_absolute_refresh_token: 864_000,
+            default_sliding_refresh_token: 86_400,
+            default_consent: 2_592_000,
+            session: 3_600,
+            ..LifetimeLimits::default()
+        }
+    );
+    // An absolute default shorter than the built-in sliding one takes the sliding one with it.
+    let lifetimes = config("[tokens]\ndefault_absolute_refresh_token_lifetime = 3600")
+        .settings
+        .lifetimes;
+    assert_eq!(
+        (
+            lifetimes.default_absolute_refresh_token,
+            lifetimes.default_sliding_refresh_token
+        ),
+        (3_600, 3_600)
+    );
+    // Each key alone leaves the others at their defaults.
+    let lifetimes = config("[tokens]\nsession_lifetime = 60").settings.lifetimes;
+    assert_eq!(
+        lifetimes,
+        LifetimeLimits {
+            session: 60,
+            ..LifetimeLimits::default()
+        }
+    );
+}
+
+#[test]
+fn default_lifetimes_are_within_what_a_client_may_register() {
+    let limits = LifetimeLimits::default();
+    let mut cases = Vec::new();
+    for (key, max) in [
+        ("default_identity_token_lifetime", limits.max_identity_token),
+        (
+            "default_authorization_code_lifetime",
+            limits.max_authorization_code,
+        ),
+        (
+            "default_absolute_refresh_token_lifetime",
+            limits.max_absolute_refresh_token,
+        ),
+        (
+            "default_sliding_refresh_token_lifetime",
+            limits.max_sliding_refresh_token,
+        ),
+        ("default_consent_lifetime", limits.max_consent),
+        ("session_lifetime", 365 * 86_400),
+    ] {
+        cases.push((
+            format!("[tokens]\n{key} = 0"),
+            format!("tokens.{key} must be at least 1 second"),
+        ));
+        cases.push((
+            format!("[tokens]\n{key} = {}", max + 1),
+            format!("tokens.{key}: at most {max} seconds"),
+        ));
+        // The largest is accepted (the sliding default only with an absolute one as long).
+        let largest = format!(
+            "[tokens]\n{key} = {max}\ndefault_absolute_refresh_token_lifetime = {}",
+            limits.max_absolute_refresh_token
+        );
+        if key != "default_absolute_refresh_token_lifetime" {
+            config(&largest);
+        }
+    }
+    cases.push((
+        "[tokens]\ndefault_absolute_refresh_token_lifetime = 86400\ndefault_sliding_refresh_token_lifetime = 86401".to_owned(),
+        "tokens.default_sliding_refresh_token_lifetime: 86401 seconds is longer than tokens.default_absolute_refresh_token_lifetime, 86400 seconds".to_owned(),
+    ));
+    cases.push((
+        "[tokens]\ndefault_id_token_lifetime = 60".to_owned(),
+        "unknown field `default_id_token_lifetime`".to_owned(),
+    ));
+    cases.push((
+        "[tokens]\nsession_lifetime = -1".to_owned(),
+        "session_lifetime".to_owned(),
+    ));
+    let cases: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|(text, fragment)| (text.as_str(), fragment.as_str()))
+        .collect();
+    check_errors(&cases);
 }
