@@ -4,7 +4,7 @@
 use crate::caller::Caller;
 use crate::context::RegistrationContext;
 use crate::error::{RegistrationError, StoreError};
-use crate::store::{TokenCheck, TokenConsumption};
+use crate::store::{RegisteredClient, TokenCheck, TokenConsumption};
 use crate::validate::StepResult;
 
 /// Inserts the client the processor built. With an initial access token, one use is taken in
@@ -98,10 +98,10 @@ pub async fn replace_client(cx: &RegistrationContext) -> StepResult {
             .clients()
             .replace_client_keeping_token(client)
             .await?;
-        return match replaced {
-            true => Ok(()),
-            false => Err(RegistrationError::InvalidToken),
-        };
+        if !replaced {
+            return Err(RegistrationError::InvalidToken);
+        }
+        return drop_outdated_grants(cx, client).await;
     }
     let Caller::Client { token_hash, .. } = cx.caller() else {
         return Err(RegistrationError::InvalidToken);
@@ -120,6 +120,29 @@ pub async fn replace_client(cx: &RegistrationContext) -> StepResult {
     if !replaced {
         return Err(RegistrationError::InvalidToken);
     }
+    drop_outdated_grants(cx, client).await
+}
+
+/// Users consented to a client as it then presented itself: when an update changes where its
+/// codes go, what it is called, its logo or its scope, that consent and every grant made on it
+/// are dropped, and users are asked again.
+async fn drop_outdated_grants(cx: &RegistrationContext, client: &RegisteredClient) -> StepResult {
+    let Some(current) = cx.current() else {
+        return Ok(());
+    };
+    let (before, after) = (&current.metadata, &client.metadata);
+    let changed = before.redirect_uris != after.redirect_uris
+        || before.client_name != after.client_name
+        || before.logo_uri != after.logo_uri
+        || before.scope != after.scope
+        || before.localized != after.localized;
+    if changed {
+        cx.services()
+            .stores()
+            .authorizations()
+            .revoke_client_grants(&client.client_id)
+            .await?;
+    }
     Ok(())
 }
 
@@ -137,6 +160,13 @@ pub async fn delete_client(cx: &RegistrationContext) -> StepResult {
     {
         return Err(RegistrationError::InvalidToken);
     }
+    // The SQL backends delete the grants with the client; a separate authorization store
+    // (`Stores::with_authorizations`) learns it here.
+    cx.services()
+        .stores()
+        .authorizations()
+        .revoke_client_grants(client_id)
+        .await?;
     Ok(())
 }
 

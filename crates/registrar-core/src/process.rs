@@ -52,6 +52,29 @@ pub fn apply_defaults(cx: &mut RegistrationContext) {
     if metadata.access_token_lifetime.is_none() {
         metadata.access_token_lifetime = Some(default_access_token);
     }
+    drop_unsupported(metadata);
+}
+
+/// Removes the members this server accepts but does not act on, so the response never shows
+/// them as if they were honoured (RFC 7591 §3.2.1 lets the server replace requested values):
+/// encrypted ID tokens, signed or encrypted userinfo, request objects, ACR values, third-party
+/// initiated login, and front- and back-channel logout.
+fn drop_unsupported(metadata: &mut crate::metadata::ClientMetadata) {
+    metadata.id_token_encrypted_response_alg = None;
+    metadata.id_token_encrypted_response_enc = None;
+    metadata.userinfo_signed_response_alg = None;
+    metadata.userinfo_encrypted_response_alg = None;
+    metadata.userinfo_encrypted_response_enc = None;
+    metadata.request_object_signing_alg = None;
+    metadata.request_object_encryption_alg = None;
+    metadata.request_object_encryption_enc = None;
+    metadata.default_acr_values = Vec::new();
+    metadata.initiate_login_uri = None;
+    metadata.request_uris = Vec::new();
+    metadata.frontchannel_logout_uri = None;
+    metadata.frontchannel_logout_session_required = None;
+    metadata.backchannel_logout_uri = None;
+    metadata.backchannel_logout_session_required = None;
 }
 
 /// A client identifier of 160 random bits (RFC 6749 §10.10 asks for at least 128).

@@ -131,7 +131,11 @@ fn token_failure(error: &TokenError) -> Response {
         | TokenError::InvalidGrant(_)
         | TokenError::UnauthorizedClient(_)
         | TokenError::UnsupportedGrantType(_)
-        | TokenError::InvalidScope(_) => body(StatusCode::BAD_REQUEST, error.code(), &description),
+        | TokenError::InvalidScope(_)
+        | TokenError::InvalidTarget(_)
+        | TokenError::UnsupportedTokenType(_) => {
+            body(StatusCode::BAD_REQUEST, error.code(), &description)
+        }
         TokenError::TemporarilyUnavailable => {
             let mut response = body(StatusCode::SERVICE_UNAVAILABLE, error.code(), &description);
             response

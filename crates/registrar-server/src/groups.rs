@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
+use registrar_core::Settings;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -36,7 +38,8 @@ impl Default for RouterOptions {
 pub struct RouteGroups {
     /// `POST /connect/dcr` and `GET|PUT|DELETE /connect/dcr/{client_id}`.
     pub registration: bool,
-    /// The token, introspection and JWKS endpoints, and discovery.
+    /// The authorization endpoint and its pages, logout, the token, introspection, revocation,
+    /// userinfo and JWKS endpoints, and discovery.
     pub authorization: bool,
 }
 
@@ -60,33 +63,91 @@ pub fn registration_routes(state: AppState) -> Router {
 /// of registration only: management is authorized by each client's registration access token.
 pub fn registration_endpoint_routes(state: AppState) -> Router {
     let base = state.pipeline.settings().base_path().to_owned();
-    with_api_layers(routes::dcr::registration_routes(&base)).with_state(state)
+    let router = with_api_layers(routes::dcr::registration_routes(&base));
+    with_cors(router, state.pipeline.settings()).with_state(state)
 }
 
 /// `GET|PUT|DELETE {base}/connect/dcr/{client_id}` alone (RFC 7592).
 pub fn management_routes(state: AppState) -> Router {
     let base = state.pipeline.settings().base_path().to_owned();
-    with_api_layers(routes::dcr::management_routes(&base)).with_state(state)
+    let router = with_api_layers(routes::dcr::management_routes(&base));
+    with_cors(router, state.pipeline.settings()).with_state(state)
 }
 
-/// The token side under the settings' base path: `/connect/token`, `/connect/introspect` and
-/// `/.well-known/jwks.json`.
+/// The token side under the settings' base path: `/connect/token`, `/connect/introspect`,
+/// `/connect/revoke`, `/connect/userinfo` and `/.well-known/jwks.json`.
 pub fn token_routes(state: AppState) -> Router {
     let base = state.pipeline.settings().base_path().to_owned();
-    with_api_layers(
+    let router = with_api_layers(
         Router::new()
             .merge(routes::token::routes(&base))
             .merge(routes::introspect::routes(&base))
+            .merge(routes::revoke::routes(&base))
+            .merge(routes::userinfo::routes(&base))
             .merge(routes::jwks::routes(&base)),
-    )
-    .with_state(state)
+    );
+    with_cors(router, state.pipeline.settings()).with_state(state)
+}
+
+/// The pages people use, under the base path: `GET /connect/authorize` with its login and
+/// consent forms, and `GET|POST /connect/logout`. No CORS: browsers navigate here, scripts
+/// never call these.
+pub fn authorization_routes(state: AppState) -> Router {
+    let base = state.pipeline.settings().base_path().to_owned();
+    Router::new()
+        .merge(crate::authorize::flow::routes(&base))
+        .merge(crate::authorize::logout::routes(&base))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
 }
 
 /// OpenID Connect discovery, RFC 8414 metadata and WebFinger, where those specifications put
 /// them (not under the base path); the endpoint URLs in them follow the base path.
 pub fn discovery_routes(state: AppState) -> Router {
     let issuer_path = state.pipeline.settings().issuer_path().to_owned();
-    with_api_layers(routes::discovery::routes(&issuer_path)).with_state(state)
+    let router = with_api_layers(routes::discovery::routes(&issuer_path));
+    with_cors(router, state.pipeline.settings()).with_state(state)
+}
+
+/// CORS for browser-hosted clients (`cors.allowed_origins`), preflight included; nothing when
+/// no origin is configured. No credentials: these endpoints authenticate by header or body,
+/// never by cookie.
+fn with_cors(router: Router<AppState>, settings: &Settings) -> Router<AppState> {
+    let origins = &settings.cors_allowed_origins;
+    if origins.is_empty() {
+        return router;
+    }
+    let allow_origin = if origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([
+                header::WWW_AUTHENTICATE,
+                header::RETRY_AFTER,
+                header::LOCATION,
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 /// `/healthz` and `/readyz`.
@@ -123,6 +184,7 @@ pub fn router_with(state: AppState, options: RouterOptions) -> Router {
     if options.groups.authorization {
         router = router
             .merge(token_routes(state.clone()))
+            .merge(authorization_routes(state.clone()))
             .merge(discovery_routes(state));
     }
     router

@@ -1,6 +1,7 @@
 //! Registrar's HTTP layer: a mountable axum `Router` for registration (RFC 7591), management
-//! (RFC 7592), discovery, the `client_credentials` token endpoint, introspection (RFC 7662), the
-//! JWKS and health.
+//! (RFC 7592), discovery, the authorization endpoint with its login and consent pages, the token
+//! endpoint, introspection (RFC 7662), revocation (RFC 7009), userinfo, logout, the JWKS and
+//! health.
 //!
 //! This crate is an API boundary: [`router`] is what the `registrar` binary serves and what a
 //! user mounts in their own axum application. Only this crate knows HTTP; the rules live in
@@ -8,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod authorize;
 mod error;
 mod extract;
 mod groups;
@@ -20,8 +22,9 @@ pub mod token;
 
 pub use error::ApiError;
 pub use groups::{
-    RouteGroups, RouterOptions, discovery_routes, health_routes, management_routes,
-    registration_endpoint_routes, registration_routes, router, router_with, token_routes,
+    RouteGroups, RouterOptions, authorization_routes, discovery_routes, health_routes,
+    management_routes, registration_endpoint_routes, registration_routes, router, router_with,
+    token_routes,
 };
 pub use limits::MAX_BODY_BYTES;
 pub use rate_limit::{

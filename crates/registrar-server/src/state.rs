@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use registrar_core::Pipeline;
+use registrar_core::authz::{StoreUserAuthenticator, UserAuthenticator};
 use registrar_core::token::TokenError;
 
 use crate::rate_limit::{PolicyAdmission, RateLimits};
@@ -15,14 +16,17 @@ pub struct AppState {
     pub pipeline: Pipeline,
     /// The signing keys and the cache of clients' JWK Sets.
     pub tokens: Arc<TokenService>,
-    /// The rate limits of registration, management and client authentication.
+    /// The rate limits of registration, management, client authentication and login.
     pub rate_limits: RateLimits,
+    /// How the login page checks passwords and userinfo finds users: the built-in user store
+    /// unless [`AppState::with_user_authenticator`] plugs in another.
+    pub users: Arc<dyn UserAuthenticator>,
 }
 
 impl AppState {
-    /// Loads the signing keys (creating the first on first start), builds the outbound fetcher
-    /// and the rate limits, and attaches to the pipeline what it needs from the server: bearer
-    /// token verification, and the fetcher for trusted issuers' key sets.
+    /// Loads the signing keys (creating one of each algorithm on first start), builds the
+    /// outbound fetcher and the rate limits, and attaches to the pipeline what it needs from the
+    /// server: bearer token verification, and the fetcher for trusted issuers' key sets.
     pub async fn new(pipeline: Pipeline, options: TokenOptions) -> Result<Self, TokenError> {
         let tokens = Arc::new(TokenService::start(&pipeline, &options).await?);
         let rate_limits = RateLimits::new(options.rate_limits, pipeline.services().clock().clone())
@@ -34,10 +38,21 @@ impl AppState {
             .with_key_source(tokens.jwks_cache.clone())
             .with_bearer_authenticator(Arc::new(ServerBearer::new(tokens.clone())))
             .with_admission(Arc::new(PolicyAdmission(rate_limits.clone())));
+        let users = Arc::new(StoreUserAuthenticator::new(
+            pipeline.services().stores().users().clone(),
+        ));
         Ok(Self {
             pipeline,
             tokens,
             rate_limits,
+            users,
         })
+    }
+
+    /// Logs users in with `users` instead of the built-in user store: an existing user
+    /// database, or an upstream login.
+    pub fn with_user_authenticator(mut self, users: Arc<dyn UserAuthenticator>) -> Self {
+        self.users = users;
+        self
     }
 }

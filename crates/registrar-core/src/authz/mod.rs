@@ -27,8 +27,8 @@ pub use id_token::{ID_TOKEN_TYPE, IdTokenClaims, token_hash_claim};
 pub use pkce::{PkceError, check_code_challenge, verify_code_verifier};
 pub use redirect::{is_loopback_redirect, match_redirect_uri};
 pub use users::{
-    PasswordError, StoreUserAuthenticator, User, UserAuthenticator, UserStore, hash_password,
-    verify_password,
+    MAX_PASSWORD_BYTES, PasswordError, StoreUserAuthenticator, User, UserAuthenticator, UserStore,
+    hash_password, verify_password,
 };
 
 #[cfg(test)]

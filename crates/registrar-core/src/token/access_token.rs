@@ -35,6 +35,14 @@ pub struct AccessTokenClaims {
     pub exp: i64,
     /// A random identifier of this token (RFC 9068 §2.2).
     pub jti: String,
+    /// When the end user authenticated (RFC 9068 §2.2.1), for a token issued on a user's
+    /// grant; absent for `client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The grant (`registrar_core::authz::Grant`) the token was issued from, so introspection
+    /// and userinfo refuse it once the grant is revoked; absent for `client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
 }
 
 /// What the token endpoint decided to issue.
@@ -72,7 +80,24 @@ impl AccessTokenClaims {
             iat: request.now,
             exp: request.now.saturating_add(request.lifetime),
             jti: random_token(generator, JTI_BYTES),
+            auth_time: None,
+            grant_id: None,
         }
+    }
+
+    /// The claims of a token issued on an end user's grant: `sub` is the user, `client_id`
+    /// stays the client (RFC 9068 §2.2).
+    pub fn for_user(mut self, user_id: &str, grant_id: &str, auth_time: i64) -> Self {
+        self.sub = user_id.to_owned();
+        self.grant_id = Some(grant_id.to_owned());
+        self.auth_time = Some(auth_time);
+        self
+    }
+
+    /// Whether the token was issued to the client itself (`client_credentials`), not on behalf
+    /// of a user.
+    pub fn is_client_token(&self) -> bool {
+        self.grant_id.is_none() && self.sub == self.client_id
     }
 
     /// The granted scope values.

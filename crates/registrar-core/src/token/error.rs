@@ -33,6 +33,12 @@ pub enum TokenError {
     /// RFC 6749 §5.2: a scope outside the client's registered scope.
     #[error("{0}")]
     InvalidScope(String),
+    /// RFC 8707 §2: a `resource` the server does not issue tokens for.
+    #[error("{0}")]
+    InvalidTarget(String),
+    /// RFC 7009 §2.2.1: a `token_type_hint` of a type this server cannot revoke.
+    #[error("{0}")]
+    UnsupportedTokenType(String),
     /// The server cannot serve the request right now (RFC 6749 §4.1.2.1's code, used here too).
     #[error("the server is temporarily unable to handle the request")]
     TemporarilyUnavailable,
@@ -54,6 +60,8 @@ impl TokenError {
             Self::UnauthorizedClient(_) => "unauthorized_client",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
+            Self::InvalidTarget(_) => "invalid_target",
+            Self::UnsupportedTokenType(_) => "unsupported_token_type",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::Key(_) | Self::Store(_) => "server_error",
         }

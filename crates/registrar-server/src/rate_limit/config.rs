@@ -62,6 +62,10 @@ pub struct RateLimitConfig {
     pub client_auth_failure_by_source: Quota,
     /// Registrations per registration policy name. Default 600 per 60 s.
     pub policy_registrations: Quota,
+    /// Failed logins per username. Default 5 per 300 s.
+    pub login_failure_by_user: Quota,
+    /// Failed logins per source IP address. Default 20 per 60 s.
+    pub login_failure_by_source: Quota,
     /// A Redis URL (`redis://host:port/db` or `redis+unix:///path`; TLS is not built in); when
     /// set, every instance shares the counters there. Default none: each instance counts alone.
     pub redis_url: Option<String>,
@@ -90,6 +94,8 @@ impl RateLimitConfig {
             LimitKind::ClientAuthFailureByClient => self.client_auth_failure_by_client,
             LimitKind::ClientAuthFailureBySource => self.client_auth_failure_by_source,
             LimitKind::PolicyRegistrations => self.policy_registrations,
+            LimitKind::LoginFailureByUser => self.login_failure_by_user,
+            LimitKind::LoginFailureBySource => self.login_failure_by_source,
         }
     }
 
@@ -125,6 +131,8 @@ impl Default for RateLimitConfig {
             client_auth_failure_by_client: Quota::new(10, 60),
             client_auth_failure_by_source: Quota::new(30, 60),
             policy_registrations: Quota::new(600, 60),
+            login_failure_by_user: Quota::new(5, 300),
+            login_failure_by_source: Quota::new(20, 60),
             redis_url: None,
             redis_prefix: "registrar:rl".to_owned(),
             trusted_proxy_header: None,
@@ -151,6 +159,8 @@ impl fmt::Debug for RateLimitConfig {
                 &self.client_auth_failure_by_source,
             )
             .field("policy_registrations", &self.policy_registrations)
+            .field("login_failure_by_user", &self.login_failure_by_user)
+            .field("login_failure_by_source", &self.login_failure_by_source)
             .field("redis_url", &self.redis_url.as_ref().map(|_| ".."))
             .field("redis_prefix", &self.redis_prefix)
             .field("trusted_proxy_header", &self.trusted_proxy_header)

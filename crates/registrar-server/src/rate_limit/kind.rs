@@ -24,17 +24,25 @@ pub enum LimitKind {
     ClientAuthFailureBySource,
     /// Registrations per registration policy name; counted with `check`.
     PolicyRegistrations,
+    /// Failed logins on the login page, per username (password guessing against one account);
+    /// counted with `record_failure`.
+    LoginFailureByUser,
+    /// Failed logins on the login page, per source IP address (password spraying); counted with
+    /// `record_failure`.
+    LoginFailureBySource,
 }
 
 impl LimitKind {
     /// Every kind, in declaration order.
-    pub const ALL: [LimitKind; 6] = [
+    pub const ALL: [LimitKind; 8] = [
         LimitKind::Registration,
         LimitKind::InitialToken,
         LimitKind::ManagementFailure,
         LimitKind::ClientAuthFailureByClient,
         LimitKind::ClientAuthFailureBySource,
         LimitKind::PolicyRegistrations,
+        LimitKind::LoginFailureByUser,
+        LimitKind::LoginFailureBySource,
     ];
 
     /// The kind's stable name: its configuration field and the middle of its Redis keys.
@@ -46,6 +54,8 @@ impl LimitKind {
             LimitKind::ClientAuthFailureByClient => "client_auth_failure_by_client",
             LimitKind::ClientAuthFailureBySource => "client_auth_failure_by_source",
             LimitKind::PolicyRegistrations => "policy_registrations",
+            LimitKind::LoginFailureByUser => "login_failure_by_user",
+            LimitKind::LoginFailureBySource => "login_failure_by_source",
         }
     }
 
@@ -62,6 +72,8 @@ impl LimitKind {
                 "failed client authentications from this address"
             }
             LimitKind::PolicyRegistrations => "registrations under this policy",
+            LimitKind::LoginFailureByUser => "failed logins for this user",
+            LimitKind::LoginFailureBySource => "failed logins from this address",
         }
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct LocalLimiters {
     client_auth_failure_by_client: LocalLimiter,
     client_auth_failure_by_source: LocalLimiter,
     policy_registrations: LocalLimiter,
+    login_failure_by_user: LocalLimiter,
+    login_failure_by_source: LocalLimiter,
 }
 
 impl LocalLimiters {
@@ -45,6 +47,8 @@ impl LocalLimiters {
             client_auth_failure_by_client: limiter(LimitKind::ClientAuthFailureByClient)?,
             client_auth_failure_by_source: limiter(LimitKind::ClientAuthFailureBySource)?,
             policy_registrations: limiter(LimitKind::PolicyRegistrations)?,
+            login_failure_by_user: limiter(LimitKind::LoginFailureByUser)?,
+            login_failure_by_source: limiter(LimitKind::LoginFailureBySource)?,
         })
     }
 
@@ -56,6 +60,8 @@ impl LocalLimiters {
             LimitKind::ClientAuthFailureByClient => &self.client_auth_failure_by_client,
             LimitKind::ClientAuthFailureBySource => &self.client_auth_failure_by_source,
             LimitKind::PolicyRegistrations => &self.policy_registrations,
+            LimitKind::LoginFailureByUser => &self.login_failure_by_user,
+            LimitKind::LoginFailureBySource => &self.login_failure_by_source,
         }
     }
 }

@@ -27,6 +27,8 @@ fn small_config() -> RateLimitConfig {
         client_auth_failure_by_client: SMALL,
         client_auth_failure_by_source: SMALL,
         policy_registrations: SMALL,
+        login_failure_by_user: SMALL,
+        login_failure_by_source: SMALL,
         ..RateLimitConfig::default()
     }
 }

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use registrar_core::token::SigningAlgorithm;
 use registrar_core::{AuthMethod, Settings};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -35,28 +36,65 @@ pub(crate) fn routes(issuer_path: &str) -> Router<AppState> {
     router
 }
 
-/// The provider metadata document, built from the settings.
+/// The provider metadata document, built from the settings. Every value is one the server
+/// acts on: nothing is advertised that a request could not use.
 pub fn metadata_document(settings: &Settings) -> Value {
     json!({
         "issuer": settings.issuer_id(),
-        "registration_endpoint": settings.registration_endpoint(),
+        "authorization_endpoint": settings.authorization_endpoint(),
         "token_endpoint": settings.token_endpoint(),
+        "userinfo_endpoint": settings.userinfo_endpoint(),
         "jwks_uri": settings.jwks_uri(),
+        "registration_endpoint": settings.registration_endpoint(),
         "introspection_endpoint": settings.introspection_endpoint(),
+        "revocation_endpoint": settings.revocation_endpoint(),
+        "end_session_endpoint": settings.end_session_endpoint(),
         "scopes_supported": settings.scopes,
         "response_types_supported": settings.response_types,
+        "response_modes_supported": ["query"],
         "grant_types_supported": settings.grant_types,
+        "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": settings.assertion_signing_algs(),
         "introspection_endpoint_auth_methods_supported": confidential_methods(settings),
         "introspection_endpoint_auth_signing_alg_values_supported": settings.assertion_signing_algs(),
+        "revocation_endpoint_auth_methods_supported": settings.token_endpoint_auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": settings.assertion_signing_algs(),
         "subject_types_supported": settings.subject_types,
-        "id_token_signing_alg_values_supported": settings.id_token_signing_algs,
-        "userinfo_signing_alg_values_supported": settings.id_token_signing_algs,
-        "request_object_signing_alg_values_supported": settings.asymmetric_signing_algs,
+        "id_token_signing_alg_values_supported": id_token_algorithms(settings),
+        "claims_supported": CLAIMS_SUPPORTED,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
     })
+}
+
+/// The claims of ID tokens and userinfo.
+const CLAIMS_SUPPORTED: [&str; 12] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "name",
+    "preferred_username",
+    "email",
+    "email_verified",
+];
+
+/// The ID token algorithms the key ring keeps a key for: the configured names it can sign with.
+fn id_token_algorithms(settings: &Settings) -> Vec<&str> {
+    settings
+        .id_token_signing_algs
+        .iter()
+        .map(String::as_str)
+        .filter(|name| SigningAlgorithm::parse(name).is_some())
+        .collect()
 }
 
 /// Introspection needs an authenticated client, so `none` is left out.

@@ -5,14 +5,15 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use registrar_core::token::{AccessTokenError, TokenError, VerifyError, verify_access_token};
-use registrar_core::{AuthMethod, ClientId, RegistrationError};
+use registrar_core::token::TokenError;
+use registrar_core::{AuthMethod, RegistrationError};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::routes::limits::{ClientAddress, authenticate_client_limited};
 use crate::state::AppState;
 use crate::token::Form;
+use crate::token::live::live_access_token;
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
     Router::new().route(
@@ -26,7 +27,7 @@ fn inactive() -> Json<Value> {
 }
 
 /// RFC 7662 §2: the claims of an active token, `{"active": false}` for anything else: expired,
-/// malformed, foreign, or of a client that no longer exists.
+/// malformed, foreign, of a client that no longer exists, or revoked.
 pub async fn introspect_token(
     State(state): State<AppState>,
     address: ClientAddress,
@@ -55,42 +56,11 @@ pub async fn introspect_token(
     let Some(token) = form.get("token") else {
         return Err(TokenError::InvalidRequest("token is required".to_owned()).into());
     };
-    let issuer = pipeline.settings().issuer_id();
-    let now = pipeline.services().clock().now();
-    let key_ring = state.tokens.key_ring.current(pipeline.services()).await;
-    let verified = match verify_access_token(&key_ring, token, issuer, now) {
-        // Another instance may have rotated to a key this one has not loaded yet.
-        Err(AccessTokenError::Signature(VerifyError::UnknownKey)) => {
-            let key_ring = state
-                .tokens
-                .key_ring
-                .reload_for_unknown_key(pipeline.services())
-                .await;
-            verify_access_token(&key_ring, token, issuer, now)
-        }
-        other => other,
-    };
-    let claims = match verified {
-        Ok(claims) => claims,
-        Err(reason) => {
-            tracing::debug!(%reason, "introspected token is not active");
-            return Ok(inactive());
-        }
-    };
-    // A deleted client's tokens die with it.
-    let Some(client_id) = ClientId::parse(&claims.client_id) else {
+    // Expired, malformed, foreign, of a deleted client, of a revoked grant or revoked itself:
+    // all inactive alike (RFC 7662 §2.2).
+    let Some(claims) = live_access_token(&state, token).await? else {
         return Ok(inactive());
     };
-    if pipeline
-        .services()
-        .stores()
-        .clients()
-        .get_client(&client_id)
-        .await?
-        .is_none()
-    {
-        return Ok(inactive());
-    }
     let mut body = json!({
         "active": true,
         "client_id": claims.client_id,
@@ -98,12 +68,19 @@ pub async fn introspect_token(
         "exp": claims.exp,
         "iat": claims.iat,
         "sub": claims.sub,
-        "aud": claims.aud,
+        // As in the token: one audience as a string, several as an array (RFC 7519 §4.1.3).
+        "aud": match claims.aud.as_slice() {
+            [single] => json!(single),
+            many => json!(many),
+        },
         "iss": claims.iss,
         "jti": claims.jti,
     });
     if !claims.scope.is_empty() {
         body["scope"] = json!(claims.scope);
+    }
+    if let Some(auth_time) = claims.auth_time {
+        body["auth_time"] = json!(auth_time);
     }
     Ok(Json(body))
 }

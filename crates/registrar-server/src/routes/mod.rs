@@ -6,7 +6,9 @@ pub mod health;
 pub mod introspect;
 pub mod jwks;
 pub mod limits;
+pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 use crate::error::ApiError;
 

@@ -1,4 +1,5 @@
-//! `POST /connect/token`: the `client_credentials` grant (RFC 6749 §4.4) with JWT access tokens
+//! `POST /connect/token`: the `client_credentials` grant (RFC 6749 §4.4) here, the
+//! `authorization_code` and `refresh_token` grants in `token::grants`; JWT access tokens
 //! (RFC 9068).
 
 use axum::extract::State;
@@ -13,7 +14,7 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::routes::limits::{ClientAddress, authenticate_client_limited};
 use crate::state::AppState;
-use crate::token::Form;
+use crate::token::{Form, grants};
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
     Router::new().route(&format!("{base}/connect/token"), post(issue_token))
@@ -57,12 +58,34 @@ pub async fn issue_token(
         return Err(TokenError::InvalidRequest("grant_type is required".to_owned()).into());
     };
     let authenticated = authenticate_client_limited(&state, address, &headers, &form).await?;
-    if GrantType::parse(grant_type) != Some(GrantType::ClientCredentials) {
-        return Err(TokenError::UnsupportedGrantType(format!(
-            "the grant type {grant_type} is not supported; this server issues client_credentials"
-        ))
-        .into());
+    match GrantType::parse(grant_type) {
+        Some(GrantType::ClientCredentials) => {}
+        Some(GrantType::AuthorizationCode) => {
+            return grants::authorization_code(&state, &authenticated, &form).await;
+        }
+        Some(GrantType::RefreshToken) => {
+            return grants::refresh_token(&state, &authenticated, &form).await;
+        }
+        _ => {
+            return Err(TokenError::UnsupportedGrantType(format!(
+                "the grant type {grant_type} is not supported; this server issues authorization_code, refresh_token and client_credentials"
+            ))
+            .into());
+        }
     }
+    // RFC 8707 §2: the token's audience; without one, this server.
+    let audience: Vec<String> = match form.get("resource") {
+        Some(resource) if pipeline.settings().accepts_resource(resource) => {
+            vec![resource.to_owned()]
+        }
+        Some(_) => {
+            return Err(TokenError::InvalidTarget(
+                "resource must be an absolute https URI without a fragment that this server issues tokens for".to_owned(),
+            )
+            .into());
+        }
+        None => Vec::new(),
+    };
     let client = &authenticated.client;
     if !client.metadata.has_grant_type(GrantType::ClientCredentials)
         || authenticated.method == AuthMethod::None
@@ -101,7 +124,7 @@ pub async fn issue_token(
         &NewAccessToken {
             issuer: settings.issuer_id(),
             client_id: client.client_id.as_str(),
-            audience: &[],
+            audience: &audience,
             scopes: &scopes,
             lifetime,
             now: pipeline.services().clock().now(),

@@ -47,7 +47,9 @@ impl ServerBearer {
         let Ok(claims) = verified else {
             return Ok(None);
         };
-        if !claims.aud.iter().any(|audience| audience == issuer) {
+        // Only a client's own token administers registrations: a token a user delegated to a
+        // client (the authorization code flow) never does, whatever scope it carries.
+        if !claims.aud.iter().any(|audience| audience == issuer) || !claims.is_client_token() {
             return Ok(None);
         }
         // A deleted client's tokens die with it, and so does the registration scope of a

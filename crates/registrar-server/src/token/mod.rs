@@ -4,7 +4,9 @@
 mod bearer;
 mod client_auth;
 mod form;
+pub(crate) mod grants;
 mod key_ring_cell;
+pub(crate) mod live;
 
 use std::sync::Arc;
 
@@ -59,7 +61,8 @@ pub struct TokenService {
 }
 
 impl TokenService {
-    /// Loads the signing keys (creating the first one on first start) and builds the fetcher.
+    /// Loads the signing keys (creating one of each algorithm on first start) and builds the
+    /// fetcher.
     pub async fn start(pipeline: &Pipeline, options: &TokenOptions) -> Result<Self, TokenError> {
         let key_ring = KeyRingCell::load(
             pipeline.services(),
