@@ -21,6 +21,10 @@ pub struct AppState {
     /// How the login page checks passwords and userinfo finds users: the built-in user store
     /// unless [`AppState::with_user_authenticator`] plugs in another.
     pub users: Arc<dyn UserAuthenticator>,
+    /// Password checks that may run at once. Each argon2id check holds 19 MiB and a core for tens
+    /// of milliseconds; beyond this many the login page asks to retry, so a flood of logins can
+    /// neither exhaust memory nor race many guesses past the failure limits.
+    pub login_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -41,11 +45,13 @@ impl AppState {
         let users = Arc::new(StoreUserAuthenticator::new(
             pipeline.services().stores().users().clone(),
         ));
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Ok(Self {
             pipeline,
             tokens,
             rate_limits,
             users,
+            login_permits: Arc::new(tokio::sync::Semaphore::new(cores.max(2))),
         })
     }
 

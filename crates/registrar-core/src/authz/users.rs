@@ -43,7 +43,8 @@ pub trait UserStore: Send + Sync + Debug {
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
     /// Every user, oldest first.
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
-    /// Sets a new password hash and ends the user's sessions; false when there is no such user.
+    /// Sets a new password hash, ends the user's sessions and revokes their grants; false when
+    /// there is no such user.
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError>;
     /// Removes the user with their sessions, consents and grants; false when there was none.
     async fn remove_user(&self, username: &str) -> Result<bool, StoreError>;

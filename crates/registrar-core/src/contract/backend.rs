@@ -15,7 +15,7 @@ use super::support::{
     store_grant, store_refresh_token, stored_consent, stored_grant, token_hash, unique,
     unusable_initial_tokens, user, uses,
 };
-use crate::authz::{CodeRedemption, Session};
+use crate::authz::{CodeRedemption, Grant, Session};
 use crate::error::StoreError;
 use crate::secrets::TokenHash;
 use crate::store::{RegisteredClient, Store};
@@ -377,11 +377,19 @@ pub async fn remove_user_deletes_everything_of_the_user(store: &dyn Store) {
     assert_eq!(ok(store.get_user(&kept.id).await, "get_user"), Some(kept));
 }
 
-/// `set_password` ends every session of that user, and only theirs.
+/// `set_password` ends every session and revokes every grant of that user, and only theirs.
 pub async fn set_password_ends_the_users_sessions(store: &dyn Store) {
     let (changing, other) = (user("changing"), user("other"));
     for stored in [&changing, &other] {
         ok(store.insert_user(stored).await, "insert_user");
+    }
+    let client_id = minimal_client("password").client_id;
+    let (changing_grant, other_grant) = (
+        grant(&client_id, &changing.id),
+        grant(&client_id, &other.id),
+    );
+    for stored in [&changing_grant, &other_grant] {
+        store_grant(store, stored).await;
     }
     let sessions = [
         session(&changing.id, NOW + 60),
@@ -411,5 +419,14 @@ pub async fn set_password_ends_the_users_sessions(store: &dyn Store) {
         live_session(store, &other_session.id_hash).await,
         Some(other_session),
         "set_password must leave other users' sessions"
+    );
+    let revoked = |grant: Option<Grant>| grant.is_some_and(|grant| grant.revoked);
+    assert!(
+        revoked(ok(store.get_grant(&changing_grant.id).await, "get_grant")),
+        "set_password must revoke the user's grants"
+    );
+    assert!(
+        !revoked(ok(store.get_grant(&other_grant.id).await, "get_grant")),
+        "set_password must leave other users' grants"
     );
 }

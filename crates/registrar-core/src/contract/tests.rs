@@ -676,6 +676,7 @@ impl UserStore for MemoryStore {
         password_hash.clone_into(&mut user.password_hash);
         let user_id = user.id.clone();
         state.sessions.retain(|session| session.user_id != user_id);
+        state.revoke_grants(|grant| grant.user_id == user_id);
         Ok(true)
     }
 

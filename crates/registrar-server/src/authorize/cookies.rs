@@ -18,8 +18,21 @@ pub const SESSION_COOKIE: &str = "registrar_session";
 /// The CSRF cookie's name.
 pub const CSRF_COOKIE: &str = "registrar_csrf";
 
+/// The name a cookie is sent under: `__Host-` (host-only, `Path=/`, `Secure`) when the pages are
+/// at the root, `__Secure-` under a base path, so that no sibling subdomain can plant one (a
+/// session of its own, or a CSRF cookie whose token it knows); no prefix only for an `http://`
+/// loopback issuer, where `Secure` is impossible.
+fn cookie_name(services: &Services, name: &str) -> String {
+    match (insecure_allowed(services), services.settings().base_path()) {
+        (true, _) => name.to_owned(),
+        (false, "") => format!("__Host-{name}"),
+        (false, _) => format!("__Secure-{name}"),
+    }
+}
+
 /// The value of the cookie `name` in the request, if exactly one was sent.
-pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn read_cookie(services: &Services, headers: &HeaderMap, name: &str) -> Option<String> {
+    let name = cookie_name(services, name);
     let mut found = None;
     for value in headers.get_all(header::COOKIE) {
         let Ok(text) = value.to_str() else { continue };
@@ -47,7 +60,7 @@ pub fn set_cookie(services: &Services, name: &str, value: &str, max_age: i64) ->
         "" => "/".to_owned(),
         base => base.to_owned(),
     };
-    let cookie = Cookie::build((name.to_owned(), value.to_owned()))
+    let cookie = Cookie::build((cookie_name(services, name), value.to_owned()))
         .path(path)
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -78,9 +91,34 @@ pub fn csrf_token(services: &Services, cookie_value: &str) -> String {
 
 /// Whether a posted form token matches the request's CSRF cookie, in constant time.
 pub fn csrf_matches(services: &Services, headers: &HeaderMap, posted: Option<&str>) -> bool {
-    let (Some(cookie_value), Some(posted)) = (read_cookie(headers, CSRF_COOKIE), posted) else {
+    if !same_origin(services, headers) {
+        return false;
+    }
+    let (Some(cookie_value), Some(posted)) = (read_cookie(services, headers, CSRF_COOKIE), posted)
+    else {
         return false;
     };
     let expected = csrf_token(services, &cookie_value);
     subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), posted.as_bytes()).into()
+}
+
+/// Whether a form post comes from this server's own pages, as far as the browser says: an
+/// `Origin` must be the issuer's, and `Sec-Fetch-Site` (sent when `Origin` is not) must be
+/// `same-origin`. A browser that sends neither is left to the CSRF token alone.
+fn same_origin(services: &Services, headers: &HeaderMap) -> bool {
+    let issuer = &services.settings().issuer;
+    // `null` is what a privacy setting or referrer policy makes of a real origin: decide by
+    // Sec-Fetch-Site then.
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && origin.as_bytes() != b"null"
+    {
+        let expected = issuer.origin().ascii_serialization();
+        return origin.to_str().is_ok_and(|origin| origin == expected);
+    }
+    match headers.get("sec-fetch-site") {
+        Some(site) => site
+            .to_str()
+            .is_ok_and(|site| site == "same-origin" || site == "none"),
+        None => true,
+    }
 }

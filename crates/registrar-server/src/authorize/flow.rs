@@ -34,6 +34,9 @@ pub(crate) fn routes(base: &str) -> Router<AppState> {
         .route(&format!("{base}/connect/authorize/consent"), post(consent))
 }
 
+/// How recent a login must be for the consent form of a `prompt=login` request.
+const FRESH_LOGIN_SECONDS: i64 = 600;
+
 /// A logged-in user.
 struct SignedIn {
     session: Session,
@@ -106,6 +109,16 @@ pub async fn login(
             Some(&message),
         );
     }
+    let Ok(_permit) = state.login_permits.clone().try_acquire_owned() else {
+        return login_page(
+            &state,
+            &headers,
+            &request,
+            StatusCode::SERVICE_UNAVAILABLE,
+            username,
+            Some("Too many sign-ins at once. Try again in a moment."),
+        );
+    };
     let user = match state.users.authenticate(username, password).await {
         Ok(user) => user,
         Err(error) => return ApiError::from(error).into_response(),
@@ -184,6 +197,16 @@ pub async fn consent(
         Ok(None) => return login_page(&state, &headers, &request, StatusCode::OK, "", None),
         Err(error) => return error.into_response(),
     };
+    // The login the request demanded must still hold when the form comes back.
+    let now = services.clock().now();
+    let age = now.saturating_sub(signed_in.session.auth_time);
+    let too_old = request
+        .max_age
+        .is_some_and(|max_age| age > i64::try_from(max_age).unwrap_or(i64::MAX))
+        || (request.prompt_login && age > FRESH_LOGIN_SECONDS);
+    if too_old {
+        return login_page(&state, &headers, &request, StatusCode::OK, "", None);
+    }
     match form.get("decision") {
         Some("allow") => {}
         Some("deny") => {
@@ -202,7 +225,6 @@ pub async fn consent(
             );
         }
     }
-    let now = services.clock().now();
     let limits = &services.settings().lifetimes;
     let lifetime = request
         .client
@@ -231,7 +253,7 @@ pub async fn consent(
 
 /// The user behind the request's session cookie, if the session and the user still exist.
 async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<SignedIn>, ApiError> {
-    let Some(session_id) = read_cookie(headers, SESSION_COOKIE) else {
+    let Some(session_id) = read_cookie(state.pipeline.services(), headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     let services = state.pipeline.services();
@@ -294,8 +316,13 @@ async fn proceed(
         Ok(consent) => consent,
         Err(error) => return ApiError::from(error).into_response(),
     };
-    let remembered =
-        consent.is_some_and(|consent| consent.covers(&request.scopes, &request.resources, now));
+    // RFC 8252 §8.6: remembered consent approves silently only a client whose identity is
+    // assured: a confidential client, or one whose code can only reach its own https host. A
+    // public client on loopback could be any program on the device claiming its client_id.
+    let identity_assured = request.client.metadata.auth_method_name() != "none"
+        || request.redirect_uri.starts_with("https://");
+    let remembered = identity_assured
+        && consent.is_some_and(|consent| consent.covers(&request.scopes, &request.resources, now));
     if !remembered || request.prompt_consent {
         if request.prompt_none {
             return redirect_error(
@@ -458,7 +485,7 @@ fn csrf_refused() -> Response {
 /// none.
 fn csrf_for(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
     let services = state.pipeline.services();
-    match read_cookie(headers, CSRF_COOKIE) {
+    match read_cookie(state.pipeline.services(), headers, CSRF_COOKIE) {
         Some(value) => (csrf_token(services, &value), None),
         None => {
             let value = random_value(services);
@@ -476,6 +503,29 @@ fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response 
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// The scopes as the consent page lists them; a plain OAuth request that will get a refresh
+/// token says so too, as `offline_access` would (OIDC Core §11).
+fn shown_scopes(request: &AuthorizationRequest) -> Vec<(String, &'static str)> {
+    let mut shown: Vec<(String, &'static str)> = request
+        .scopes
+        .iter()
+        .map(|scope| (scope.clone(), describe_scope(scope)))
+        .collect();
+    if !request.is_openid()
+        && request
+            .client
+            .metadata
+            .has_grant_type(GrantType::RefreshToken)
+        && !request.scopes.iter().any(|scope| scope == "offline_access")
+    {
+        shown.push((
+            "offline access".to_owned(),
+            describe_scope("offline_access"),
+        ));
+    }
+    shown
 }
 
 /// A display URI of the client, if it is https: nothing else is linked or loaded.
@@ -554,11 +604,7 @@ fn consent_page(
         username: &user.username,
         redirect_host: &redirect_host,
         all_localhost,
-        scopes: request
-            .scopes
-            .iter()
-            .map(|scope| (scope.clone(), describe_scope(scope)))
-            .collect(),
+        scopes: shown_scopes(request),
         resources: &request.resources,
         links,
         action: &action,

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use registrar_core::ClientId;
-use registrar_core::authz::IdTokenClaims;
+use registrar_core::authz::{ID_TOKEN_TYPE, IdTokenClaims};
 use url::Url;
 
 use super::cookies::{
@@ -75,7 +75,7 @@ pub async fn end_session(
         Ok(request) => request,
         Err(response) => return response,
     };
-    let session_id = read_cookie(&headers, SESSION_COOKIE);
+    let session_id = read_cookie(state.pipeline.services(), &headers, SESSION_COOKIE);
     let session = match &session_id {
         Some(session_id) => match services
             .stores()
@@ -88,14 +88,17 @@ pub async fn end_session(
         },
         None => None,
     };
-    // Without a session there is nothing to end; with one, a hint of this same user is proof
-    // enough that the user's own client asked.
-    let hinted_this_user = match (&session, &request.hinted_subject) {
-        (Some(session), Some(subject)) => session.user_id == *subject,
-        (None, _) => true,
-        (Some(_), None) => false,
-    };
-    if !(confirmed || hinted_this_user) {
+    // A valid hint of the signed-in user (or of anyone, when nobody is signed in) proves the
+    // user's own client asked. Without one the user confirms first, both to end a session and
+    // to be sent anywhere: otherwise any self-registered client's logout URI would be an open
+    // redirector (RFC 9700 §4.11.2).
+    let hint_matches = request.hinted_subject.as_ref().is_some_and(|subject| {
+        session
+            .as_ref()
+            .is_none_or(|session| session.user_id == *subject)
+    });
+    let nothing_to_confirm = session.is_none() && request.redirect.is_none();
+    if !(confirmed || hint_matches || nothing_to_confirm) {
         return confirm_page(&state, &headers, &raw);
     }
     if let (Some(session_id), Some(_)) = (&session_id, &session)
@@ -154,6 +157,8 @@ async fn check(state: &AppState, raw: &str) -> Result<LogoutRequest, Response> {
         let claims = key_ring
             .verify::<IdTokenClaims>(hint, services.clock().now())
             .ok()
+            // Only an ID token: an access token must not pass for a hint.
+            .filter(|verified| verified.typ.as_deref() == Some(ID_TOKEN_TYPE))
             .map(|verified| verified.claims)
             .filter(|claims| claims.iss == services.settings().issuer_id())
             .ok_or_else(|| refuse("The id_token_hint is not an ID token issued by this server."))?;
@@ -204,7 +209,7 @@ async fn check(state: &AppState, raw: &str) -> Result<LogoutRequest, Response> {
 
 fn confirm_page(state: &AppState, headers: &HeaderMap, raw: &str) -> Response {
     let services = state.pipeline.services();
-    let (token, cookie) = match read_cookie(headers, CSRF_COOKIE) {
+    let (token, cookie) = match read_cookie(state.pipeline.services(), headers, CSRF_COOKIE) {
         Some(value) => (csrf_token(services, &value), None),
         None => {
             let value = random_value(services);

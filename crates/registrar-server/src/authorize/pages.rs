@@ -113,9 +113,11 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
             "default-src 'none'; style-src 'unsafe-inline'; img-src https:; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
+    // Same-origin, not no-referrer: under no-referrer browsers send `Origin: null` with the
+    // forms, and the form handlers check the origin.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

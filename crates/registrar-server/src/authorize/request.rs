@@ -14,6 +14,9 @@ use crate::state::AppState;
 const MAX_PARAMETER_BYTES: usize = 2048;
 /// At most this many `resource` parameters.
 const MAX_RESOURCES: usize = 10;
+/// At most this many parameters: a real request has about ten, and the repeat check below is
+/// quadratic.
+const MAX_PARAMETERS: usize = 64;
 
 /// A checked authorization request.
 #[derive(Debug, Clone)]
@@ -90,6 +93,9 @@ impl Parameters {
             }
             if value.len() > MAX_PARAMETER_BYTES {
                 return Err(format!("the parameter {name} is too long"));
+            }
+            if pairs.len() == MAX_PARAMETERS {
+                return Err(format!("a request has at most {MAX_PARAMETERS} parameters"));
             }
             if name != "resource" && pairs.iter().any(|(seen, _)| *seen == name) {
                 return Err(format!("the parameter {name} must not be repeated"));

@@ -73,14 +73,18 @@ pub async fn issue_token(
             .into());
         }
     }
-    // RFC 8707 §2: the token's audience; without one, this server.
+    // RFC 8707 §2: the token's audience; without one, this server. No user stands behind this
+    // token, so it names only a configured resource, never any URL a client picks.
     let audience: Vec<String> = match form.get("resource") {
-        Some(resource) if pipeline.settings().accepts_resource(resource) => {
+        Some(resource)
+            if pipeline.settings().resources.is_some()
+                && pipeline.settings().accepts_resource(resource) =>
+        {
             vec![resource.to_owned()]
         }
         Some(_) => {
             return Err(TokenError::InvalidTarget(
-                "resource must be an absolute https URI without a fragment that this server issues tokens for".to_owned(),
+                "resource must be one of the resources this server is configured to issue client_credentials tokens for".to_owned(),
             )
             .into());
         }

@@ -75,6 +75,12 @@ pub async fn userinfo(
     let Some(claims) = live_access_token(&state, &token).await? else {
         return Err(RegistrationError::InvalidToken.into());
     };
+    // A token for another resource is not for userinfo: its resource server must not be able
+    // to replay it here (RFC 8707, RFC 9068 §4).
+    let issuer = state.pipeline.settings().issuer_id();
+    if !claims.aud.iter().any(|audience| audience == issuer) {
+        return Err(RegistrationError::InvalidToken.into());
+    }
     if claims.grant_id.is_none() || !claims.scopes().any(|scope| scope == "openid") {
         return Err(RegistrationError::InsufficientScope {
             scope: "openid".to_owned(),

@@ -60,6 +60,15 @@ impl ServerBearer {
         let Some(client) = services.stores().clients().get_client(&client_id).await? else {
             return Ok(None);
         };
+        // Revoked at /connect/revoke (RFC 7009): an administrator's leaked token must stop at once.
+        if services
+            .stores()
+            .authorizations()
+            .is_access_token_revoked(&claims.jti)
+            .await?
+        {
+            return Ok(None);
+        }
         let settings = services.settings();
         let policy = settings
             .policies

@@ -316,11 +316,19 @@ async fn respond(
             .unwrap_or(limits.default_access_token)
             .min(limits.max_access_token),
     );
+    // An OpenID grant's token is also for this server's userinfo endpoint, which accepts only
+    // tokens whose audience names the issuer (RFC 9068 §4); without resources the issuer is the
+    // audience anyway.
+    let openid = scopes.iter().any(|scope| scope == "openid");
+    let mut audience = resources.to_vec();
+    if openid && !audience.is_empty() {
+        audience.push(settings.issuer_id().to_owned());
+    }
     let claims = AccessTokenClaims::new(
         &NewAccessToken {
             issuer: settings.issuer_id(),
             client_id: client.client_id.as_str(),
-            audience: resources,
+            audience: &audience,
             scopes,
             lifetime,
             now,
@@ -341,7 +349,7 @@ async fn respond(
     if let Some(refresh_token) = refresh_token {
         body["refresh_token"] = json!(refresh_token);
     }
-    if scopes.iter().any(|scope| scope == "openid") {
+    if openid {
         let algorithm = client
             .metadata
             .id_token_signed_response_alg

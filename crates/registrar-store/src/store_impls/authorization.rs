@@ -80,11 +80,18 @@ macro_rules! impl_authorization_traits {
                         transaction.rollback().await.map_err($store_error)?;
                         return Ok(false);
                     };
-                    // A new password ends every session the old one opened.
-                    users::delete_user_sessions(user_id)
+                    // A new password ends every session the old one opened, and every grant
+                    // made in them: a password reset after a phishing must cut the thief off.
+                    users::delete_user_sessions(user_id.clone())
                         .execute(&mut *transaction)
                         .await
                         .map_err($store_error)?;
+                    for statement in authorization::revoke_grants(GrantsOf::User, user_id) {
+                        statement
+                            .execute(&mut *transaction)
+                            .await
+                            .map_err($store_error)?;
+                    }
                     transaction.commit().await.map_err($store_error)?;
                     Ok(true)
                 }

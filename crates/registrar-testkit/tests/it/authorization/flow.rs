@@ -2,93 +2,30 @@
 //! rotation with reuse detection, revocation, userinfo, introspection by a resource server,
 //! grants dropped by an update, logout.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use registrar_core::authz::token_hash_claim;
 use registrar_core::token::SigningAlgorithm;
 use registrar_testkit::{Backend, TestServer, backends};
 use serde_json::{Value, json};
 
 use super::support::{
-    Agent, add_user, authorize_url, exchange, pkce, query, refresh, register_public_client,
-    tokens_for,
+    Agent, WEB_REDIRECT, add_user, authorize_url, confidential_client, exchange,
+    exchange_confidential, introspect, pkce, query, refresh, register_confidential_client,
+    register_public_client, tokens_for, userinfo, verified_id_token,
 };
 use crate::expect_error;
 
 backends!(
     a_self_registered_public_client_completes_the_flow_and_keeps_its_session,
     remembered_consent_skips_the_pages_and_prompt_asks_again,
+    a_public_loopback_client_is_asked_every_time,
     a_reused_refresh_token_revokes_the_grant,
     revocation_ends_the_grant_for_every_token,
     an_update_that_changes_the_redirect_uris_drops_consent_and_grants,
     logout_ends_the_session_and_returns_only_to_a_registered_uri,
     a_client_without_scope_gets_the_default_scope,
+    id_tokens_are_signed_with_the_registered_algorithm,
+    members_the_server_does_not_act_on_are_not_echoed,
 );
-
-async fn confidential_client(server: &TestServer) -> Value {
-    let response = server
-        .register(json!({
-            "client_name": "resource server",
-            "grant_types": ["client_credentials"],
-            "token_endpoint_auth_method": "client_secret_basic",
-        }))
-        .await;
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
-}
-
-async fn introspect(server: &TestServer, resource_server: &Value, token: &str) -> Value {
-    server
-        .http()
-        .post(server.url("/connect/introspect"))
-        .basic_auth(
-            resource_server["client_id"].as_str().unwrap(),
-            resource_server["client_secret"].as_str(),
-        )
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn userinfo(server: &TestServer, access_token: &str) -> reqwest::Response {
-    server
-        .http()
-        .get(server.url("/connect/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The ID token's claims, verified against the published JWKS with an independent JWS library.
-async fn verified_id_token(server: &TestServer, id_token: &str, client_id: &str) -> Value {
-    let header = jsonwebtoken::decode_header(id_token).unwrap();
-    assert_eq!(
-        header.alg,
-        Algorithm::RS256,
-        "the default id_token_signed_response_alg"
-    );
-    let jwks: Value = server.get_json("/.well-known/jwks.json").await;
-    let kid = header.kid.unwrap();
-    let jwk = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|key| key["kid"] == kid.as_str())
-        .expect("the ID token's key is published");
-    let key =
-        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
-            .unwrap();
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[client_id]);
-    validation.set_issuer(&[server.url("").trim_end_matches('/')]);
-    jsonwebtoken::decode::<Value>(id_token, &key, &validation)
-        .unwrap()
-        .claims
-}
 
 async fn a_self_registered_public_client_completes_the_flow_and_keeps_its_session(
     backend: Backend,
@@ -162,7 +99,19 @@ async fn a_self_registered_public_client_completes_the_flow_and_keeps_its_sessio
     let resource_server = confidential_client(&server).await;
     let introspected = introspect(&server, &resource_server, access_token).await;
     assert_eq!(introspected["active"], true, "{introspected}");
-    assert_eq!(introspected["aud"], "https://mcp.example.com/mcp");
+    // For the resource, and for this server's userinfo, since openid was granted.
+    let audience = introspected["aud"].as_array().unwrap();
+    assert!(
+        audience
+            .iter()
+            .any(|aud| aud == "https://mcp.example.com/mcp"),
+        "{introspected}"
+    );
+    assert!(
+        audience
+            .iter()
+            .any(|aud| aud == server.url("").trim_end_matches('/'))
+    );
     assert_eq!(introspected["sub"], user.id.as_str());
     assert_eq!(introspected["client_id"], client_id);
 
@@ -195,12 +144,15 @@ async fn a_self_registered_public_client_completes_the_flow_and_keeps_its_sessio
 async fn remembered_consent_skips_the_pages_and_prompt_asks_again(backend: Backend) {
     let server = TestServer::spawn(backend).await;
     add_user(&server, "bob").await;
-    let client = register_public_client(&server, json!({})).await;
+    let client = register_confidential_client(&server).await;
     let agent = Agent::new();
-    let (_, challenge) = pkce();
-    agent
+    let (verifier, challenge) = pkce();
+    let first = agent
         .authorize(&authorize_url(&server, &client, &challenge, &[]), "bob")
         .await;
+    let response =
+        exchange_confidential(&server, &client, &query(&first, "code").unwrap(), &verifier).await;
+    assert_eq!(response.status(), 200);
     // Signed in and consented: straight back to the client.
     let again = agent
         .get(&authorize_url(&server, &client, &challenge, &[]))
@@ -217,6 +169,16 @@ async fn remembered_consent_skips_the_pages_and_prompt_asks_again(backend: Backe
         ))
         .await;
     assert!(narrower.redirect().is_some());
+    // prompt=none works silently now.
+    let silent = agent
+        .get(&authorize_url(
+            &server,
+            &client,
+            &challenge,
+            &[("prompt", Some("none"))],
+        ))
+        .await;
+    assert!(query(&silent.redirect().unwrap(), "code").is_some());
     // prompt=consent asks again; prompt=login asks for the password again.
     let consent = agent
         .get(&authorize_url(
@@ -248,6 +210,39 @@ async fn remembered_consent_skips_the_pages_and_prompt_asks_again(backend: Backe
     let redirect = stranger.redirect().unwrap();
     assert_eq!(query(&redirect, "error").as_deref(), Some("login_required"));
     assert_eq!(query(&redirect, "state").as_deref(), Some("state-123"));
+}
+
+/// RFC 8252 §8.6: any program on the device can claim a public client's id and a loopback
+/// port, so remembered consent never approves such a client silently.
+async fn a_public_loopback_client_is_asked_every_time(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    add_user(&server, "hana").await;
+    let client = register_public_client(&server, json!({})).await;
+    let agent = Agent::new();
+    let (_, challenge) = pkce();
+    agent
+        .authorize(&authorize_url(&server, &client, &challenge, &[]), "hana")
+        .await;
+    let again = agent
+        .get(&authorize_url(&server, &client, &challenge, &[]))
+        .await;
+    assert!(
+        again.body.contains("id=\"allow\""),
+        "asked again: {}",
+        again.body
+    );
+    let silent = agent
+        .get(&authorize_url(
+            &server,
+            &client,
+            &challenge,
+            &[("prompt", Some("none"))],
+        ))
+        .await;
+    assert_eq!(
+        query(&silent.redirect().unwrap(), "error").as_deref(),
+        Some("consent_required")
+    );
 }
 
 async fn a_reused_refresh_token_revokes_the_grant(backend: Backend) {
@@ -349,24 +344,54 @@ async fn revocation_ends_the_grant_for_every_token(backend: Backend) {
 async fn an_update_that_changes_the_redirect_uris_drops_consent_and_grants(backend: Backend) {
     let server = TestServer::spawn(backend).await;
     add_user(&server, "erin").await;
-    let client = register_public_client(&server, json!({})).await;
+    let client = register_confidential_client(&server).await;
     let agent = Agent::new();
     let (verifier, challenge) = pkce();
     let redirect = agent
         .authorize(&authorize_url(&server, &client, &challenge, &[]), "erin")
         .await;
     let code = query(&redirect, "code").unwrap();
-    let tokens: Value = exchange(
-        &server,
-        &client,
-        &code,
-        &verifier,
-        "http://localhost:33418/callback",
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let tokens: Value = exchange_confidential(&server, &client, &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refresh_with_secret = |refresh_token: String| {
+        let server = &server;
+        let client = &client;
+        async move {
+            server
+                .http()
+                .post(server.url("/connect/token"))
+                .basic_auth(
+                    client["client_id"].as_str().unwrap(),
+                    client["client_secret"].as_str(),
+                )
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    // A confidential client's refresh token does not rotate: it works again and again.
+    assert_eq!(
+        refresh_with_secret(refresh_token.clone()).await.status(),
+        200
+    );
+    assert_eq!(
+        refresh_with_secret(refresh_token.clone()).await.status(),
+        200
+    );
+    // Consent is remembered: no page.
+    let page = agent
+        .get(&authorize_url(&server, &client, &challenge, &[]))
+        .await;
+    assert!(page.redirect().is_some());
+
     let mut metadata = client.clone();
     let object = metadata.as_object_mut().unwrap();
     for member in [
@@ -379,10 +404,7 @@ async fn an_update_that_changes_the_redirect_uris_drops_consent_and_grants(backe
     }
     object.insert(
         "redirect_uris".to_owned(),
-        json!([
-            "http://localhost:33418/callback",
-            "http://127.0.0.1:9/other"
-        ]),
+        json!([WEB_REDIRECT, "https://app.example.com/other"]),
     );
     let updated = server
         .http()
@@ -394,7 +416,7 @@ async fn an_update_that_changes_the_redirect_uris_drops_consent_and_grants(backe
         .unwrap();
     assert_eq!(updated.status(), 200, "{}", updated.text().await.unwrap());
     expect_error(
-        refresh(&server, &client, tokens["refresh_token"].as_str().unwrap()).await,
+        refresh_with_secret(refresh_token).await,
         400,
         "invalid_grant",
     )
@@ -443,6 +465,20 @@ async fn logout_ends_the_session_and_returns_only_to_a_registered_uri(backend: B
     let refused = agent.get(&logout("https://evil.example/")).await;
     assert_eq!(refused.status, 400);
     assert!(refused.location.is_none());
+    // Without a hint, even a registered URI needs the user's confirmation first: logout must
+    // not be a redirector for any self-registered client.
+    let mut hintless = url::Url::parse(&server.url("/connect/logout")).unwrap();
+    hintless
+        .query_pairs_mut()
+        .append_pair("client_id", client["client_id"].as_str().unwrap())
+        .append_pair(
+            "post_logout_redirect_uri",
+            "http://localhost:33418/signed-out",
+        );
+    let asked = Agent::new().get(hintless.as_str()).await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.location.is_none());
+    assert!(asked.body.contains("id=\"confirm\""));
     let done = agent
         .get(&logout("http://localhost:33418/signed-out"))
         .await;
@@ -464,7 +500,10 @@ async fn logout_ends_the_session_and_returns_only_to_a_registered_uri(backend: B
     let page = agent
         .get(&authorize_url(&server, &client, &challenge, &[]))
         .await;
-    assert!(page.redirect().is_some(), "still signed in until confirmed");
+    assert!(
+        !page.body.contains("id=\"password\""),
+        "still signed in until confirmed"
+    );
     let signed_out = agent.submit(&confirm, &[]).await;
     assert_eq!(signed_out.status, 200);
     let page = agent
@@ -498,4 +537,61 @@ async fn a_client_without_scope_gets_the_default_scope(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(token.status(), 200);
+}
+
+async fn id_tokens_are_signed_with_the_registered_algorithm(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    add_user(&server, "gina").await;
+    for alg in ["ES256", "EdDSA", "RS256"] {
+        let client =
+            register_public_client(&server, json!({"id_token_signed_response_alg": alg})).await;
+        assert_eq!(client["id_token_signed_response_alg"], alg);
+        let tokens = tokens_for(&server, &client, "gina").await;
+        let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            format!("{:?}", header.alg).to_uppercase(),
+            alg.to_uppercase()
+        );
+        let jwks: Value = server.get_json("/.well-known/jwks.json").await;
+        assert!(
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|key| key["kid"] == header.kid.as_deref().unwrap() && key["alg"] == alg),
+            "the {alg} key is published"
+        );
+    }
+}
+
+async fn members_the_server_does_not_act_on_are_not_echoed(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    let client = register_public_client(
+        &server,
+        json!({
+            "userinfo_signed_response_alg": "RS256",
+            "request_object_signing_alg": "RS256",
+            "frontchannel_logout_uri": "https://client.example/logout",
+            "backchannel_logout_uri": "https://client.example/backchannel",
+            "default_acr_values": ["urn:mace:incommon:iap:silver"],
+            "require_auth_time": true,
+            "default_max_age": 3600,
+        }),
+    )
+    .await;
+    for member in [
+        "userinfo_signed_response_alg",
+        "request_object_signing_alg",
+        "frontchannel_logout_uri",
+        "backchannel_logout_uri",
+        "default_acr_values",
+    ] {
+        assert!(
+            client.get(member).is_none(),
+            "{member} is not honoured, so not echoed: {client}"
+        );
+    }
+    // What the server does act on stays.
+    assert_eq!(client["require_auth_time"], true);
+    assert_eq!(client["default_max_age"], 3600);
 }

@@ -238,6 +238,22 @@ async fn forms_without_the_csrf_token_are_refused(backend: Backend) {
         let page = agent.post(&action, &form).await;
         assert_eq!(page.status, 403, "{csrf:?}");
     }
+    // A post from another site's page fails even with the right token (Origin check).
+    let csrf = login.hidden("csrf_token").unwrap();
+    let response = agent
+        .http
+        .post(&action)
+        .header("origin", "https://evil.example")
+        .form(&[
+            ("authorization_request", request.as_str()),
+            ("csrf_token", csrf.as_str()),
+            ("username", "dave"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
     // A token is bound to its browser's cookie: another browser's token fails.
     let other = Agent::new();
     let other_login = other

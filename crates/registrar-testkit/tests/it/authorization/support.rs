@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use registrar_core::authz::{User, hash_password};
 use registrar_core::secrets::{OsRandom, random_token};
 use registrar_testkit::TestServer;
@@ -48,6 +49,50 @@ pub async fn register_public_client(server: &TestServer, extra: Value) -> Value 
     let response = server.register(body).await;
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
+}
+
+/// A confidential web client (`client_secret_basic`) whose redirect URI is an https URL.
+pub async fn register_confidential_client(server: &TestServer) -> Value {
+    let response = server
+        .register(json!({
+            "client_name": "Example web app",
+            "redirect_uris": [WEB_REDIRECT],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "client_secret_basic",
+            "scope": "openid profile email offline_access",
+        }))
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+/// The redirect URI of [`register_confidential_client`].
+pub const WEB_REDIRECT: &str = "https://app.example.com/callback";
+
+/// Exchanges a code as a confidential client, with HTTP Basic.
+pub async fn exchange_confidential(
+    server: &TestServer,
+    client: &Value,
+    code: &str,
+    verifier: &str,
+) -> reqwest::Response {
+    server
+        .http()
+        .post(server.url("/connect/token"))
+        .basic_auth(
+            client["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str(),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("code_verifier", verifier),
+            ("redirect_uri", WEB_REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap()
 }
 
 /// A PKCE verifier and its S256 challenge.
@@ -215,10 +260,14 @@ pub fn authorize_url(
     overrides: &[(&str, Option<&str>)],
 ) -> String {
     let client_id = client["client_id"].as_str().unwrap();
+    // The client's own first redirect URI, unless overridden.
+    let redirect_uri = client["redirect_uris"][0]
+        .as_str()
+        .unwrap_or("http://localhost:33418/callback");
     let mut parameters: Vec<(String, String)> = vec![
         ("response_type", "code"),
         ("client_id", client_id),
-        ("redirect_uri", "http://localhost:33418/callback"),
+        ("redirect_uri", redirect_uri),
         ("scope", "openid profile email offline_access"),
         ("state", "state-123"),
         ("nonce", "nonce-456"),
@@ -306,4 +355,73 @@ pub async fn tokens_for(server: &TestServer, client: &Value, username: &str) -> 
     .await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+/// A confidential `client_credentials` client, standing for a resource server.
+pub async fn confidential_client(server: &TestServer) -> Value {
+    let response = server
+        .register(json!({
+            "client_name": "resource server",
+            "grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "client_secret_basic",
+        }))
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+/// The resource server's introspection of `token`.
+pub async fn introspect(server: &TestServer, resource_server: &Value, token: &str) -> Value {
+    server
+        .http()
+        .post(server.url("/connect/introspect"))
+        .basic_auth(
+            resource_server["client_id"].as_str().unwrap(),
+            resource_server["client_secret"].as_str(),
+        )
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The userinfo endpoint's answer for `access_token`.
+pub async fn userinfo(server: &TestServer, access_token: &str) -> reqwest::Response {
+    server
+        .http()
+        .get(server.url("/connect/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The ID token's claims, verified against the published JWKS with an independent JWS library.
+pub async fn verified_id_token(server: &TestServer, id_token: &str, client_id: &str) -> Value {
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    assert_eq!(
+        header.alg,
+        Algorithm::RS256,
+        "the default id_token_signed_response_alg"
+    );
+    let jwks: Value = server.get_json("/.well-known/jwks.json").await;
+    let kid = header.kid.unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["kid"] == kid.as_str())
+        .expect("the ID token's key is published");
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[client_id]);
+    validation.set_issuer(&[server.url("").trim_end_matches('/')]);
+    jsonwebtoken::decode::<Value>(id_token, &key, &validation)
+        .unwrap()
+        .claims
 }

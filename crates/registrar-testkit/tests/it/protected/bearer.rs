@@ -24,6 +24,7 @@ backends!(
     bearer_without_the_registration_scope_gets_insufficient_scope,
     bearer_of_a_deleted_client_is_invalid,
     bearer_is_refused_once_it_expires,
+    bearer_is_refused_once_revoked,
     trusted_issuer_with_inline_keys_registers_only_with_its_audience,
     trusted_issuer_with_a_jwks_uri_registers_with_fetched_keys,
     registration_scope_needs_a_policy_that_allows_it,
@@ -191,6 +192,30 @@ async fn bearer_of_a_deleted_client_is_invalid(backend: Backend) {
     )
     .await;
     assert_eq!(deleted.status().as_u16(), 204);
+    expect_invalid_token(post_registration(&server, Some(&bearer), &web_app()).await).await;
+}
+
+/// RFC 7009: a leaked administrator's token stops administering as soon as it is revoked.
+async fn bearer_is_refused_once_revoked(backend: Backend) {
+    let server = TestServer::spawn_with(backend, allow_admins).await;
+    let (admin, bearer) = administrator(&server).await;
+    expect_json(
+        post_registration(&server, Some(&bearer), &web_app()).await,
+        201,
+    )
+    .await;
+    let revoked = server
+        .http()
+        .post(server.url("/connect/revoke"))
+        .basic_auth(
+            admin["client_id"].as_str().unwrap(),
+            admin["client_secret"].as_str(),
+        )
+        .form(&[("token", bearer.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
     expect_invalid_token(post_registration(&server, Some(&bearer), &web_app()).await).await;
 }
 
