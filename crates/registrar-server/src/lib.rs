@@ -13,6 +13,7 @@ mod authorize;
 mod error;
 mod extract;
 mod groups;
+pub mod housekeeping;
 mod limits;
 pub mod outbound;
 pub mod rate_limit;

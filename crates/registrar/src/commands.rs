@@ -115,6 +115,11 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     let state = AppState::new(pipeline, options)
         .await
         .context("cannot load the signing keys")?;
+    // Dropped with the runtime when the server stops.
+    tokio::spawn(registrar_server::housekeeping::purge_expired_periodically(
+        state.clone(),
+        registrar_server::housekeeping::PURGE_INTERVAL,
+    ));
     let app = registrar_server::router_with(
         state,
         RouterOptions {

@@ -89,6 +89,22 @@ pub fn csrf_token(services: &Services, cookie_value: &str) -> String {
         .to_hex()
 }
 
+/// The CSRF token for the forms of a page, and the `Set-Cookie` for a browser that has no CSRF
+/// cookie yet.
+pub fn csrf_for(services: &Services, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    match read_cookie(services, headers, CSRF_COOKIE) {
+        Some(value) => (csrf_token(services, &value), None),
+        None => {
+            let value = random_value(services);
+            let lifetime = i64::try_from(services.settings().lifetimes.session).unwrap_or(i64::MAX);
+            (
+                csrf_token(services, &value),
+                Some(set_cookie(services, CSRF_COOKIE, &value, lifetime)),
+            )
+        }
+    }
+}
+
 /// Whether a posted form token matches the request's CSRF cookie, in constant time.
 pub fn csrf_matches(services: &Services, headers: &HeaderMap, posted: Option<&str>) -> bool {
     if !same_origin(services, headers) {

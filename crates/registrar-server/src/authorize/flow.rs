@@ -16,8 +16,7 @@ use registrar_core::{GrantType, Services};
 use url::Url;
 
 use super::cookies::{
-    CSRF_COOKIE, SESSION_COOKIE, csrf_matches, csrf_token, random_value, read_cookie, session_hash,
-    set_cookie,
+    SESSION_COOKIE, csrf_for, csrf_matches, random_value, read_cookie, session_hash, set_cookie,
 };
 use super::pages::{ConsentPage, LoginPage, describe_scope, error_page, render};
 use super::request::{AuthorizationRequest, AuthorizeError, parse_request};
@@ -67,19 +66,11 @@ pub async fn login(
     headers: HeaderMap,
     form: Result<Form, ApiError>,
 ) -> Response {
-    let form = match form {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
+    let (form, request) = match posted(&state, &headers, form).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     let services = state.pipeline.services();
-    if !csrf_matches(services, &headers, form.get("csrf_token")) {
-        return csrf_refused();
-    }
-    let raw = form.get("authorization_request").unwrap_or_default();
-    let request = match parse_request(&state, raw).await {
-        Ok(request) => request,
-        Err(error) => return refuse(&state, error),
-    };
     let username = form.get("username").unwrap_or_default();
     let password = form.get("password").unwrap_or_default();
     let limits = &state.rate_limits;
@@ -179,19 +170,11 @@ pub async fn consent(
     headers: HeaderMap,
     form: Result<Form, ApiError>,
 ) -> Response {
-    let form = match form {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
+    let (form, request) = match posted(&state, &headers, form).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     let services = state.pipeline.services();
-    if !csrf_matches(services, &headers, form.get("csrf_token")) {
-        return csrf_refused();
-    }
-    let raw = form.get("authorization_request").unwrap_or_default();
-    let request = match parse_request(&state, raw).await {
-        Ok(request) => request,
-        Err(error) => return refuse(&state, error),
-    };
     let signed_in = match signed_in(&state, &headers).await {
         Ok(Some(signed_in)) => signed_in,
         Ok(None) => return login_page(&state, &headers, &request, StatusCode::OK, "", None),
@@ -249,6 +232,24 @@ pub async fn consent(
         return ApiError::from(error).into_response();
     }
     issue_code(&state, &request, &signed_in).await
+}
+
+/// A posted page form: from this server's page (the CSRF token), with the authorization
+/// request it carries checked again in full.
+async fn posted(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: Result<Form, ApiError>,
+) -> Result<(Form, AuthorizationRequest), Response> {
+    let form = form.map_err(IntoResponse::into_response)?;
+    if !csrf_matches(state.pipeline.services(), headers, form.get("csrf_token")) {
+        return Err(csrf_refused());
+    }
+    let raw = form.get("authorization_request").unwrap_or_default();
+    let request = parse_request(state, raw)
+        .await
+        .map_err(|error| refuse(state, error))?;
+    Ok((form, request))
 }
 
 /// The user behind the request's session cookie, if the session and the user still exist.
@@ -481,23 +482,6 @@ fn csrf_refused() -> Response {
     )
 }
 
-/// The CSRF token for the pages of this response, and the cookie to set when the request had
-/// none.
-fn csrf_for(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    let services = state.pipeline.services();
-    match read_cookie(state.pipeline.services(), headers, CSRF_COOKIE) {
-        Some(value) => (csrf_token(services, &value), None),
-        None => {
-            let value = random_value(services);
-            let lifetime = i64::try_from(services.settings().lifetimes.session).unwrap_or(i64::MAX);
-            (
-                csrf_token(services, &value),
-                Some(set_cookie(services, CSRF_COOKIE, &value, lifetime)),
-            )
-        }
-    }
-}
-
 fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -551,7 +535,7 @@ fn login_page(
     username: &str,
     error: Option<&str>,
 ) -> Response {
-    let (csrf_token, cookie) = csrf_for(state, headers);
+    let (csrf_token, cookie) = csrf_for(state.pipeline.services(), headers);
     let action = state
         .pipeline
         .settings()
@@ -573,7 +557,7 @@ fn consent_page(
     request: &AuthorizationRequest,
     user: &User,
 ) -> Response {
-    let (csrf_token, cookie) = csrf_for(state, headers);
+    let (csrf_token, cookie) = csrf_for(state.pipeline.services(), headers);
     let action = state
         .pipeline
         .settings()

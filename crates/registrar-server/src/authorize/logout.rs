@@ -13,8 +13,7 @@ use registrar_core::authz::{ID_TOKEN_TYPE, IdTokenClaims};
 use url::Url;
 
 use super::cookies::{
-    CSRF_COOKIE, SESSION_COOKIE, csrf_matches, csrf_token, random_value, read_cookie, session_hash,
-    set_cookie,
+    SESSION_COOKIE, csrf_for, csrf_matches, read_cookie, session_hash, set_cookie,
 };
 use super::pages::{Confirm, MessagePage, error_page, render};
 use super::request::Parameters;
@@ -209,17 +208,7 @@ async fn check(state: &AppState, raw: &str) -> Result<LogoutRequest, Response> {
 
 fn confirm_page(state: &AppState, headers: &HeaderMap, raw: &str) -> Response {
     let services = state.pipeline.services();
-    let (token, cookie) = match read_cookie(state.pipeline.services(), headers, CSRF_COOKIE) {
-        Some(value) => (csrf_token(services, &value), None),
-        None => {
-            let value = random_value(services);
-            let lifetime = i64::try_from(services.settings().lifetimes.session).unwrap_or(i64::MAX);
-            (
-                csrf_token(services, &value),
-                Some(set_cookie(services, CSRF_COOKIE, &value, lifetime)),
-            )
-        }
-    };
+    let (token, cookie) = csrf_for(services, headers);
     let action = services.settings().end_session_endpoint();
     let mut response = render(
         StatusCode::OK,
