@@ -16,9 +16,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use registrar_core::ClientId;
+use registrar_core::authz::{AuthorizationCode, Grant, User, hash_password};
 use registrar_core::initial_token::InitialTokenOptions;
+use registrar_core::secrets::{OsRandom, random_token};
 use registrar_testkit::{Backend, TestServer};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 /// Requests per scenario and how many are in flight at once, for `cargo bench`.
@@ -53,6 +59,18 @@ fn machine() -> Value {
         "scope": "openid email",
     })
 }
+
+/// What an MCP-style public client sends to register for the authorization code flow.
+fn public_client() -> Value {
+    json!({
+        "redirect_uris": [PUBLIC_REDIRECT],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+        "scope": "openid profile email offline_access",
+    })
+}
+const PUBLIC_REDIRECT: &str = "http://localhost:33418/callback";
 
 /// How much load each scenario gets.
 #[derive(Debug, Clone, Copy)]
@@ -230,8 +248,109 @@ async fn register_one(server: &TestServer, metadata: Value) -> Value {
     response.json().await.expect("client information")
 }
 
+/// One code ready to redeem: the code and its PKCE verifier.
+struct ReadyCode {
+    code: String,
+    verifier: String,
+}
+
+/// Stores `count` grants of `client` by one user, each with one unused code, as the consent page
+/// would have (outside any measurement): grants with an absolute lifetime, so that redeeming a
+/// code also issues a refresh token. Written `concurrency` at a time.
+async fn ready_codes(
+    server: &TestServer,
+    client: &Value,
+    count: usize,
+    concurrency: usize,
+) -> Vec<ReadyCode> {
+    let user = User {
+        id: random_token(&OsRandom, 16),
+        username: "bench".to_owned(),
+        password_hash: hash_password("correct horse battery staple", &OsRandom)
+            .expect("hash a password"),
+        created_at: 1_700_000_000,
+        name: Some("Bench Example".to_owned()),
+        email: Some("bench@example.com".to_owned()),
+        email_verified: true,
+    };
+    server
+        .stores()
+        .users()
+        .insert_user(&user)
+        .await
+        .expect("insert a user");
+    let client_id = ClientId::parse(string(client, "client_id")).expect("a client_id");
+    let services = server.pipeline.services();
+    let now = server.clock.now();
+    let mut ready = Vec::with_capacity(count);
+    let mut records = Vec::with_capacity(count);
+    for _ in 0..count {
+        let code = random_token(&OsRandom, 32);
+        let verifier = random_token(&OsRandom, 32);
+        let grant = Grant {
+            id: random_token(&OsRandom, 16),
+            client_id: client_id.clone(),
+            user_id: user.id.clone(),
+            scopes: ["openid", "profile", "email", "offline_access"]
+                .map(str::to_owned)
+                .to_vec(),
+            resources: Vec::new(),
+            auth_time: now,
+            created_at: now,
+            expires_at: Some(now + 30 * 86_400),
+            revoked: false,
+        };
+        let stored = AuthorizationCode {
+            // What `authorize::flow::code_hash` computes.
+            code_hash: services.hasher().hash(&format!("code {code}")),
+            grant_id: grant.id.clone(),
+            client_id: client_id.clone(),
+            redirect_uri: PUBLIC_REDIRECT.to_owned(),
+            code_challenge: URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
+            nonce: Some(random_token(&OsRandom, 16)),
+            issued_at: now,
+            // Far beyond any run, so that no code expires while it waits its turn.
+            expires_at: now + 86_400,
+        };
+        records.push((grant, stored));
+        ready.push(ReadyCode { code, verifier });
+    }
+    let records = Arc::new(records);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut writers = JoinSet::new();
+    for _ in 0..concurrency {
+        let (records, next) = (Arc::clone(&records), Arc::clone(&next));
+        let authorizations = Arc::clone(server.stores().authorizations());
+        writers.spawn(async move {
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some((grant, code)) = records.get(index) else {
+                    return;
+                };
+                authorizations
+                    .insert_grant_with_code(grant, code)
+                    .await
+                    .expect("insert a grant and its code");
+            }
+        });
+    }
+    while let Some(writer) = writers.join_next().await {
+        writer.expect("a grant writer panicked");
+    }
+    ready
+}
+
+/// The `alg` in a compact JWS's header.
+fn jws_algorithm(token: &str) -> String {
+    let header = token.split('.').next().expect("a JWS header");
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64url"))
+        .expect("a JSON header");
+    string(&header, "alg").to_owned()
+}
+
 /// Every scenario on one backend, in an order where each finds what it needs: registrations
-/// leave clients to read, token requests leave tokens to introspect.
+/// leave clients to read, token requests leave tokens to introspect, code exchanges leave
+/// refresh tokens to rotate.
 async fn run_backend(name: &str, backend: Backend, plan: Plan) {
     // Every request comes from one address: the limits stay on, so their cost is measured, with
     // quotas no scenario reaches.
@@ -368,6 +487,73 @@ async fn run_backend(name: &str, backend: Backend, plan: Plan) {
         run.bodies().iter().all(|body| body["active"] == true),
         "every introspected token is active"
     );
+
+    // (e) The authorization code grant for a public client (PKCE, no secret): each request
+    // redeems one code stored beforehand and gets an access token, an RS256 ID token (`openid`
+    // was granted; RS256 is the default `id_token_signed_response_alg`) and a refresh token.
+    let public = register_one(&server, public_client()).await;
+    let codes = ready_codes(&server, &public, plan.requests, plan.concurrency).await;
+    let token_endpoint = server.url("/connect/token");
+    let run = {
+        let http = http.clone();
+        let (url, client_id) = (
+            token_endpoint.clone(),
+            string(&public, "client_id").to_owned(),
+        );
+        load(plan, move |index| {
+            let ready = &codes[index];
+            http.post(&url)
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", ready.code.as_str()),
+                    ("redirect_uri", PUBLIC_REDIRECT),
+                    ("code_verifier", ready.verifier.as_str()),
+                    ("client_id", client_id.as_str()),
+                ])
+                .send()
+        })
+        .await
+    };
+    report(name, "code exchange", plan, &run, 200);
+    let exchanged = run.bodies();
+    for body in &exchanged {
+        string(body, "access_token");
+        assert_eq!(
+            jws_algorithm(string(body, "id_token")),
+            "RS256",
+            "an RS256 ID token"
+        );
+    }
+    let refresh_tokens: Vec<String> = exchanged
+        .iter()
+        .map(|body| string(body, "refresh_token").to_owned())
+        .collect();
+
+    // (f) The refresh token grant for the same client: each request rotates one refresh token
+    // from (e), once, and gets a successor, a new access token and a new RS256 ID token.
+    let run = {
+        let http = http.clone();
+        let client_id = string(&public, "client_id").to_owned();
+        load(plan, move |index| {
+            http.post(&token_endpoint)
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_tokens[index].as_str()),
+                    ("client_id", client_id.as_str()),
+                ])
+                .send()
+        })
+        .await
+    };
+    report(name, "refresh (rotation)", plan, &run, 200);
+    for body in run.bodies() {
+        string(&body, "refresh_token");
+        assert_eq!(
+            jws_algorithm(string(&body, "id_token")),
+            "RS256",
+            "an RS256 ID token"
+        );
+    }
 }
 
 fn main() {
