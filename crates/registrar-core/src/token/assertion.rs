@@ -373,10 +373,17 @@ fn check_claims(
     }
 
     let jti = match claims.get("jti") {
-        Some(Value::String(jti)) if !jti.is_empty() && jti.len() <= MAX_JTI_LENGTH => jti,
+        // No control characters: a jti is stored, and PostgreSQL refuses a NUL in text.
+        Some(Value::String(jti))
+            if !jti.is_empty()
+                && jti.len() <= MAX_JTI_LENGTH
+                && !jti.chars().any(char::is_control) =>
+        {
+            jti
+        }
         Some(Value::String(_)) => {
             return Err(invalid(format!(
-                "the client assertion's jti must have 1 to {MAX_JTI_LENGTH} characters"
+                "the client assertion's jti must have 1 to {MAX_JTI_LENGTH} characters and no control characters"
             )));
         }
         _ => return Err(invalid("the client assertion has no jti")),

@@ -94,6 +94,13 @@ impl Parameters {
             if value.len() > MAX_PARAMETER_BYTES {
                 return Err(format!("the parameter {name} is too long"));
             }
+            // `state`, `nonce` and `resource` are stored with the code or echoed back: no control
+            // characters (PostgreSQL refuses a NUL in text, terminals obey escapes).
+            if value.chars().any(char::is_control) {
+                return Err(format!(
+                    "the parameter {name} must not contain control characters"
+                ));
+            }
             if pairs.len() == MAX_PARAMETERS {
                 return Err(format!("a request has at most {MAX_PARAMETERS} parameters"));
             }

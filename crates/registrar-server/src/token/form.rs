@@ -26,6 +26,13 @@ impl Form {
             if value.is_empty() {
                 continue;
             }
+            // No parameter of any form here carries a control character, and some are stored
+            // (PostgreSQL refuses a NUL in text): refused before anything reads them.
+            if value.chars().any(char::is_control) {
+                return Err(TokenError::InvalidRequest(format!(
+                    "the parameter {name} must not contain control characters"
+                )));
+            }
             if parameters
                 .insert(name.to_string(), value.into_owned())
                 .is_some()

@@ -360,11 +360,21 @@ fn private_key_jwt_needs_a_jti() {
     );
     check_claims(
         json!({ "jti": "" }),
-        expect!["the client assertion's jti must have 1 to 256 characters"],
+        expect![
+            "the client assertion's jti must have 1 to 256 characters and no control characters"
+        ],
     );
     check_claims(
         json!({ "jti": "j".repeat(257) }),
-        expect!["the client assertion's jti must have 1 to 256 characters"],
+        expect![
+            "the client assertion's jti must have 1 to 256 characters and no control characters"
+        ],
+    );
+    check_claims(
+        json!({ "jti": "jti\u{0}1" }),
+        expect![
+            "the client assertion's jti must have 1 to 256 characters and no control characters"
+        ],
     );
 }
 

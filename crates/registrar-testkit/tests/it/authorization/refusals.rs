@@ -23,6 +23,7 @@ backends!(
     deny_returns_access_denied,
     wrong_passwords_are_throttled,
     scope_and_resource_are_checked,
+    control_characters_are_refused_before_anything_stores_them,
 );
 
 fn redirect_error(page: &super::support::Page) -> (String, Option<String>) {
@@ -432,4 +433,50 @@ async fn scope_and_resource_are_checked(backend: Backend) {
         page.status, 400,
         "a client without redirect URIs gets a page"
     );
+}
+
+/// A NUL would make PostgreSQL fail (a 500) where a value is stored (`nonce`, `state`,
+/// `resource`, a username looked up, an assertion's `jti`); every control character is refused
+/// first, with the endpoint's own error.
+async fn control_characters_are_refused_before_anything_stores_them(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    add_user(&server, "ivy").await;
+    let client = register_public_client(&server, json!({})).await;
+    let agent = Agent::new();
+    let (_, challenge) = pkce();
+    for (name, value) in [
+        ("nonce", "a\u{0}b"),
+        ("state", "x\u{1b}[31m"),
+        ("resource", "https://mcp.example.com/\u{0}"),
+    ] {
+        let page = agent
+            .get(&authorize_url(
+                &server,
+                &client,
+                &challenge,
+                &[(name, Some(value))],
+            ))
+            .await;
+        assert_eq!(page.status, 400, "{name}: {}", page.body);
+        assert!(page.location.is_none());
+    }
+    let login = agent
+        .get(&authorize_url(&server, &client, &challenge, &[]))
+        .await;
+    let page = agent
+        .submit(&login, &[("username", "ivy\u{0}"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    let token = server
+        .http()
+        .post(server.url("/connect/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("refresh_token", "abc\u{0}"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    expect_error(token, 400, "invalid_request").await;
 }
