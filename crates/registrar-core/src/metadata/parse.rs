@@ -91,8 +91,72 @@ pub fn is_known_member(name: &str) -> bool {
 
 type Result<T> = std::result::Result<T, RegistrationError>;
 
+/// The longest string member: 2,048 bytes, the common cap on URIs, which no client metadata
+/// needs to exceed.
+pub const MAX_STRING_BYTES: usize = 2_048;
+/// The longest human-readable member (`client_name` and its language variants, `software_id`,
+/// `software_version`, each of `contacts`), in characters: what a consent page or a terminal
+/// can show.
+pub const MAX_TEXT_CHARS: usize = 256;
+/// The most entries of an array member (`redirect_uris`, `contacts`, …).
+pub const MAX_ITEMS: usize = 100;
+/// A software statement is a signed JWT with claims of its own, so it may be longer.
+const MAX_STATEMENT_BYTES: usize = 16_384;
+/// The members [`MAX_TEXT_CHARS`] applies to, besides `client_name#tag`.
+const HUMAN_READABLE: [&str; 4] = ["client_name", "software_id", "software_version", "contacts"];
+
+/// The error a member's refusal is: `invalid_redirect_uri` for `redirect_uris` (RFC 7591
+/// §3.2.2), `invalid_client_metadata` for the rest.
+fn member_error(field: &str, description: String) -> RegistrationError {
+    if field == "redirect_uris" {
+        RegistrationError::redirect(description)
+    } else {
+        RegistrationError::metadata(description)
+    }
+}
+
 fn type_error(name: &str, expected: &str) -> RegistrationError {
-    RegistrationError::metadata(format!("{name} must be {expected}"))
+    let field = name.split('[').next().unwrap_or(name);
+    member_error(field, format!("{name} must be {expected}"))
+}
+
+/// Control characters (C0, DEL, C1) and the bidirectional overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069): they have no place in metadata, make a name display as
+/// another (Trojan Source), drive an administrator's terminal, and a NUL fails PostgreSQL.
+fn is_forbidden(character: char) -> bool {
+    character.is_control()
+        || ('\u{202A}'..='\u{202E}').contains(&character)
+        || ('\u{2066}'..='\u{2069}').contains(&character)
+}
+
+/// The limits of every string member: no forbidden character, at most [`MAX_STRING_BYTES`]
+/// (a software statement more), and for human-readable ones at most [`MAX_TEXT_CHARS`].
+/// `name` is what the message says (`contacts[2]`); `field` the member it belongs to.
+fn check_text(name: &str, field: &str, text: &str) -> Result<()> {
+    if text.chars().any(is_forbidden) {
+        return Err(member_error(
+            field,
+            format!("{name} must not contain control or bidirectional formatting characters"),
+        ));
+    }
+    let limit = if field == "software_statement" {
+        MAX_STATEMENT_BYTES
+    } else {
+        MAX_STRING_BYTES
+    };
+    if text.len() > limit {
+        return Err(member_error(
+            field,
+            format!("{name} must be at most {limit} bytes"),
+        ));
+    }
+    if HUMAN_READABLE.contains(&field) && text.chars().count() > MAX_TEXT_CHARS {
+        return Err(member_error(
+            field,
+            format!("{name} must be at most {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// Typed access to the members of a request object. JSON `null` counts as absent, as
@@ -110,7 +174,10 @@ impl Members<'_> {
             Some(Value::String(text)) if text.is_empty() => Err(RegistrationError::metadata(
                 format!("{name} must not be empty"),
             )),
-            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::String(text)) => {
+                check_text(name, name, text)?;
+                Ok(Some(text.clone()))
+            }
             Some(_) => Err(type_error(name, "a string")),
         }
     }
@@ -122,14 +189,31 @@ impl Members<'_> {
         let Value::Array(items) = value else {
             return Err(type_error(name, "an array of strings"));
         };
+        if items.len() > MAX_ITEMS {
+            return Err(member_error(
+                name,
+                format!("{name} must have at most {MAX_ITEMS} entries"),
+            ));
+        }
+        if items.is_empty() && name == "grant_types" {
+            // An empty list would register a client that can use no grant at all; omitting
+            // the member means the default, authorization_code (RFC 7591 §2).
+            return Err(RegistrationError::metadata(
+                "grant_types must not be empty; omit it for the default authorization_code",
+            ));
+        }
         items
             .iter()
             .enumerate()
             .map(|(index, item)| match item {
-                Value::String(text) if text.is_empty() => Err(RegistrationError::metadata(
+                Value::String(text) if text.is_empty() => Err(member_error(
+                    name,
                     format!("{name}[{index}] must not be empty"),
                 )),
-                Value::String(text) => Ok(text.clone()),
+                Value::String(text) => {
+                    check_text(&format!("{name}[{index}]"), name, text)?;
+                    Ok(text.clone())
+                }
                 _ => Err(type_error(&format!("{name}[{index}]"), "a string")),
             })
             .collect()
@@ -190,6 +274,7 @@ impl Members<'_> {
                     )));
                 }
                 Value::String(text) => {
+                    check_text(key, field, text)?;
                     localized.insert(key.clone(), text.clone());
                 }
                 _ => return Err(type_error(key, "a string")),

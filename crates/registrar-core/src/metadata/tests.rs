@@ -17,11 +17,11 @@ fn check(body: &str, expected: Expect) {
 fn wrong_json_types_name_the_field() {
     check(
         r#"{"redirect_uris":"https://a/cb"}"#,
-        expect!["invalid_client_metadata: redirect_uris must be an array of strings"],
+        expect!["invalid_redirect_uri: redirect_uris must be an array of strings"],
     );
     check(
         r#"{"redirect_uris":["https://a/cb",3]}"#,
-        expect!["invalid_client_metadata: redirect_uris[1] must be a string"],
+        expect!["invalid_redirect_uri: redirect_uris[1] must be a string"],
     );
     check(
         r#"{"client_name":7}"#,
@@ -175,4 +175,70 @@ fn known_members_are_exactly_the_members_from_object_reads() {
     }
     assert!(super::is_known_member("client_name#fr"));
     assert!(!super::is_known_member("x_tenant"));
+}
+
+#[test]
+fn text_has_limits_and_no_control_or_bidi_characters() {
+    let long_name = "n".repeat(257);
+    check(
+        &format!(r#"{{"client_name":"{long_name}"}}"#),
+        expect!["invalid_client_metadata: client_name must be at most 256 characters"],
+    );
+    let long_uri = format!("https://a.example/{}", "p".repeat(2_031));
+    check(
+        &format!(r#"{{"redirect_uris":["{long_uri}"]}}"#),
+        expect!["invalid_redirect_uri: redirect_uris[0] must be at most 2048 bytes"],
+    );
+    let many: Vec<String> = (0..101)
+        .map(|index| format!(r#""https://a.example/{index}""#))
+        .collect();
+    check(
+        &format!(r#"{{"redirect_uris":[{}]}}"#, many.join(",")),
+        expect!["invalid_redirect_uri: redirect_uris must have at most 100 entries"],
+    );
+    check(
+        r#"{"client_name":"a\u0000b"}"#,
+        expect![
+            "invalid_client_metadata: client_name must not contain control or bidirectional formatting characters"
+        ],
+    );
+    check(
+        r#"{"client_name#fr":"x\u001b[31m"}"#,
+        expect![
+            "invalid_client_metadata: client_name#fr must not contain control or bidirectional formatting characters"
+        ],
+    );
+    check(
+        r#"{"contacts":["admin\u202e@example.com"]}"#,
+        expect![
+            "invalid_client_metadata: contacts[0] must not contain control or bidirectional formatting characters"
+        ],
+    );
+    check(
+        r#"{"software_version":"1\u2066.0"}"#,
+        expect![
+            "invalid_client_metadata: software_version must not contain control or bidirectional formatting characters"
+        ],
+    );
+    check(
+        r#"{"redirect_uris":["https://a.example/cb\u0085"]}"#,
+        expect![
+            "invalid_redirect_uri: redirect_uris[0] must not contain control or bidirectional formatting characters"
+        ],
+    );
+    check(
+        r#"{"redirect_uris":[""]}"#,
+        expect!["invalid_redirect_uri: redirect_uris[0] must not be empty"],
+    );
+    check(
+        r#"{"grant_types":[]}"#,
+        expect![
+            "invalid_client_metadata: grant_types must not be empty; omit it for the default authorization_code"
+        ],
+    );
+    // Exactly at the limits is fine.
+    let name = "n".repeat(256);
+    let object =
+        crate::json::parse_object(format!(r#"{{"client_name":"{name}"}}"#).as_bytes()).unwrap();
+    assert!(ClientMetadata::from_object(&object).is_ok());
 }

@@ -251,9 +251,9 @@ fn redirect_uris_reject_script_and_local_schemes_in_any_letter_case() {
     );
     check(
         r#"{"redirect_uris":["java\tscript:alert(1)"]}"#,
-        expect![[
-            r#"invalid_redirect_uri: redirect_uris[0] uses the forbidden scheme "javascript""#
-        ]],
+        expect![
+            "invalid_redirect_uri: redirect_uris[0] must not contain control or bidirectional formatting characters"
+        ],
     );
     check(
         r#"{"redirect_uris":["VBScript:msgbox(1)"]}"#,
@@ -376,9 +376,9 @@ fn redirect_uris_must_be_in_canonical_form() {
     );
     check(
         r#"{"redirect_uris":["https://a.example/cb\n"]}"#,
-        expect![[
-            r#"invalid_redirect_uri: redirect_uris[0] is not in canonical form; register "https://a.example/cb" instead"#
-        ]],
+        expect![
+            "invalid_redirect_uri: redirect_uris[0] must not contain control or bidirectional formatting characters"
+        ],
     );
     check(
         r#"{"redirect_uris":["https://a.example"]}"#,
@@ -816,7 +816,9 @@ fn grant_types_default_to_authorization_code() {
     );
     check(
         r#"{"grant_types":[],"redirect_uris":["https://a.example/cb"]}"#,
-        expect!["ok"],
+        expect![
+            "invalid_client_metadata: grant_types must not be empty; omit it for the default authorization_code"
+        ],
     );
     check(
         r#"{"grant_types":["authorization_code"],"redirect_uris":["https://a.example/cb"]}"#,
@@ -1612,7 +1614,7 @@ fn scope_is_scope_tokens_separated_by_single_spaces() {
     check(
         r#"{"scope":"openid\temail","redirect_uris":["https://a.example/cb"]}"#,
         expect![
-            "invalid_client_metadata: scope must be scope values separated by single spaces (RFC 6749 §3.3)"
+            "invalid_client_metadata: scope must not contain control or bidirectional formatting characters"
         ],
     );
     check(
@@ -1671,7 +1673,9 @@ fn contacts_are_email_addresses() {
     );
     check(
         r#"{"contacts":["admin@a.example\r\nBcc: victim@b.example"],"redirect_uris":["https://a.example/cb"]}"#,
-        expect!["invalid_client_metadata: contacts[0] is not an e-mail address"],
+        expect![
+            "invalid_client_metadata: contacts[0] must not contain control or bidirectional formatting characters"
+        ],
     );
 }
 
@@ -1957,7 +1961,9 @@ fn default_acr_values_have_no_spaces() {
     );
     check(
         r#"{"default_acr_values":["silver\n"],"redirect_uris":["https://a.example/cb"]}"#,
-        expect!["invalid_client_metadata: default_acr_values[0] must not contain spaces"],
+        expect![
+            "invalid_client_metadata: default_acr_values[0] must not contain control or bidirectional formatting characters"
+        ],
     );
 }
 

@@ -11,6 +11,7 @@ backends!(
     wrong_method_is_405_with_allow,
     bad_metadata_names_the_field_with_the_rfc_code,
     no_input_makes_the_server_fail,
+    text_limits_and_control_characters_are_refused_on_register_and_update,
 );
 
 async fn token(server: &TestServer) -> String {
@@ -152,9 +153,10 @@ async fn bad_metadata_names_the_field_with_the_rfc_code(backend: Backend) {
             "redirect_uris[0]",
         ),
         (json!({}), "invalid_redirect_uri", "redirect_uris"),
+        // RFC 7591 §3.2.2: whatever is wrong with redirect_uris is invalid_redirect_uri.
         (
             json!({"redirect_uris": "https://a.example/cb"}),
-            "invalid_client_metadata",
+            "invalid_redirect_uri",
             "redirect_uris",
         ),
         (
@@ -268,4 +270,69 @@ async fn no_input_makes_the_server_fail(backend: Backend) {
         statuses.contains_key(&201) && statuses.contains_key(&400),
         "{statuses:?}"
     );
+}
+
+/// Long text, long or many redirect URIs, and control or bidi characters were registered, and a
+/// NUL in `client_name` was a 500 on PostgreSQL; each is refused on registration and update.
+async fn text_limits_and_control_characters_are_refused_on_register_and_update(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    let long_uri = format!("https://a.example/{}", "p".repeat(2_031));
+    let many: Vec<String> = (0..1_000)
+        .map(|index| format!("https://a.example/{index}"))
+        .collect();
+    let cases = [
+        (
+            json!({"client_name": "n".repeat(20_000)}),
+            "invalid_client_metadata",
+        ),
+        (json!({"client_name": "a\u{0}b"}), "invalid_client_metadata"),
+        (
+            json!({"client_name": "evil\u{202e}gnp.exe"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"software_id": "x\u{1b}]0;owned\u{7}"}),
+            "invalid_client_metadata",
+        ),
+        (json!({"redirect_uris": [long_uri]}), "invalid_redirect_uri"),
+        (json!({"redirect_uris": many}), "invalid_redirect_uri"),
+        (
+            json!({"redirect_uris": "https://a.example/cb"}),
+            "invalid_redirect_uri",
+        ),
+        (json!({"redirect_uris": [""]}), "invalid_redirect_uri"),
+        (json!({"grant_types": []}), "invalid_client_metadata"),
+    ];
+    for (extra, code) in &cases {
+        let mut body = json!({"redirect_uris": ["https://a.example/cb"]});
+        for (name, value) in extra.as_object().unwrap() {
+            body[name] = value.clone();
+        }
+        expect_error(server.register(body).await, 400, code).await;
+    }
+    // The same on update.
+    let client = expect_json(
+        server
+            .register(json!({"redirect_uris": ["https://a.example/cb"]}))
+            .await,
+        201,
+    )
+    .await;
+    let (extra, code) = &cases[1];
+    let mut body = json!({
+        "client_id": client["client_id"],
+        "redirect_uris": ["https://a.example/cb"],
+    });
+    for (name, value) in extra.as_object().unwrap() {
+        body[name] = value.clone();
+    }
+    let response = server
+        .http()
+        .put(client["registration_client_uri"].as_str().unwrap())
+        .bearer_auth(client["registration_access_token"].as_str().unwrap())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 400, code).await;
 }
