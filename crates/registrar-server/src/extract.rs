@@ -44,6 +44,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
         let Some(value) = values.next() else {
             return Ok(Self::Absent);
         };
+        // RFC 6750 §2: a token sent in the header and in the query too is a malformed request,
+        // not a choice for the server to make.
+        let in_query = parts.uri.query().is_some_and(|query| {
+            url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "access_token")
+        });
+        if in_query {
+            return Err(ApiError::InvalidRequest(
+                "the access token must be sent by one method only: the Authorization header"
+                    .to_owned(),
+            ));
+        }
         // Parsing is total: every malformed header is a 401, never a panic or a 500
         // (compare Keycloak CVE-2026-9803).
         let invalid = || ApiError::Registration(RegistrationError::InvalidToken);

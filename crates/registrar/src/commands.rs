@@ -149,6 +149,23 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     .context("the server failed")
 }
 
+/// `text` safe for an administrator's terminal: control characters and bidirectional
+/// formatting characters (which registration refuses, but a row stored before it did may hold)
+/// are shown escaped instead of being obeyed.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            let bidi = ('\u{202A}'..='\u{202E}').contains(&character)
+                || ('\u{2066}'..='\u{2069}').contains(&character);
+            if character.is_control() || bidi {
+                character.escape_unicode().to_string()
+            } else {
+                character.to_string()
+            }
+        })
+        .collect()
+}
+
 async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -283,7 +300,7 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
                     client.client_id,
                     timestamp(client.client_id_issued_at),
                     client.grant_types.join(","),
-                    client.client_name.unwrap_or_default()
+                    printable(&client.client_name.unwrap_or_default())
                 );
             }
         }
@@ -614,4 +631,16 @@ fn limits(policy: &Policy) -> String {
         parts.push("statement_on_update=yes".to_owned());
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn printable_escapes_what_a_terminal_would_obey() {
+        assert_eq!(
+            super::printable("Acme\u{1b}[2J\u{202e}\u{0}"),
+            "Acme\\u{1b}[2J\\u{202e}\\u{0}"
+        );
+        assert_eq!(super::printable("Café app"), "Café app");
+    }
 }

@@ -12,6 +12,7 @@ backends!(
     bad_metadata_names_the_field_with_the_rfc_code,
     no_input_makes_the_server_fail,
     text_limits_and_control_characters_are_refused_on_register_and_update,
+    a_token_in_the_header_and_the_query_is_invalid_request,
 );
 
 async fn token(server: &TestServer) -> String {
@@ -335,4 +336,46 @@ async fn text_limits_and_control_characters_are_refused_on_register_and_update(b
         .await
         .unwrap();
     expect_error(response, 400, code).await;
+}
+
+/// RFC 6750 §2: one method only. A token in the header and the query is a malformed request, on
+/// registration and management alike.
+async fn a_token_in_the_header_and_the_query_is_invalid_request(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    let token = token(&server).await;
+    let response = server
+        .http()
+        .post(server.url("/connect/dcr?access_token=other"))
+        .bearer_auth(&token)
+        .json(&json!({"redirect_uris": ["https://a.example/cb"]}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 400, "invalid_request").await;
+    let client = expect_json(
+        server
+            .register(json!({"redirect_uris": ["https://a.example/cb"]}))
+            .await,
+        201,
+    )
+    .await;
+    let uri = client["registration_client_uri"].as_str().unwrap();
+    let registration_token = client["registration_access_token"].as_str().unwrap();
+    let response = server
+        .http()
+        .get(format!("{uri}?access_token={registration_token}"))
+        .bearer_auth(registration_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 400, "invalid_request").await;
+    // The header alone still works.
+    let response = server
+        .http()
+        .get(uri)
+        .bearer_auth(registration_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
 }
