@@ -120,6 +120,13 @@ fn type_error(name: &str, expected: &str) -> RegistrationError {
     member_error(field, format!("{name} must be {expected}"))
 }
 
+fn null_error(name: &str) -> RegistrationError {
+    member_error(
+        name.split('#').next().unwrap_or(name),
+        format!("{name} must not be null; omit the member to leave it unset"),
+    )
+}
+
 /// Control characters (C0, DEL, C1) and the bidirectional overrides and isolates
 /// (U+202A–U+202E, U+2066–U+2069): they have no place in metadata, make a name display as
 /// another (Trojan Source), drive an administrator's terminal, and a NUL fails PostgreSQL.
@@ -159,17 +166,24 @@ fn check_text(name: &str, field: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Typed access to the members of a request object. JSON `null` counts as absent, as
-/// RFC 7592 §2.2 allows for updates.
+/// Typed access to the members of a request object.
+///
+/// A recognised member sent as JSON `null` is refused like any other wrong type: RFC 7592 §2.2
+/// lets a server ignore it, but dropping it silently would register something other than what
+/// the client believes it sent (`jwks: null` beside `private_key_jwt`). Omitting a member is the
+/// way to leave it unset, on registration and on update alike.
 struct Members<'a>(&'a Map<String, Value>);
 
 impl Members<'_> {
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|value| !value.is_null())
+    fn get(&self, name: &str) -> Result<Option<&Value>> {
+        match self.0.get(name) {
+            Some(Value::Null) => Err(null_error(name)),
+            value => Ok(value),
+        }
     }
 
     fn string(&self, name: &str) -> Result<Option<String>> {
-        match self.get(name) {
+        match self.get(name)? {
             None => Ok(None),
             Some(Value::String(text)) if text.is_empty() => Err(RegistrationError::metadata(
                 format!("{name} must not be empty"),
@@ -183,7 +197,7 @@ impl Members<'_> {
     }
 
     fn strings(&self, name: &str) -> Result<Vec<String>> {
-        let Some(value) = self.get(name) else {
+        let Some(value) = self.get(name)? else {
             return Ok(Vec::new());
         };
         let Value::Array(items) = value else {
@@ -220,7 +234,7 @@ impl Members<'_> {
     }
 
     fn boolean(&self, name: &str) -> Result<Option<bool>> {
-        match self.get(name) {
+        match self.get(name)? {
             None => Ok(None),
             Some(Value::Bool(flag)) => Ok(Some(*flag)),
             Some(_) => Err(type_error(name, "a boolean")),
@@ -228,7 +242,7 @@ impl Members<'_> {
     }
 
     fn unsigned(&self, name: &str) -> Result<Option<u64>> {
-        match self.get(name) {
+        match self.get(name)? {
             None => Ok(None),
             Some(Value::Number(number)) => number
                 .as_u64()
@@ -239,7 +253,7 @@ impl Members<'_> {
     }
 
     fn object(&self, name: &str) -> Result<Option<Value>> {
-        match self.get(name) {
+        match self.get(name)? {
             None => Ok(None),
             Some(value @ Value::Object(_)) => Ok(Some(value.clone())),
             Some(_) => Err(type_error(name, "a JSON object")),
@@ -255,7 +269,7 @@ impl Members<'_> {
                 continue;
             };
             if value.is_null() {
-                continue;
+                return Err(null_error(key));
             }
             if language_tags::LanguageTag::parse(tag).is_err() {
                 return Err(RegistrationError::metadata(format!(

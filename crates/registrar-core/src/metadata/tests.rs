@@ -62,14 +62,48 @@ fn wrong_json_types_name_the_field() {
 }
 
 #[test]
-fn nulls_and_unknown_members_are_dropped() {
+fn unknown_members_are_dropped() {
     check(
-        r#"{"client_name":null,"x_custom":1,"client_secret":"chosen","client_id":"mine"}"#,
+        r#"{"x_custom":1,"x_null":null,"client_secret":"chosen","client_id":"mine"}"#,
         expect!["ok {}"],
     );
     check(
         r#"{"default_max_age":0,"require_auth_time":false}"#,
         expect![[r#"ok {"default_max_age":0,"require_auth_time":false}"#]],
+    );
+}
+
+#[test]
+fn a_recognised_member_sent_as_null_is_refused() {
+    check(
+        r#"{"jwks":null}"#,
+        expect![
+            "invalid_client_metadata: jwks must not be null; omit the member to leave it unset"
+        ],
+    );
+    check(
+        r#"{"client_name":null}"#,
+        expect![
+            "invalid_client_metadata: client_name must not be null; omit the member to leave it unset"
+        ],
+    );
+    check(
+        r#"{"redirect_uris":null}"#,
+        expect![
+            "invalid_redirect_uri: redirect_uris must not be null; omit the member to leave it unset"
+        ],
+    );
+    check(
+        r#"{"client_name#fr":null}"#,
+        expect![
+            "invalid_client_metadata: client_name#fr must not be null; omit the member to leave it unset"
+        ],
+    );
+    check(
+        r#"{"default_max_age":null}"#,
+        expect![
+            "invalid_client_metadata: default_max_age must not be null; omit the member to leave it unset"
+        ],
     );
 }
 

@@ -1,7 +1,7 @@
 //! Bad input at the registration endpoint: every case gets its RFC error, never a 5xx.
 
 use registrar_testkit::{Backend, TestServer, backends};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{expect_error, expect_json};
 
@@ -13,6 +13,7 @@ backends!(
     no_input_makes_the_server_fail,
     text_limits_and_control_characters_are_refused_on_register_and_update,
     a_token_in_the_header_and_the_query_is_invalid_request,
+    a_recognised_member_sent_as_null_is_refused_on_register_and_update,
 );
 
 async fn token(server: &TestServer) -> String {
@@ -212,7 +213,8 @@ async fn bad_metadata_names_the_field_with_the_rfc_code(backend: Backend) {
 }
 
 async fn no_input_makes_the_server_fail(backend: Backend) {
-    let server = TestServer::spawn(backend).await;
+    // 180 requests from one address, most of them refused: more than the limits allow.
+    let server = TestServer::spawn_unlimited(backend).await;
     let token = token(&server).await;
     // A deterministic spread of odd bodies; each must get a 201 or a 4xx.
     let values = [
@@ -378,4 +380,40 @@ async fn a_token_in_the_header_and_the_query_is_invalid_request(backend: Backend
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+}
+
+/// `jwks: null` beside `private_key_jwt` was dropped silently and the client registered without
+/// keys; a recognised member sent as `null` is refused, on registration and update.
+async fn a_recognised_member_sent_as_null_is_refused_on_register_and_update(backend: Backend) {
+    let server = TestServer::spawn(backend).await;
+    for (member, code) in [
+        ("jwks", "invalid_client_metadata"),
+        ("client_name", "invalid_client_metadata"),
+        ("redirect_uris", "invalid_redirect_uri"),
+    ] {
+        let mut body = json!({"redirect_uris": ["https://a.example/cb"]});
+        body[member] = Value::Null;
+        let description = expect_error(server.register(body).await, 400, code).await;
+        assert!(description.starts_with(member), "{description}");
+    }
+    let client = expect_json(
+        server
+            .register(json!({"redirect_uris": ["https://a.example/cb"], "client_name": "Kept"}))
+            .await,
+        201,
+    )
+    .await;
+    let response = server
+        .http()
+        .put(client["registration_client_uri"].as_str().unwrap())
+        .bearer_auth(client["registration_access_token"].as_str().unwrap())
+        .json(&json!({
+            "client_id": client["client_id"],
+            "redirect_uris": ["https://a.example/cb"],
+            "client_name": null,
+        }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 400, "invalid_client_metadata").await;
 }
