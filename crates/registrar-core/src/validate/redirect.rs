@@ -125,6 +125,14 @@ pub fn redirect_uri(
         ("https", _) if implicit && is_loopback(&url) => {
             fail("must not use a loopback host with the implicit grant".to_owned())
         }
+        // RFC 8252 §7.3: a native app's loopback redirect is plain http; no certificate can be
+        // had for a loopback address, so https there is a mistake, and one a local attacker
+        // holding a self-signed certificate would be glad of. A web client may keep it, for a
+        // development server with its own local certificate.
+        ("https", ApplicationType::Native) if is_loopback(&url) => fail(
+            "must use http on a loopback host for a native client (RFC 8252 §7.3), not https"
+                .to_owned(),
+        ),
         ("https", _) => Ok(()),
         ("http", _) if implicit => fail("must use https with the implicit grant".to_owned()),
         // The rule: loopback http for web clients too, so a developer's local web app

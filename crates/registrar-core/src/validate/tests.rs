@@ -638,9 +638,26 @@ fn implicit_clients_need_https_off_loopback() {
             "invalid_redirect_uri: redirect_uris[1] must not use a loopback host with the implicit grant"
         ],
     );
-    // Without implicit, https on loopback is just a claimed https URI.
+    // Without implicit, https on loopback is a web client's local development server.
     check(
         r#"{"redirect_uris":["https://localhost/cb"]}"#,
+        expect!["ok"],
+    );
+    // A native client's loopback redirect is http (RFC 8252 §7.3); https there is a mistake.
+    for uri in [
+        "https://localhost/cb",
+        "https://127.0.0.1:8443/cb",
+        "https://[::1]/cb",
+    ] {
+        check(
+            &format!(r#"{{"application_type":"native","redirect_uris":["{uri}"]}}"#),
+            expect![
+                "invalid_redirect_uri: redirect_uris[0] must use http on a loopback host for a native client (RFC 8252 §7.3), not https"
+            ],
+        );
+    }
+    check(
+        r#"{"application_type":"native","redirect_uris":["https://app.example/cb"]}"#,
         expect!["ok"],
     );
     // Logout redirects never carry tokens, so the implicit rules do not apply to them.
