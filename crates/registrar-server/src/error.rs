@@ -27,6 +27,8 @@ pub enum ApiError {
     NotFound,
     /// 503: the request did not finish within the router's request timeout.
     Timeout,
+    /// 408: the request body did not arrive within the router's body read timeout.
+    BodyTimeout(std::time::Duration),
     /// 429: a rate limit applies; `Retry-After` says when to try again.
     RateLimited(Limited),
 }
@@ -234,6 +236,21 @@ impl IntoResponse for ApiError {
                     header::RETRY_AFTER,
                     HeaderValue::from(limited.retry_after_seconds.max(1)),
                 );
+                response
+            }
+            Self::BodyTimeout(timeout) => {
+                let mut response = body(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "invalid_request",
+                    &format!(
+                        "the request body did not arrive within {} seconds",
+                        timeout.as_secs_f64()
+                    ),
+                );
+                // The rest of the body may still come; the connection cannot be reused.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 response
             }
             Self::Timeout => {

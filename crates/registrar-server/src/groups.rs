@@ -20,6 +20,8 @@ use crate::state::AppState;
 pub struct RouterOptions {
     /// How long a request may take before it is answered with 503.
     pub request_timeout: Duration,
+    /// How long a request body may take to arrive before it is answered with 408.
+    pub body_read_timeout: Duration,
     /// Which route groups to serve.
     pub groups: RouteGroups,
 }
@@ -28,6 +30,7 @@ impl Default for RouterOptions {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(5),
             groups: RouteGroups::ALL,
         }
     }
@@ -177,6 +180,7 @@ pub fn router(state: AppState) -> Router {
 /// [`router`] with options.
 pub fn router_with(state: AppState, options: RouterOptions) -> Router {
     let request_timeout = options.request_timeout;
+    let body_read_timeout = options.body_read_timeout;
     let mut router = health_routes(state.clone());
     if options.groups.registration {
         router = router.merge(registration_routes(state.clone()));
@@ -202,6 +206,12 @@ pub fn router_with(state: AppState, options: RouterOptions) -> Router {
                     Ok(response) => response,
                     Err(_) => axum::response::IntoResponse::into_response(ApiError::Timeout),
                 }
+            },
+        ))
+        // The body is read, within its own bound, before the request timeout starts.
+        .layer(axum::middleware::from_fn(
+            move |request, next: axum::middleware::Next| {
+                crate::limits::read_body_in_time(body_read_timeout, request, next)
             },
         ))
         .layer(TraceLayer::new_for_http())

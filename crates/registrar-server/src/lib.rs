@@ -18,6 +18,7 @@ mod limits;
 pub mod outbound;
 pub mod rate_limit;
 mod routes;
+pub mod serve;
 mod state;
 pub mod token;
 

@@ -208,6 +208,8 @@ pub struct TestServerBuilder {
     customize: Vec<Customize>,
     signing_keys: Vec<SigningKey>,
     stores: Option<Box<dyn FnOnce(Stores) -> Stores + Send>>,
+    router_options: registrar_server::RouterOptions,
+    serve_options: registrar_server::serve::ServeOptions,
 }
 
 impl std::fmt::Debug for TestServerBuilder {
@@ -296,6 +298,18 @@ impl TestServerBuilder {
         self
     }
 
+    /// The router's options (request and body timeouts, route groups).
+    pub fn router_options(mut self, options: registrar_server::RouterOptions) -> Self {
+        self.router_options = options;
+        self
+    }
+
+    /// The connection limits of the accept loop (header read timeout, shutdown grace).
+    pub fn serve_options(mut self, options: registrar_server::serve::ServeOptions) -> Self {
+        self.serve_options = options;
+        self
+    }
+
     /// Runs the server on an existing database and store, e.g. a second instance.
     pub fn on(mut self, database: TestDatabase, store: Arc<dyn Store>) -> Self {
         self.database = Some((database, store));
@@ -375,10 +389,11 @@ impl TestServerBuilder {
         let state = AppState::new(pipeline.clone(), self.token_options)
             .await
             .expect("load the signing keys");
-        let app = registrar_server::router(state.clone());
+        let app = registrar_server::router_with(state.clone(), self.router_options);
+        let serve_options = self.serve_options;
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            let _ = axum_serve(listener, app, stopped).await;
+            let _ = axum_serve(listener, app, serve_options, stopped).await;
         });
         TestServer {
             address,
@@ -405,6 +420,8 @@ impl TestServer {
             customize: Vec::new(),
             signing_keys: Vec::new(),
             stores: None,
+            router_options: registrar_server::RouterOptions::default(),
+            serve_options: registrar_server::serve::ServeOptions::default(),
         }
     }
 
@@ -549,13 +566,10 @@ impl Drop for TestServer {
 async fn axum_serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
+    options: registrar_server::serve::ServeOptions,
     stopped: oneshot::Receiver<()>,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    registrar_server::serve::serve(listener, app, options, async {
         let _ = stopped.await;
     })
     .await

@@ -140,11 +140,12 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     tracing::info!(
         "mint an initial access token with: registrar initial-token create --max-uses 1 --expires-in 1h"
     );
-    axum::serve(
+    registrar_server::serve::serve(
         listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app,
+        registrar_server::serve::ServeOptions::default(),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await
     .context("the server failed")
 }

@@ -15,6 +15,7 @@ mod policies;
 mod protected;
 mod rate_limits;
 mod registration;
+mod slow_clients;
 mod store;
 mod token;
 
