@@ -14,7 +14,7 @@ use registrar_core::token::{SigningAlgorithm, StoredSigningKey};
 mod authorization;
 
 pub(crate) use authorization::{
-    CodeRow, ConsentRow, GrantRow, RefreshTokenRow, SessionRow, UserRow,
+    CodeRow, ConsentRow, FoundCodeRow, GrantRow, RefreshTokenRow, SessionRow, UserRow,
 };
 
 /// One row of `clients`, without the previous registration access token, which only queries read.

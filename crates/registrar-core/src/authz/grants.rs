@@ -106,6 +106,15 @@ pub struct AuthorizationCode {
     pub expires_at: i64,
 }
 
+/// A code as stored, with whether it was redeemed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    /// The code.
+    pub code: AuthorizationCode,
+    /// Whether a redemption already took it.
+    pub used: bool,
+}
+
 /// What redeeming a code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeRedemption {
@@ -183,6 +192,11 @@ pub trait AuthorizationStore: Send + Sync + Debug {
     /// [`CodeRedemption::Redeemed`]. An expired code is still redeemed here (the caller refuses
     /// it by `expires_at`), so a replay after expiry is still detected as reuse.
     async fn redeem_code(&self, code_hash: &TokenHash) -> Result<CodeRedemption, StoreError>;
+    /// The code with that hash, used or not, left as it is. The token endpoint checks the
+    /// client, the redirect URI and the PKCE verifier against it before it spends the code, so
+    /// that whoever holds a leaked code but not its verifier cannot burn it (which would make the
+    /// real client's redemption look like a replay and revoke the grant).
+    async fn find_code(&self, code_hash: &TokenHash) -> Result<Option<StoredCode>, StoreError>;
     /// The grant with that id, revoked or not.
     async fn get_grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError>;
     /// Revokes the grant and deletes its refresh tokens; false when there was none.

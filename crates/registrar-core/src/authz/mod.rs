@@ -21,7 +21,7 @@ mod users;
 
 pub use grants::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
-    RefreshToken, Session,
+    RefreshToken, Session, StoredCode,
 };
 pub use id_token::{ID_TOKEN_TYPE, IdTokenClaims, token_hash_claim};
 pub use pkce::{PkceError, check_code_challenge, verify_code_verifier};

@@ -20,7 +20,7 @@ use super::support::{
 };
 use crate::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
-    RefreshToken,
+    RefreshToken, StoredCode,
 };
 use crate::secrets::TokenHash;
 
@@ -47,6 +47,7 @@ macro_rules! __authorization_store_checks {
                 grants_round_trip_with_their_first_code,
                 a_grant_whose_code_cannot_be_stored_is_not_stored,
                 codes_are_redeemed_once,
+                find_code_reads_a_code_without_spending_it,
                 revoke_grant_ends_its_refresh_tokens_and_unused_codes,
                 revoke_client_grants_revokes_that_clients_grants_and_consents,
                 refresh_tokens_are_found_while_current,
@@ -284,6 +285,44 @@ pub async fn codes_are_redeemed_once(store: &dyn AuthorizationStore) {
         "every later redemption must be AlreadyUsed too"
     );
     assert_eq!(redeem(store, &token_hash()).await, CodeRedemption::Unknown);
+}
+
+/// `find_code` returns the code as inserted with `used: false`, leaves it redeemable, and after
+/// the redemption returns it with `used: true`; an unknown code is `None`.
+pub async fn find_code_reads_a_code_without_spending_it(store: &dyn AuthorizationStore) {
+    let granted = grant(&client_id("looked-up"), &unique("user"));
+    let looked_up = store_grant(store, &granted).await;
+    let found = |used| {
+        Some(StoredCode {
+            code: looked_up.clone(),
+            used,
+        })
+    };
+    assert_eq!(
+        ok(store.find_code(&looked_up.code_hash).await, "find_code"),
+        found(false),
+        "an unused code must be found as inserted, unused"
+    );
+    assert_eq!(
+        ok(store.find_code(&looked_up.code_hash).await, "find_code"),
+        found(false),
+        "find_code must not spend the code"
+    );
+    assert_eq!(
+        redeem(store, &looked_up.code_hash).await,
+        CodeRedemption::Redeemed(looked_up.clone()),
+        "a code that was only looked up must still be redeemable"
+    );
+    assert_eq!(
+        ok(store.find_code(&looked_up.code_hash).await, "find_code"),
+        found(true),
+        "a redeemed code must be found as used"
+    );
+    assert_eq!(
+        ok(store.find_code(&token_hash()).await, "find_code"),
+        None,
+        "an unknown code must not be found"
+    );
 }
 
 /// Of concurrent redemptions of one code exactly one gets it; every other is `AlreadyUsed`.

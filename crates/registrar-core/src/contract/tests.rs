@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
-    RefreshToken, Session, User, UserStore,
+    RefreshToken, Session, StoredCode, User, UserStore,
 };
 use crate::error::StoreError;
 use crate::ids::ClientId;
@@ -775,6 +775,18 @@ impl AuthorizationStore for MemoryStore {
         state.grants.push(grant.clone());
         state.codes.push((code.clone(), false));
         Ok(())
+    }
+
+    async fn find_code(&self, code_hash: &TokenHash) -> Result<Option<StoredCode>, StoreError> {
+        Ok(self
+            .state()
+            .codes
+            .iter()
+            .find(|(code, _)| &code.code_hash == code_hash)
+            .map(|(code, used)| StoredCode {
+                code: code.clone(),
+                used: *used,
+            }))
     }
 
     async fn redeem_code(&self, code_hash: &TokenHash) -> Result<CodeRedemption, StoreError> {

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
-    RefreshToken, Session, User, UserStore,
+    RefreshToken, Session, StoredCode, User, UserStore,
 };
 use crate::error::StoreError;
 use crate::ids::ClientId;
@@ -216,6 +216,10 @@ impl AuthorizationStore for Unavailable {
     }
 
     async fn redeem_code(&self, _code_hash: &TokenHash) -> Result<CodeRedemption, StoreError> {
+        unavailable()
+    }
+
+    async fn find_code(&self, _code_hash: &TokenHash) -> Result<Option<StoredCode>, StoreError> {
         unavailable()
     }
 

@@ -50,26 +50,18 @@ pub async fn authorization_code(
     let services = state.pipeline.services();
     let authorizations = services.stores().authorizations();
     let now = services.clock().now();
-    let code = match authorizations
-        .redeem_code(&code_hash(services, code))
-        .await?
-    {
-        CodeRedemption::Redeemed(code) => code,
-        CodeRedemption::AlreadyUsed { grant_id } => {
-            // RFC 6749 §4.1.2: a code used twice was stolen or replayed; everything issued
-            // from it goes.
-            authorizations.revoke_grant(&grant_id).await?;
-            tracing::warn!(client_id = %client.client_id, "authorization code reused; its grant is revoked");
-            return Err(TokenError::InvalidGrant(
-                "the code was already used; every token issued from it is revoked".to_owned(),
-            )
-            .into());
-        }
-        CodeRedemption::Unknown => {
-            return Err(TokenError::InvalidGrant("the code is not valid".to_owned()).into());
-        }
-    };
+    let code_hash = code_hash(services, code);
     let invalid = |description: &str| TokenError::InvalidGrant(description.to_owned());
+    // Every check runs before the code is spent: someone holding a leaked code without its
+    // verifier, or another client, must not burn it (the real client's redemption would then
+    // look like a replay and revoke the grant).
+    let Some(stored) = authorizations.find_code(&code_hash).await? else {
+        return Err(invalid("the code is not valid").into());
+    };
+    if stored.used {
+        return Err(code_reused(state, client, &stored.code.grant_id).await);
+    }
+    let code = stored.code;
     if code.client_id != client.client_id {
         return Err(invalid("the code was issued to another client").into());
     }
@@ -85,6 +77,14 @@ pub async fn authorization_code(
     if !verify_code_verifier(verifier, &code.code_challenge) {
         return Err(invalid("the code_verifier does not match the code_challenge").into());
     }
+    // The compare-and-set: of concurrent redemptions that all passed the checks, one wins.
+    let code = match authorizations.redeem_code(&code_hash).await? {
+        CodeRedemption::Redeemed(code) => code,
+        CodeRedemption::AlreadyUsed { grant_id } => {
+            return Err(code_reused(state, client, &grant_id).await);
+        }
+        CodeRedemption::Unknown => return Err(invalid("the code is not valid").into()),
+    };
     let (grant, user) = live_grant(state, &code.grant_id, client).await?;
     let resources = narrowed_resources(form, &grant)?;
     let refresh = if grant.expires_at.is_some() {
@@ -106,6 +106,19 @@ pub async fn authorization_code(
         refresh.map(|(token, _)| token),
     )
     .await
+}
+
+/// RFC 6749 §4.1.2: a code used twice was stolen or replayed; everything issued from it goes.
+async fn code_reused(state: &AppState, client: &RegisteredClient, grant_id: &str) -> ApiError {
+    let authorizations = state.pipeline.services().stores().authorizations();
+    if let Err(error) = authorizations.revoke_grant(grant_id).await {
+        return error.into();
+    }
+    tracing::warn!(client_id = %client.client_id, "authorization code reused; its grant is revoked");
+    TokenError::InvalidGrant(
+        "the code was already used; every token issued from it is revoked".to_owned(),
+    )
+    .into()
 }
 
 /// RFC 6749 §6. Public clients get a new refresh token each time and the old one is spent; a

@@ -12,7 +12,7 @@
 use sqlx::{Database, Encode, FromRow, Type};
 
 use super::{Select, Statement};
-use crate::rows::{CodeRow, ConsentRow, GrantRow, RefreshTokenRow, SessionRow};
+use crate::rows::{CodeRow, ConsentRow, FoundCodeRow, GrantRow, RefreshTokenRow, SessionRow};
 
 /// The columns of `SessionRow`, in its order.
 macro_rules! session_columns {
@@ -287,6 +287,20 @@ where
     sqlx::query_as(concat!(
         "UPDATE authorization_codes SET used = 1 WHERE code_hash = $1 AND used = 0 RETURNING ",
         code_columns!()
+    ))
+    .bind(code_hash)
+}
+
+/// A code, used or not.
+pub(crate) fn find_code<'q, DB: Database>(code_hash: String) -> Select<'q, DB, FoundCodeRow>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    FoundCodeRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(concat!(
+        "SELECT ",
+        code_columns!(),
+        ", used FROM authorization_codes WHERE code_hash = $1"
     ))
     .bind(code_hash)
 }

@@ -4,7 +4,9 @@
 //! Scopes and resources are JSON arrays of strings, as `grant_types` is on `clients`; hashes are
 //! lowercase hex and flags `0` or `1`, as everywhere.
 
-use registrar_core::authz::{AuthorizationCode, Consent, Grant, RefreshToken, Session, User};
+use registrar_core::authz::{
+    AuthorizationCode, Consent, Grant, RefreshToken, Session, StoredCode, User,
+};
 use registrar_core::error::StoreError;
 
 use super::{from_json, parse_client_id, parse_hash, to_json};
@@ -166,6 +168,23 @@ pub(crate) struct CodeRow {
     pub nonce: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
+}
+
+/// A code row with its `used` flag, as `find_code` reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct FoundCodeRow {
+    #[sqlx(flatten)]
+    pub code: CodeRow,
+    pub used: i64,
+}
+
+impl FoundCodeRow {
+    pub fn into_stored_code(self) -> Result<StoredCode, StoreError> {
+        Ok(StoredCode {
+            code: self.code.into_code()?,
+            used: self.used != 0,
+        })
+    }
 }
 
 impl CodeRow {

@@ -14,7 +14,7 @@ macro_rules! impl_authorization_traits {
             use async_trait::async_trait;
             use registrar_core::authz::{
                 AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant,
-                RefreshRotation, RefreshToken, Session, User, UserStore,
+                RefreshRotation, RefreshToken, Session, StoredCode, User, UserStore,
             };
             use registrar_core::error::StoreError;
             use registrar_core::ids::ClientId;
@@ -23,7 +23,7 @@ macro_rules! impl_authorization_traits {
             use $crate::queries::authorization::{self, GrantsOf};
             use $crate::queries::users;
             use $crate::rows::{
-                CodeRow, ConsentRow, GrantRow, RefreshTokenRow, SessionRow, UserRow,
+                CodeRow, ConsentRow, FoundCodeRow, GrantRow, RefreshTokenRow, SessionRow, UserRow,
             };
 
             #[async_trait]
@@ -217,6 +217,18 @@ macro_rules! impl_authorization_traits {
                         Some((grant_id,)) => CodeRedemption::AlreadyUsed { grant_id },
                         None => CodeRedemption::Unknown,
                     })
+                }
+
+                async fn find_code(
+                    &self,
+                    code_hash: &TokenHash,
+                ) -> Result<Option<StoredCode>, StoreError> {
+                    authorization::find_code(code_hash.to_hex())
+                        .fetch_optional(self.reader())
+                        .await
+                        .map_err($store_error)?
+                        .map(FoundCodeRow::into_stored_code)
+                        .transpose()
                 }
 
                 async fn get_grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError> {

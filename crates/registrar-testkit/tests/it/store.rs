@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use registrar_core::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
-    RefreshToken, Session, User, UserStore,
+    RefreshToken, Session, StoredCode, User, UserStore,
 };
 use registrar_core::contract::check_all;
 use registrar_core::store::{
@@ -275,6 +275,10 @@ impl AuthorizationStore for StoreWithDatabase {
 
     async fn redeem_code(&self, code_hash: &TokenHash) -> Result<CodeRedemption, StoreError> {
         self.store.redeem_code(code_hash).await
+    }
+
+    async fn find_code(&self, code_hash: &TokenHash) -> Result<Option<StoredCode>, StoreError> {
+        self.store.find_code(code_hash).await
     }
 
     async fn get_grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError> {

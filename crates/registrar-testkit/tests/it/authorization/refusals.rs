@@ -68,30 +68,36 @@ async fn a_wrong_verifier_or_redirect_uri_does_not_redeem_the_code(backend: Back
     let agent = Agent::new();
     let (verifier, challenge) = pkce();
     let redirect_uri = "http://localhost:33418/callback";
-    for (verifier, redirect_uri) in [
-        (pkce().0, redirect_uri),
-        (verifier.clone(), "http://localhost:33419/callback"),
-        (String::new(), redirect_uri),
+    let other = register_public_client(&server, json!({})).await;
+    for (presenter, wrong_verifier, wrong_redirect_uri) in [
+        (&client, pkce().0, redirect_uri),
+        (&client, verifier.clone(), "http://localhost:33419/callback"),
+        (&client, String::new(), redirect_uri),
+        // The code of another client is refused too.
+        (&other, verifier.clone(), redirect_uri),
     ] {
         let redirect = agent
             .authorize(&authorize_url(&server, &client, &challenge, &[]), "alice")
             .await;
         let code = query(&redirect, "code").unwrap();
-        let response = exchange(&server, &client, &code, &verifier, redirect_uri).await;
-        expect_error(response, 400, "invalid_grant").await;
-    }
-    // The code of another client is refused too.
-    let other = register_public_client(&server, json!({})).await;
-    let redirect = agent
-        .authorize(&authorize_url(&server, &client, &challenge, &[]), "alice")
+        let response = exchange(
+            &server,
+            presenter,
+            &code,
+            &wrong_verifier,
+            wrong_redirect_uri,
+        )
         .await;
-    let code = query(&redirect, "code").unwrap();
-    expect_error(
-        exchange(&server, &other, &code, &verifier, redirect_uri).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+        expect_error(response, 400, "invalid_grant").await;
+        // A refused attempt does not spend the code: whoever holds a leaked code without its
+        // verifier cannot burn it, and the real client still redeems it.
+        let tokens = exchange(&server, &client, &code, &verifier, redirect_uri).await;
+        assert_eq!(
+            tokens.status(),
+            200,
+            "the real redemption after a refused one"
+        );
+    }
 }
 
 async fn a_reused_code_revokes_what_it_issued(backend: Backend) {
