@@ -273,13 +273,11 @@ impl Settings {
     }
 
     /// Whether `resource` may be named in an authorization or token request (RFC 8707 §2): on
-    /// the configured list, or with no list, any absolute https URI without a fragment.
+    /// the configured list, or with no list, any [`is_resource_indicator`].
     pub fn accepts_resource(&self, resource: &str) -> bool {
         match &self.resources {
             Some(allowed) => allowed.iter().any(|allowed| allowed == resource),
-            None => Url::parse(resource).is_ok_and(|url| {
-                url.scheme() == "https" && url.fragment().is_none() && url.host().is_some()
-            }),
+            None => is_resource_indicator(resource),
         }
     }
 
@@ -319,4 +317,21 @@ impl Settings {
     pub fn supports_auth_method(&self, method: AuthMethod) -> bool {
         self.token_endpoint_auth_methods.contains(&method)
     }
+}
+
+/// An RFC 8707 §2 resource indicator Registrar accepts: an absolute URI with a host and without
+/// a fragment, `https`, or `http` on a loopback host (`127.0.0.1`, `[::1]`, `localhost`), where
+/// an MCP server in development listens (`http://localhost:3000/mcp`) and no certificate can be
+/// had; a token naming it is good only on that machine.
+pub fn is_resource_indicator(resource: &str) -> bool {
+    let Ok(url) = Url::parse(resource) else {
+        return false;
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(address)) => address == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(address)) => address == std::net::Ipv6Addr::LOCALHOST,
+        None => return false,
+    };
+    url.fragment().is_none() && (url.scheme() == "https" || (url.scheme() == "http" && loopback))
 }

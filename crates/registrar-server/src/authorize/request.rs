@@ -162,7 +162,7 @@ pub async fn parse_request(
         if !settings.accepts_resource(resource) {
             return Err(refuse(
                 "invalid_target",
-                "resource must be an absolute https URI without a fragment that this server issues tokens for".to_owned(),
+                "resource must be an absolute https URI (or http on a loopback host) without a fragment that this server issues tokens for".to_owned(),
             ));
         }
         if !resources.iter().any(|seen| seen == resource) {

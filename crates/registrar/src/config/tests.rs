@@ -733,7 +733,7 @@ fn default_scopes_are_read_and_must_be_offered_scopes() {
 #[test]
 fn resources_are_absolute_https_uris_without_fragments() {
     let settings = config(
-        "resources = [\"https://api.example.com\", \"https://mcp.example.com/mcp\", \"https://api.example.com/v1?tenant=a\"]",
+        "resources = [\"https://api.example.com\", \"https://mcp.example.com/mcp\", \"https://api.example.com/v1?tenant=a\", \"http://localhost:3000/mcp\", \"http://127.0.0.1:8080/mcp\"]",
     )
     .settings;
     assert_eq!(
@@ -742,6 +742,8 @@ fn resources_are_absolute_https_uris_without_fragments() {
             "https://api.example.com",
             "https://mcp.example.com/mcp",
             "https://api.example.com/v1?tenant=a",
+            "http://localhost:3000/mcp",
+            "http://127.0.0.1:8080/mcp",
         ]))
     );
     assert_eq!(
@@ -750,6 +752,8 @@ fn resources_are_absolute_https_uris_without_fragments() {
     );
     for bad in [
         "http://api.example.com",
+        "http://127.0.0.2:3000/mcp",
+        "http://localhost.evil.example/mcp",
         "https://api.example.com/#top",
         "https://api.example.com/#",
         "/relative/path",
@@ -760,7 +764,9 @@ fn resources_are_absolute_https_uris_without_fragments() {
     ] {
         check_errors(&[(
             &format!("resources = [\"https://ok.example\", \"{bad}\"]"),
-            &format!("resources[1]: \"{bad}\" must be an absolute https URI without a fragment"),
+            &format!(
+                "resources[1]: \"{bad}\" must be an absolute https URI (or http on a loopback host) without a fragment"
+            ),
         )]);
     }
     check_errors(&[

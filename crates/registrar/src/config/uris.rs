@@ -4,16 +4,14 @@
 use anyhow::bail;
 use url::Url;
 
-/// `resources`: RFC 8707 §2 resource indicators, each an absolute https URI without a fragment.
-/// They are kept as written, since a request's `resource` is compared to them as a string.
+/// `resources`: RFC 8707 §2 resource indicators, each an absolute https URI (or http on a
+/// loopback host) without a fragment. They are kept as written, since a request's `resource` is
+/// compared to them as a string.
 pub fn resources(resources: Vec<String>) -> anyhow::Result<Vec<String>> {
     for (index, resource) in resources.iter().enumerate() {
-        let well_formed = Url::parse(resource).is_ok_and(|url| {
-            url.scheme() == "https" && url.host().is_some() && url.fragment().is_none()
-        });
-        if !well_formed {
+        if !registrar_core::settings::is_resource_indicator(resource) {
             bail!(
-                "resources[{index}]: \"{resource}\" must be an absolute https URI without a fragment (RFC 8707 §2)"
+                "resources[{index}]: \"{resource}\" must be an absolute https URI (or http on a loopback host) without a fragment (RFC 8707 §2)"
             );
         }
         if resources[..index].contains(resource) {

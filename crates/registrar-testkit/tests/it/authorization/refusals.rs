@@ -409,6 +409,10 @@ async fn scope_and_resource_are_checked(backend: Backend) {
             "invalid_target",
         ),
         (
+            vec![("resource", Some("http://127.0.0.2:3000/mcp"))],
+            "invalid_target",
+        ),
+        (
             vec![("response_type", Some("token"))],
             "unsupported_response_type",
         ),
@@ -426,6 +430,21 @@ async fn scope_and_resource_are_checked(backend: Backend) {
         let (error, _) = redirect_error(&page);
         assert_eq!(error, expected, "{overrides:?}");
     }
+    // An MCP server in development listens on http on a loopback host: a resource indicator too,
+    // so the person is asked to sign in instead of the client getting invalid_target.
+    let page = agent
+        .get(&authorize_url(
+            &server,
+            &client,
+            &challenge,
+            &[
+                ("scope", Some("openid")),
+                ("resource", Some("http://localhost:3000/mcp")),
+            ],
+        ))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.redirect().is_none(), "{}", page.body);
     let machine = server
         .register(json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic"}))
         .await
