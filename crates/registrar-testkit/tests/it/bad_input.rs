@@ -21,10 +21,24 @@ async fn token(server: &TestServer) -> String {
 }
 
 async fn malformed_bodies_are_invalid_request(backend: Backend) {
-    let server = TestServer::spawn(backend).await;
+    let server = TestServer::spawn_unlimited(backend).await;
     let token = token(&server).await;
+    let client = expect_json(
+        server
+            .register(json!({"redirect_uris": ["https://a.example/cb"]}))
+            .await,
+        201,
+    )
+    .await;
     let deep = format!("{}1{}", "{\"a\":".repeat(100), "}".repeat(100));
-    for (body, fragment) in [
+    let bom = format!(
+        "\u{feff}{}",
+        r#"{"redirect_uris":["https://a.example/cb"]}"#
+    );
+    let mut invalid_utf8 = br#"{"client_name":""#.to_vec();
+    invalid_utf8.extend_from_slice(&[0xff, 0xfe]);
+    invalid_utf8.extend_from_slice(br#"","redirect_uris":["https://a.example/cb"]}"#);
+    let bodies: Vec<(Vec<u8>, &str)> = [
         ("{", "not valid JSON"),
         ("", "not valid JSON"),
         ("[]", "must be a JSON object"),
@@ -37,25 +51,40 @@ async fn malformed_bodies_are_invalid_request(backend: Backend) {
         (deep.as_str(), "nesting"),
         ("{\"client_name\":\"\\ud800\"}", "not valid JSON"),
         (r#"{"a":1} trailing"#, "not valid JSON"),
-    ] {
-        let response = server
-            .http()
-            .post(server.url("/connect/dcr"))
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        // RFC 6749 §5.2: a malformed request; the description keeps to its characters.
-        let description = expect_error(response, 400, "invalid_request").await;
-        assert!(description.contains(fragment), "{body:?} → {description}");
-        assert!(
-            description
-                .bytes()
-                .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E)),
-            "{description:?}"
-        );
+        (bom.as_str(), "not valid JSON"),
+    ]
+    .into_iter()
+    .map(|(body, fragment)| (body.as_bytes().to_vec(), fragment))
+    .chain([(invalid_utf8, "not valid JSON")])
+    .collect();
+    let management = client["registration_client_uri"].as_str().unwrap();
+    let management_token = client["registration_access_token"].as_str().unwrap();
+    for (body, fragment) in bodies {
+        // The same on registration and on update.
+        for request in [
+            server
+                .http()
+                .post(server.url("/connect/dcr"))
+                .bearer_auth(&token),
+            server.http().put(management).bearer_auth(management_token),
+        ] {
+            let response = request
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            // RFC 6749 §5.2: a malformed request; the description keeps to its characters.
+            let description = expect_error(response, 400, "invalid_request").await;
+            let shown = String::from_utf8_lossy(&body);
+            assert!(description.contains(fragment), "{shown:?} → {description}");
+            assert!(
+                description
+                    .bytes()
+                    .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E)),
+                "{description:?}"
+            );
+        }
     }
 }
 
