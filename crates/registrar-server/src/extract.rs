@@ -11,8 +11,7 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 
 /// The bearer token of the `Authorization` header (RFC 6750 §2.1), the only place a token is
-/// read from: never the query string or the body.
-#[derive(Debug)]
+/// read from: never the query string or the body. Its `Debug` hides the token.
 pub enum Bearer {
     Absent,
     Present(String),
@@ -23,6 +22,18 @@ impl Bearer {
         match self {
             Self::Absent => None,
             Self::Present(token) => Some(token),
+        }
+    }
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Absent => formatter.write_str("Absent"),
+            Self::Present(_) => formatter
+                .debug_tuple("Present")
+                .field(&format_args!("<redacted>"))
+                .finish(),
         }
     }
 }
@@ -72,9 +83,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 
 /// A request body that must be one JSON object with unique member names; anything else is a
 /// malformed request, `invalid_request` (RFC 6749 §5.2, INTERFACE.md), a wrong content type is
-/// 415 and an oversized body 413.
-#[derive(Debug)]
+/// 415 and an oversized body 413. Its `Debug` names the members only: an RFC 7592 update
+/// carries the client's `client_secret`.
 pub struct MetadataJson(pub Map<String, Value>);
+
+impl std::fmt::Debug for MetadataJson {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("MetadataJson")
+            .field("members", &self.0.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
 
 /// Reads a body of media type `media_type` (parameters such as `charset` allowed), answering
 /// `wrong_type` for any other type and 413 beyond the router's body limit.
@@ -115,5 +135,37 @@ impl<S: Send + Sync> FromRequest<S> for MetadataJson {
         registrar_core::json::parse_object(&bytes)
             .map(Self)
             .map_err(ApiError::InvalidRequest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{Bearer, MetadataJson};
+
+    #[test]
+    fn debug_hides_the_bearer_token_and_the_members_values() {
+        let token = "registration-access-token-1234567890";
+        let debug = format!("{:?}", Bearer::Present(token.to_owned()));
+        assert!(!debug.contains(token), "{debug}");
+        assert_eq!(debug, "Present(<redacted>)");
+        assert_eq!(format!("{:?}", Bearer::Absent), "Absent");
+
+        // An RFC 7592 update repeats the client's secret.
+        let secret = "client-secret-value-1234567890";
+        let serde_json::Value::Object(members) = json!({
+            "client_id": "abc",
+            "client_secret": secret,
+            "redirect_uris": ["https://app.example.com/cb"],
+        }) else {
+            unreachable!()
+        };
+        let debug = format!("{:?}", MetadataJson(members));
+        assert!(!debug.contains(secret), "{debug}");
+        assert!(
+            debug.contains("client_secret") && debug.contains("redirect_uris"),
+            "{debug}"
+        );
     }
 }

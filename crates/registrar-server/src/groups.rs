@@ -214,5 +214,18 @@ pub fn router_with(state: AppState, options: RouterOptions) -> Router {
                 crate::limits::read_body_in_time(body_read_timeout, request, next)
             },
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The span every log line of a request is in: its method and path, never its query string,
+/// which may hold credentials: the ID token of a logout's `id_token_hint`, or an
+/// `access_token` a client sent there although RFC 6750 §2.3 would have it nowhere else.
+/// `tower_http`'s default span records the whole URI.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+    )
 }

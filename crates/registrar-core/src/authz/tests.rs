@@ -74,6 +74,29 @@ fn passwords_hash_with_argon2id_and_verify() {
 }
 
 #[test]
+fn a_users_debug_leaves_out_the_password_hash() {
+    let hash = hash_password("correct horse", &crate::secrets::OsRandom).unwrap();
+    let user = User {
+        id: "user-id".to_owned(),
+        username: "alice".to_owned(),
+        password_hash: hash.clone(),
+        created_at: 1_700_000_000,
+        name: None,
+        email: None,
+        email_verified: false,
+    };
+    let debug = format!("{user:?}");
+    assert!(
+        !debug.contains(&hash) && !debug.contains("argon2"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("alice") && debug.contains("password_hash"),
+        "{debug}"
+    );
+}
+
+#[test]
 fn at_hash_is_the_left_half_of_the_digest() {
     // OIDC Core §A.3's example access token and at_hash (RS256).
     assert_eq!(

@@ -11,16 +11,16 @@ use async_trait::async_trait;
 use crate::error::StoreError;
 use crate::secrets::SecretGenerator;
 
-/// An end user as the built-in store holds them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An end user as the built-in store holds them. Its `Debug` leaves out the password hash.
+#[derive(Clone, PartialEq, Eq)]
 pub struct User {
     /// The stable, opaque subject identifier (`sub`), issued once; never the username, which a
     /// user may share with a former account.
     pub id: String,
     /// What the user types on the login page; unique.
     pub username: String,
-    /// The argon2id PHC string. Never logged; `Debug` is derived only because the hash is not a
-    /// secret an attacker can use without a slow offline search.
+    /// The argon2id PHC string. Never logged: it costs an attacker a slow offline search, but
+    /// a weak password falls to one.
     pub password_hash: String,
     /// When the user was added, in seconds since the epoch.
     pub created_at: i64,
@@ -30,6 +30,21 @@ pub struct User {
     pub email: Option<String>,
     /// `email_verified` for the `email` scope.
     pub email_verified: bool,
+}
+
+impl Debug for User {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("password_hash", &format_args!("<redacted>"))
+            .field("created_at", &self.created_at)
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .finish()
+    }
 }
 
 /// Where end users live (`registrar users …`).
