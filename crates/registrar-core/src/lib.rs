@@ -74,6 +74,7 @@ pub mod ids;
 pub mod initial_token;
 pub mod json;
 pub mod metadata;
+pub mod net;
 pub mod persist;
 mod pipeline;
 pub mod policy;

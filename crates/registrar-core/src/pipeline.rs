@@ -18,6 +18,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::context::{Operation, RegistrationContext, RequestSource, Services};
 use crate::error::{BuildError, RegistrationError};
 use crate::ids::ClientId;
+use crate::net::{DocumentSource, NoDocumentSource};
 use crate::respond::ClientInformation;
 use crate::secrets::{OsRandom, Secret, SecretGenerator, TokenHasher};
 use crate::settings::{RegistrationMode, Settings};
@@ -56,6 +57,9 @@ pub struct Pipeline {
     /// Whether the builder chose the key source, which [`Pipeline::with_key_source`] then
     /// keeps.
     key_source_chosen: bool,
+    /// Whether the builder chose the document source, which [`Pipeline::with_document_source`]
+    /// then keeps.
+    document_source_chosen: bool,
 }
 
 /// Builds a [`Pipeline`]: settings and stores are required, a server secret of at least
@@ -70,6 +74,7 @@ pub struct PipelineBuilder {
     steps: Steps,
     bearer: Option<Arc<dyn BearerAuthenticator>>,
     key_source: Option<Arc<dyn KeySource>>,
+    document_source: Option<Arc<dyn DocumentSource>>,
 }
 
 impl PipelineBuilder {
@@ -78,6 +83,15 @@ impl PipelineBuilder {
     /// its SSRF-safe fetcher with [`Pipeline::with_key_source`].)
     pub fn key_source(mut self, key_source: Arc<dyn KeySource>) -> Self {
         self.key_source = Some(key_source);
+        self
+    }
+
+    /// Where the documents clients register the URL of are fetched from (`sector_identifier_uri`,
+    /// OpenID Connect DCR 1.0 §5); without one a registration naming such a document is
+    /// refused. (`registrar_server::AppState` attaches its SSRF-safe fetcher with
+    /// [`Pipeline::with_document_source`].)
+    pub fn document_source(mut self, document_source: Arc<dyn DocumentSource>) -> Self {
+        self.document_source = Some(document_source);
         self
     }
 
@@ -145,6 +159,7 @@ impl PipelineBuilder {
             });
         }
         let key_source_chosen = self.key_source.is_some();
+        let document_source_chosen = self.document_source.is_some();
         Ok(Pipeline {
             services: Arc::new(Services {
                 settings: self.settings,
@@ -154,11 +169,15 @@ impl PipelineBuilder {
                 hasher: TokenHasher::new(&secret),
                 cipher: SecretCipher::new(&secret),
                 key_source: self.key_source.unwrap_or_else(|| Arc::new(NoKeySource)),
+                document_source: self
+                    .document_source
+                    .unwrap_or_else(|| Arc::new(NoDocumentSource)),
             }),
             steps: self.steps,
             bearer: self.bearer,
             admission: None,
             key_source_chosen,
+            document_source_chosen,
         })
     }
 }
@@ -175,6 +194,7 @@ impl Pipeline {
             steps: Steps::default(),
             bearer: None,
             key_source: None,
+            document_source: None,
         }
     }
 
@@ -193,6 +213,18 @@ impl Pipeline {
         }
         let mut services = (*self.services).clone();
         services.key_source = key_source;
+        self.services = Arc::new(services);
+        self
+    }
+
+    /// The same pipeline fetching clients' documents through `document_source`, unless one was
+    /// set on the builder already.
+    pub fn with_document_source(mut self, document_source: Arc<dyn DocumentSource>) -> Self {
+        if self.document_source_chosen {
+            return self;
+        }
+        let mut services = (*self.services).clone();
+        services.document_source = document_source;
         self.services = Arc::new(services);
         self
     }

@@ -3,6 +3,7 @@
 
 use url::Url;
 
+use crate::net::AllowedHost;
 use crate::policy::Policies;
 use crate::protocol::{AuthMethod, GrantType};
 
@@ -125,6 +126,10 @@ pub struct Settings {
     /// Origins allowed to call discovery, registration, token, revocation, userinfo and JWKS
     /// from a browser (`cors.allowed_origins`); `*` allows any.
     pub cors_allowed_origins: Vec<String>,
+    /// `host:port` exceptions to the special-use host rules (`outbound.allow_hosts`): a
+    /// registered URL may point at such a host, and the fetcher may connect to its special-use
+    /// addresses. Empty by default; for development machines and test fixtures on loopback.
+    pub outbound_allow_hosts: Vec<AllowedHost>,
     /// The path under the issuer where the registration and token route groups are mounted,
     /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
     base_path: String,
@@ -168,6 +173,7 @@ impl Settings {
             default_scopes: strings(&["openid"]),
             resources: None,
             cors_allowed_origins: Vec::new(),
+            outbound_allow_hosts: Vec::new(),
             base_path: String::new(),
         }
     }

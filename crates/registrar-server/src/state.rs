@@ -30,7 +30,8 @@ pub struct AppState {
 impl AppState {
     /// Loads the signing keys (creating one of each algorithm on first start), builds the
     /// outbound fetcher and the rate limits, and attaches to the pipeline what it needs from the
-    /// server: bearer token verification, and the fetcher for trusted issuers' key sets.
+    /// server: bearer token verification, and the fetcher for trusted issuers' key sets and
+    /// clients' sector identifier documents.
     pub async fn new(pipeline: Pipeline, options: TokenOptions) -> Result<Self, TokenError> {
         let tokens = Arc::new(TokenService::start(&pipeline, &options).await?);
         let rate_limits = RateLimits::new(options.rate_limits, pipeline.services().clock().clone())
@@ -40,6 +41,7 @@ impl AppState {
             })?;
         let pipeline = pipeline
             .with_key_source(tokens.jwks_cache.clone())
+            .with_document_source(tokens.documents.clone())
             .with_bearer_authenticator(Arc::new(ServerBearer::new(tokens.clone())))
             .with_admission(Arc::new(PolicyAdmission(rate_limits.clone())));
         let users = Arc::new(StoreUserAuthenticator::new(

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod browser;
+pub mod document_server;
 pub mod jwks_server;
 pub mod store_contract;
 pub mod tcp_proxy;

@@ -110,6 +110,7 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     let registration_endpoint = pipeline.settings().registration_endpoint();
     let options = TokenOptions {
         rate_limits: config.rate_limits.clone(),
+        fetch: config.fetch.clone(),
         ..TokenOptions::default()
     };
     let state = AppState::new(pipeline, options)

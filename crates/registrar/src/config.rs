@@ -1,6 +1,7 @@
 //! Configuration: command-line flag > environment variable > TOML file > default.
 
 mod lifetimes;
+mod outbound;
 mod policies;
 #[cfg(test)]
 mod tests;
@@ -15,10 +16,12 @@ use anyhow::{Context, bail};
 use registrar_core::token::SigningAlgorithm;
 use registrar_core::{RegistrationMode, Settings};
 use registrar_server::RateLimitConfig;
+use registrar_server::outbound::FetchConfig;
 use registrar_store::PoolOptions;
 use serde::Deserialize;
 use url::Url;
 
+use outbound::OutboundSection;
 use trust::{StatementIssuerSection, TokenIssuerSection};
 
 /// The TOML file; unknown keys are errors, so a typo cannot silently leave a default in place.
@@ -52,6 +55,9 @@ pub struct FileConfig {
     pub policies: BTreeMap<String, toml::Table>,
     #[serde(default)]
     pub rate_limits: RateLimitConfig,
+    /// `[outbound]`: `allow_hosts` and `extra_ca_file`.
+    #[serde(default)]
+    pub outbound: OutboundSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +134,9 @@ pub struct Config {
     pub settings: Settings,
     /// `[rate_limits]`, validated; `serve` hands them to the server.
     pub rate_limits: RateLimitConfig,
+    /// The outbound fetcher's `[outbound]` allow-list and extra trust roots; `serve` hands it
+    /// to the server. (The allow-list is in `settings` too, for the registration rules.)
+    pub fetch: FetchConfig,
 }
 
 /// Overrides from the command line and the environment, highest precedence first.
@@ -276,6 +285,8 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
     settings.lifetimes = lifetimes::lifetimes(&file.tokens, settings.lifetimes)?;
     settings.trusted_token_issuers = trust::token_issuers(file.registration.trusted_token_issuers)?;
     settings.software_statements = trust::statement_settings(file.software_statement)?;
+    let (outbound_allow_hosts, fetch) = outbound::outbound(file.outbound)?;
+    settings.outbound_allow_hosts = outbound_allow_hosts;
     let mut warnings = Vec::new();
     // Last: policies are checked against the scopes, methods and issuers resolved above.
     settings.policies = policies::policies(file.policies, &settings, &mut warnings)?;
@@ -298,5 +309,6 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         secret_key: env("REGISTRAR_SECRET_KEY").or(file.secret_key),
         settings,
         rate_limits: file.rate_limits,
+        fetch,
     })
 }

@@ -846,3 +846,86 @@ fn bad_passwords_and_usernames_are_refused_before_the_store_is_opened() {
     // Nothing was stored: no database was even created.
     assert!(!session.folder.path().join("registrar.db").exists());
 }
+
+#[tokio::test]
+async fn serve_applies_the_outbound_allow_list_to_registration_and_to_the_fetcher() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    // Stands for a client's development server on loopback: it only counts connections.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = session.file(
+        "registrar.toml",
+        &format!(
+            "[registration]\nmode = \"open\"\n[outbound]\nallow_hosts = [\"127.0.0.1:{port}\"]\n"
+        ),
+    );
+    let (_server, base) = serve_with(&session, &["--config", &config]).await;
+    let http = reqwest::Client::new();
+    let register = |sector_identifier_uri: String| {
+        http.post(format!("{base}/connect/dcr"))
+            .json(&json!({
+                "redirect_uris": ["https://app.example.com/cb"],
+                "sector_identifier_uri": sector_identifier_uri,
+            }))
+            .send()
+    };
+
+    let other_port = register(format!("https://127.0.0.1:{}/sector.json", port + 1))
+        .await
+        .unwrap();
+    let other_port: Value = other_port.json().await.unwrap();
+    assert_eq!(
+        other_port["error_description"],
+        "sector_identifier_uri must not point at a loopback, private or other special-use address"
+    );
+    assert!(listener.accept().is_err(), "nothing connected yet");
+    let allowed = register(format!("https://127.0.0.1:{port}/sector.json"))
+        .await
+        .unwrap();
+    let allowed: Value = allowed.json().await.unwrap();
+
+    // The registration rule let it through and the fetcher connected (the listener speaks no
+    // TLS, so the fetch then fails, without saying why).
+    assert_eq!(
+        allowed["error_description"],
+        "the sector_identifier_uri document could not be fetched"
+    );
+    assert!(listener.accept().is_ok(), "the fetcher connected");
+}
+
+#[test]
+fn a_bad_outbound_section_stops_the_start() {
+    let session = Session {
+        folder: tempfile::tempdir().unwrap(),
+    };
+    let no_port = session.file(
+        "no-port.toml",
+        "[outbound]\nallow_hosts = [\"127.0.0.1\"]\n",
+    );
+    let missing = session.folder.path().join("missing.pem");
+    let no_file = session.file(
+        "no-file.toml",
+        &format!(
+            "[outbound]\nextra_ca_file = {:?}\n",
+            missing.to_str().unwrap()
+        ),
+    );
+
+    let no_port = session.fails(&["serve", "--config", &no_port]);
+    let no_file = session.fails(&["serve", "--config", &no_file]);
+
+    assert!(
+        no_port.contains("outbound.allow_hosts[0]: \"127.0.0.1\" needs a port"),
+        "{no_port}"
+    );
+    assert!(
+        no_file.contains(&format!(
+            "outbound.extra_ca_file: cannot read {}",
+            missing.display()
+        )),
+        "{no_file}"
+    );
+}

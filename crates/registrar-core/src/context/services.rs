@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::net::DocumentSource;
 use crate::secrets::{SecretGenerator, TokenHasher};
 use crate::settings::Settings;
 use crate::store::Stores;
 use crate::token::SecretCipher;
 use crate::trust::KeySource;
 
-/// The settings, stores, clock, random source, hasher, cipher and key source a pipeline was
-/// built with.
+/// The settings, stores, clock, random source, hasher, cipher, key source and document source a
+/// pipeline was built with.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub(crate) settings: Settings,
@@ -20,6 +21,7 @@ pub struct Services {
     pub(crate) hasher: TokenHasher,
     pub(crate) cipher: SecretCipher,
     pub(crate) key_source: Arc<dyn KeySource>,
+    pub(crate) document_source: Arc<dyn DocumentSource>,
 }
 
 impl Services {
@@ -52,6 +54,12 @@ impl Services {
     /// external bearer tokens); fetches nothing unless the server attached its fetcher.
     pub fn key_source(&self) -> &Arc<dyn KeySource> {
         &self.key_source
+    }
+
+    /// Fetches the JSON documents clients register the URL of (`sector_identifier_uri`);
+    /// fetches nothing unless the server attached its fetcher.
+    pub fn document_source(&self) -> &Arc<dyn DocumentSource> {
+        &self.document_source
     }
 
     /// Seals the secrets that must be kept (`client_secret_jwt`) under the server secret.

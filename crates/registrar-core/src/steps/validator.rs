@@ -39,7 +39,8 @@ use crate::validate::{self, StepResult};
 pub trait Validator: Send + Sync + Debug {
     /// Runs every step in order, stopping at the first error: the software statement first (its
     /// claims are merged before any other rule runs), reading the typed metadata, the policy,
-    /// then one step per rule. (The RFC 7592 §2.2 members of an update are checked by the pipeline before.)
+    /// then one step per rule, and last the sector identifier document, the one rule that
+    /// fetches. (The RFC 7592 §2.2 members of an update are checked by the pipeline before.)
     async fn validate(&self, cx: &mut RegistrationContext) -> StepResult {
         self.validate_software_statement(cx).await?;
         self.read_metadata(cx).await?;
@@ -54,8 +55,11 @@ pub trait Validator: Send + Sync + Debug {
         self.validate_scope(cx).await?;
         self.validate_contacts(cx).await?;
         self.validate_urls(cx).await?;
+        self.validate_outbound_hosts(cx).await?;
         self.validate_algorithms(cx).await?;
-        self.validate_lifetimes(cx).await
+        self.validate_lifetimes(cx).await?;
+        // Last, so that a request failing any other rule costs no fetch.
+        self.validate_sector_identifier_uri(cx).await
     }
 
     /// RFC 7591 §2.3; see [`validate::software_statement`].
@@ -126,6 +130,17 @@ pub trait Validator: Send + Sync + Debug {
     /// See [`validate::https_urls`].
     async fn validate_urls(&self, cx: &mut RegistrationContext) -> StepResult {
         validate::https_urls(cx)
+    }
+
+    /// See [`validate::outbound_hosts`].
+    async fn validate_outbound_hosts(&self, cx: &mut RegistrationContext) -> StepResult {
+        validate::outbound_hosts(cx)
+    }
+
+    /// Fetches the sector identifier document through the pipeline's document source; see
+    /// [`validate::sector_identifier_uri`].
+    async fn validate_sector_identifier_uri(&self, cx: &mut RegistrationContext) -> StepResult {
+        validate::sector_identifier_uri(cx).await
     }
 
     /// See [`validate::algorithms`].

@@ -10,6 +10,7 @@
 //! [`RegistrationContext`]: crate::RegistrationContext
 
 mod jwks;
+mod outbound;
 mod policy;
 mod read;
 mod redirect;
@@ -18,6 +19,7 @@ mod rules;
 mod tests;
 
 pub use jwks::jwks;
+pub use outbound::{outbound_hosts, sector_identifier_uri};
 pub use policy::{check_policy, find_policy, policy};
 pub use read::{read_metadata, software_statement, update_request};
 pub use redirect::{post_logout_redirect_uris, redirect_uri, redirect_uris};

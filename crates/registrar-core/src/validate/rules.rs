@@ -212,7 +212,9 @@ pub fn contacts(cx: &RegistrationContext) -> StepResult {
     Ok(())
 }
 
-fn https_url(field: &str, value: &str, allow_fragment: bool) -> StepResult {
+/// `value` is an absolute https URL without user information (and without a fragment unless
+/// `allow_fragment`).
+pub(super) fn https_url(field: &str, value: &str, allow_fragment: bool) -> StepResult {
     let fail = |reason: &str| Err(invalid(format!("{field} {reason}")));
     let Ok(url) = Url::parse(value) else {
         return fail("must be an absolute https URL");

@@ -3,6 +3,8 @@
 //! Every row runs the whole of `default_validate`, so a body that tests a later step also passes
 //! the earlier ones (most carry a valid `redirect_uris` for that reason).
 
+mod outbound;
+
 use expect_test::{Expect, expect};
 use url::Url;
 
@@ -1739,7 +1741,7 @@ fn url_members_are_https_urls() {
         jwks_uri https://a.example/page -> ok
         jwks_uri http://a.example/page -> invalid_client_metadata: jwks_uri must be an https URL
         jwks_uri https://a.example/page#top -> invalid_client_metadata: jwks_uri must not contain a fragment
-        sector_identifier_uri https://a.example/page -> ok
+        sector_identifier_uri https://a.example/page -> invalid_client_metadata: sector_identifier_uri cannot be checked: this server is not set up to fetch documents
         sector_identifier_uri http://a.example/page -> invalid_client_metadata: sector_identifier_uri must be an https URL
         sector_identifier_uri https://a.example/page#top -> invalid_client_metadata: sector_identifier_uri must not contain a fragment
         initiate_login_uri https://a.example/page -> ok

@@ -6,13 +6,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use registrar_core::net::{AllowedHost, is_special_use};
 use reqwest::dns::Resolve;
 use reqwest::header::ACCEPT;
 use reqwest::redirect::Policy;
 use reqwest::{Certificate, Client, StatusCode};
 use url::{Host, Url};
 
-use super::address::is_special_use;
 use super::resolver::{AddressFilter, ForbiddenAddress, GuardedResolver, SystemResolver};
 
 /// Sent on every fetch, so that a client's server sees who asks and nothing about the host.
@@ -63,11 +63,15 @@ pub struct FetchConfig {
     pub total_timeout: Duration,
     /// The largest body accepted, counted while streaming.
     pub max_bytes: usize,
-    /// Trusted in addition to the built-in web PKI roots.
+    /// Trusted in addition to the built-in web PKI roots (`outbound.extra_ca_file`; see
+    /// [`root_certificates_from_pem`](super::root_certificates_from_pem)).
     pub extra_root_certificates: Vec<Certificate>,
-    /// For tests only, which serve on loopback: lets the fetcher connect to special-use
-    /// addresses. Never set it in production, where it turns every fetch into an SSRF hole.
-    pub allow_special_use_addresses: bool,
+    /// `host:port` exceptions to the special-use filter (`outbound.allow_hosts`): a URL whose
+    /// host and port (explicit, or 443) are listed may connect to any address its name resolves
+    /// to, loopback and private ones included. Every other URL keeps the filter. For development
+    /// machines and test fixtures on loopback; each entry is one service the operator vouches
+    /// for.
+    pub allow_hosts: Vec<AllowedHost>,
 }
 
 impl Default for FetchConfig {
@@ -77,7 +81,7 @@ impl Default for FetchConfig {
             total_timeout: Duration::from_secs(3),
             max_bytes: 64 * 1024,
             extra_root_certificates: Vec::new(),
-            allow_special_use_addresses: false,
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -86,7 +90,12 @@ impl Default for FetchConfig {
 /// `sector_identifier_uri`) without letting a client aim Registrar at internal services.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
+    /// Connects only to addresses `permits` accepts.
     client: Client,
+    /// Connects to any address; used only for URLs whose `host:port` is in `allow_hosts`, and
+    /// built only when that list is not empty.
+    allowed_client: Option<Client>,
+    allow_hosts: Arc<[AllowedHost]>,
     permits: AddressFilter,
     max_bytes: usize,
     total_timeout: Duration,
@@ -99,17 +108,12 @@ impl Fetcher {
     }
 
     /// A fetcher that resolves names through `resolver`; the special-use filter still applies
-    /// to its answers.
+    /// to its answers, except for the `host:port`s of [`FetchConfig::allow_hosts`].
     pub fn with_resolver(
         config: FetchConfig,
         resolver: Arc<dyn Resolve>,
     ) -> Result<Self, FetchError> {
-        let permits: AddressFilter = if config.allow_special_use_addresses {
-            |_| true
-        } else {
-            |ip| !is_special_use(ip)
-        };
-        Self::with_address_filter(config, resolver, permits)
+        Self::with_address_filter(config, resolver, |ip| !is_special_use(ip))
     }
 
     /// A fetcher with its own idea of a permitted address; tests use it to allow one loopback
@@ -119,27 +123,17 @@ impl Fetcher {
         resolver: Arc<dyn Resolve>,
         permits: AddressFilter,
     ) -> Result<Self, FetchError> {
-        let mut builder = Client::builder()
-            .use_rustls_tls()
-            .dns_resolver(Arc::new(GuardedResolver::new(resolver, permits)))
-            .https_only(true)
-            .redirect(Policy::none())
-            .no_proxy()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.total_timeout)
-            .user_agent(USER_AGENT)
-            .http1_only()
-            // Fetches are rare and go to client-chosen hosts: keeping idle connections to them
-            // only holds sockets open for whoever registers many clients.
-            .pool_max_idle_per_host(0);
-        for certificate in config.extra_root_certificates {
-            builder = builder.add_root_certificate(certificate);
-        }
-        let client = builder.build().map_err(|error| {
-            FetchError::Network(format!("cannot build the http client: {error}"))
-        })?;
+        let client = build_client(&config, Arc::clone(&resolver), permits)?;
+        // A second client rather than a per-name exception in the resolver: the resolver sees
+        // only the name, while an entry names a host and a port.
+        let allowed_client = match config.allow_hosts.is_empty() {
+            true => None,
+            false => Some(build_client(&config, resolver, |_| true)?),
+        };
         Ok(Self {
             client,
+            allowed_client,
+            allow_hosts: config.allow_hosts.into(),
             permits,
             max_bytes: config.max_bytes,
             total_timeout: config.total_timeout,
@@ -150,8 +144,9 @@ impl Fetcher {
     ///
     /// Only a `200` answer is accepted; the body is read up to the configured cap.
     pub async fn fetch_json(&self, url: &str) -> Result<serde_json::Value, FetchError> {
-        let url = self.check_url(url)?;
-        let body = match tokio::time::timeout(self.total_timeout, self.fetch_body(url)).await {
+        let (url, client) = self.check_url(url)?;
+        let fetched = self.fetch_body(client, url);
+        let body = match tokio::time::timeout(self.total_timeout, fetched).await {
             Ok(body) => body?,
             Err(_elapsed) => return Err(FetchError::Timeout),
         };
@@ -159,9 +154,10 @@ impl Fetcher {
         serde_json::from_slice(&body).map_err(|_| FetchError::InvalidJson)
     }
 
-    /// Checks what can be checked before sending. A domain is checked when it is resolved; an
-    /// IP literal never is, so it is checked here.
-    fn check_url(&self, url: &str) -> Result<Url, FetchError> {
+    /// Checks what can be checked before sending, and picks the client: the unfiltered one for
+    /// an allowed `host:port`, else the filtered one. A domain is checked when it is resolved;
+    /// an IP literal never is, so it is checked here.
+    fn check_url(&self, url: &str) -> Result<(Url, &Client), FetchError> {
         // The url crate parses like browsers: `https://2130706433/` and `https://0x7f.1/` are
         // 127.0.0.1 here, and reqwest connects to the serialised form.
         let url = Url::parse(url).map_err(|_| FetchError::InvalidUrl)?;
@@ -172,21 +168,25 @@ impl Fetcher {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(FetchError::InvalidUrl);
         }
+        if let Some(allowed_client) = &self.allowed_client
+            && self.allow_hosts.iter().any(|allowed| allowed.matches(&url))
+        {
+            return Ok((url, allowed_client));
+        }
         let literal = match url.host() {
             None => return Err(FetchError::InvalidUrl),
-            Some(Host::Domain(_)) => return Ok(url),
+            Some(Host::Domain(_)) => return Ok((url, &self.client)),
             Some(Host::Ipv4(ipv4)) => IpAddr::V4(ipv4),
             Some(Host::Ipv6(ipv6)) => IpAddr::V6(ipv6),
         };
         if !(self.permits)(literal) {
             return Err(FetchError::ForbiddenAddress);
         }
-        Ok(url)
+        Ok((url, &self.client))
     }
 
-    async fn fetch_body(&self, url: Url) -> Result<Vec<u8>, FetchError> {
-        let mut response = self
-            .client
+    async fn fetch_body(&self, client: &Client, url: Url) -> Result<Vec<u8>, FetchError> {
+        let mut response = client
             .get(url)
             .header(ACCEPT, "application/json")
             .send()
@@ -216,6 +216,34 @@ impl Fetcher {
         }
         Ok(body)
     }
+}
+
+/// The https-only, redirect-free, proxy-free client whose resolver keeps only the addresses
+/// `permits` accepts.
+fn build_client(
+    config: &FetchConfig,
+    resolver: Arc<dyn Resolve>,
+    permits: AddressFilter,
+) -> Result<Client, FetchError> {
+    let mut builder = Client::builder()
+        .use_rustls_tls()
+        .dns_resolver(Arc::new(GuardedResolver::new(resolver, permits)))
+        .https_only(true)
+        .redirect(Policy::none())
+        .no_proxy()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.total_timeout)
+        .user_agent(USER_AGENT)
+        .http1_only()
+        // Fetches are rare and go to client-chosen hosts: keeping idle connections to them
+        // only holds sockets open for whoever registers many clients.
+        .pool_max_idle_per_host(0);
+    for certificate in &config.extra_root_certificates {
+        builder = builder.add_root_certificate(certificate.clone());
+    }
+    builder
+        .build()
+        .map_err(|error| FetchError::Network(format!("cannot build the http client: {error}")))
 }
 
 /// Turns a reqwest error into a [`FetchError`], finding the resolver's refusal in its chain.

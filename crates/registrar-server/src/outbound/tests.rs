@@ -1,7 +1,8 @@
 //! Unit tests of outbound fetching. The fetcher's tests run against TLS servers on 127.0.0.1
 //! reached through a fake resolver; nothing leaves the machine.
 
-mod address;
 mod fetcher;
 mod jwks_cache;
+mod sector_documents;
 mod support;
+mod trust_roots;

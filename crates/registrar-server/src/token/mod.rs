@@ -18,13 +18,14 @@ pub use client_auth::{AuthenticatedClient, authenticate_client, claimed_client_i
 pub use form::Form;
 pub use key_ring_cell::KeyRingCell;
 
-use crate::outbound::{FetchConfig, Fetcher, JwksCache, JwksCacheConfig};
+use crate::outbound::{FetchConfig, Fetcher, JwksCache, JwksCacheConfig, SectorDocuments};
 use crate::rate_limit::RateLimitConfig;
 
 /// How the token side is set up.
 #[derive(Clone, Default)]
 pub struct TokenOptions {
-    /// Limits of the fetcher for clients' `jwks_uri`.
+    /// Limits, trust roots and `host:port` exceptions of the fetcher for clients' `jwks_uri`
+    /// and `sector_identifier_uri`.
     pub fetch: FetchConfig,
     /// A resolver for outbound fetches; the system's when `None`. Tests inject one.
     pub resolver: Option<Arc<dyn reqwest::dns::Resolve>>,
@@ -58,6 +59,9 @@ pub struct TokenService {
     /// Clients' JWK Sets fetched from their `jwks_uri`, for `private_key_jwt`, and trusted
     /// issuers' sets, for software statements and bearer tokens.
     pub jwks_cache: Arc<JwksCache>,
+    /// Sector identifier documents, fetched through the same fetcher for the registration
+    /// rules.
+    pub documents: Arc<SectorDocuments>,
 }
 
 impl TokenService {
@@ -77,6 +81,7 @@ impl TokenService {
             tracing::error!(%error, "cannot build the outbound fetcher");
             TokenError::TemporarilyUnavailable
         })?;
+        let documents = Arc::new(SectorDocuments::new(fetcher.clone()));
         let jwks_cache = Arc::new(JwksCache::new(
             fetcher,
             pipeline.services().clock().clone(),
@@ -85,6 +90,7 @@ impl TokenService {
         Ok(Self {
             key_ring,
             jwks_cache,
+            documents,
         })
     }
 }

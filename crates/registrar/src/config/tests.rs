@@ -935,3 +935,137 @@ fn default_lifetimes_are_within_what_a_client_may_register() {
         .collect();
     check_errors(&cases);
 }
+
+/// A self-signed P-256 root, valid for a century: `outbound.extra_ca_file` needs a real
+/// certificate to accept.
+const TEST_ROOT_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBoTCCAUegAwIBAgIUOpiKB+GjAICl6LsLoQuMRKwLHgAwCgYIKoZIzj0EAwIw
+JTEjMCEGA1UEAwwacmVnaXN0cmFyIGNvbmZpZyB0ZXN0IHJvb3QwIBcNMjYxMjAy
+MDY0MDIyWhgPMjEyNjExMDgwNjQwMjJaMCUxIzAhBgNVBAMMGnJlZ2lzdHJhciBj
+b25maWcgdGVzdCByb290MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEh9SNsCwS
+UZpUUdYLj2fyVEim0gJTSmUzByv//aiGX/iO9KHqKoa2NZqK7nor6ffY38jCMPPQ
+uUq4egK3SARNW6NTMFEwHQYDVR0OBBYEFG//4huDRLLrXsS029yEC1+1tFy+MB8G
+A1UdIwQYMBaAFG//4huDRLLrXsS029yEC1+1tFy+MA8GA1UdEwEB/wQFMAMBAf8w
+CgYIKoZIzj0EAwIDSAAwRQIgWvv3s+7bdHjANDHtCypAtn9poMyda0sgIjMv8IX+
+argCIQCy49hp1GdlmhSIorBEWiu65pb0KefyZWNGjVsDVephbw==
+-----END CERTIFICATE-----
+";
+
+#[test]
+fn outbound_allow_hosts_feed_the_registration_rules_and_the_fetcher() {
+    let config = config(
+        "[outbound]\nallow_hosts = [\"127.0.0.1:8443\", \"[::1]:8443\", \"JWKS.test:443\"]\n",
+    );
+
+    let in_settings: Vec<String> = config
+        .settings
+        .outbound_allow_hosts
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let in_fetcher: Vec<String> = config
+        .fetch
+        .allow_hosts
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        in_settings,
+        ["127.0.0.1:8443", "[::1]:8443", "jwks.test:443"]
+    );
+    assert_eq!(in_fetcher, in_settings);
+    assert!(config.fetch.extra_root_certificates.is_empty());
+    let defaults = self::config("");
+    assert!(defaults.settings.outbound_allow_hosts.is_empty());
+    assert!(defaults.fetch.allow_hosts.is_empty());
+}
+
+#[test]
+fn malformed_outbound_allow_hosts_are_errors_naming_the_entry() {
+    check_errors(&[
+        (
+            "[outbound]\nallow_hosts = [\"127.0.0.1\"]",
+            "outbound.allow_hosts[0]: \"127.0.0.1\" needs a port",
+        ),
+        (
+            "[outbound]\nallow_hosts = [\"127.0.0.1:8443\", \"127.0.0.1:port\"]",
+            "outbound.allow_hosts[1]: \"127.0.0.1:port\" has a bad port",
+        ),
+        (
+            "[outbound]\nallow_hosts = [\"127.0.0.1:70000\"]",
+            "outbound.allow_hosts[0]: \"127.0.0.1:70000\" has a bad port",
+        ),
+        (
+            "[outbound]\nallow_hosts = [\"https://127.0.0.1:8443\"]",
+            "outbound.allow_hosts[0]: \"https://127.0.0.1:8443\" must be host:port, such as 127.0.0.1:8443 or [::1]:8443, without a scheme",
+        ),
+        (
+            "[outbound]\nallow_hosts = [\"127.0.0.1:8443/jwks\"]",
+            "outbound.allow_hosts[0]: \"127.0.0.1:8443/jwks\" must be host:port",
+        ),
+        (
+            "[outbound]\nallow_hosts = [\"127.0.0.1:8443\", \"0x7f.1:8443\"]",
+            "outbound.allow_hosts[1]: \"0x7f.1:8443\" is listed twice",
+        ),
+        ("[outbound]\nallow_host = []", "unknown field `allow_host`"),
+    ]);
+}
+
+#[test]
+fn outbound_extra_ca_file_loads_every_certificate_of_the_bundle() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("roots.pem");
+    std::fs::write(&path, format!("{TEST_ROOT_PEM}{TEST_ROOT_PEM}")).expect("write roots");
+
+    let config = config(&format!(
+        "[outbound]\nextra_ca_file = {:?}\n",
+        path.display().to_string()
+    ));
+
+    assert_eq!(config.fetch.extra_root_certificates.len(), 2);
+}
+
+#[test]
+fn an_unreadable_or_invalid_extra_ca_file_is_an_error() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let missing = folder.path().join("missing.pem");
+    let empty = folder.path().join("empty.pem");
+    std::fs::write(&empty, "# no certificate here\n").expect("write");
+    let junk = folder.path().join("junk.pem");
+    std::fs::write(
+        &junk,
+        "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    let section = |path: &std::path::Path| {
+        format!(
+            "[outbound]\nextra_ca_file = {:?}\n",
+            path.display().to_string()
+        )
+    };
+    let cases = [
+        (
+            section(&missing),
+            format!("outbound.extra_ca_file: cannot read {}", missing.display()),
+        ),
+        (
+            section(&empty),
+            format!(
+                "outbound.extra_ca_file: {} holds no PEM certificate",
+                empty.display()
+            ),
+        ),
+        (
+            section(&junk),
+            format!(
+                "outbound.extra_ca_file: {} certificate 1 of 1 is not a valid X.509 certificate",
+                junk.display()
+            ),
+        ),
+    ];
+    let cases: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|(text, fragment)| (text.as_str(), fragment.as_str()))
+        .collect();
+    check_errors(&cases);
+}

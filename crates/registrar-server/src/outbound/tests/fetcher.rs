@@ -168,12 +168,16 @@ async fn fetch_checks_the_address_it_connects_to_when_dns_rebinds() {
             .answer(TEST_HOST, &[ip("127.0.0.1")])
             .answer(TEST_HOST, &[ip("::ffff:127.0.0.1")]),
     );
-    let fetcher = Fetcher::with_address_filter(
-        server.fetch_config(),
-        Arc::clone(&resolver) as Arc<dyn Resolve>,
-        |ip| ip == IpAddr::V4(Ipv4Addr::LOCALHOST),
-    )
-    .expect("fetcher builds");
+    // No allow-list here: the filter under test must decide.
+    let config = FetchConfig {
+        allow_hosts: Vec::new(),
+        ..server.fetch_config()
+    };
+    let fetcher =
+        Fetcher::with_address_filter(config, Arc::clone(&resolver) as Arc<dyn Resolve>, |ip| {
+            ip == IpAddr::V4(Ipv4Addr::LOCALHOST)
+        })
+        .expect("fetcher builds");
 
     let first = fetcher.fetch_json(&server.url("/jwks")).await;
     let second = fetcher.fetch_json(&server.url("/jwks")).await;
@@ -469,7 +473,11 @@ async fn fetch_refuses_a_server_whose_certificate_is_not_trusted() {
 async fn fetch_refuses_a_name_the_certificate_does_not_cover() {
     let server = TlsServer::spawn(|_| ok_json("{}")).await;
     let resolver = Arc::new(FakeResolver::default().answer("other.test", &[server.addr().ip()]));
-    let fetcher = Fetcher::with_resolver(server.fetch_config(), resolver).expect("fetcher builds");
+    let config = FetchConfig {
+        allow_hosts: vec![server.allowed("other.test")],
+        ..server.fetch_config()
+    };
+    let fetcher = Fetcher::with_resolver(config, resolver).expect("fetcher builds");
     let url = format!("https://other.test:{}/jwks", server.addr().port());
 
     let fetched = fetcher.fetch_json(&url).await;
@@ -478,6 +486,60 @@ async fn fetch_refuses_a_name_the_certificate_does_not_cover() {
         matches!(fetched, Err(FetchError::Network(_))),
         "{fetched:?}"
     );
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_allowed_host_and_port_may_connect_to_loopback() {
+    let server = TlsServer::spawn(|_| ok_json("{}")).await;
+    let by_name =
+        Fetcher::with_resolver(server.fetch_config(), server.resolver()).expect("fetcher builds");
+    let literal_config = FetchConfig {
+        allow_hosts: vec![server.allowed("127.0.0.1")],
+        ..server.fetch_config()
+    };
+    let resolver = Arc::new(FakeResolver::default());
+    let by_literal =
+        Fetcher::with_resolver(literal_config, Arc::clone(&resolver) as Arc<dyn Resolve>)
+            .expect("fetcher builds");
+    let literal_url = format!("https://127.0.0.1:{}/jwks", server.addr().port());
+
+    let named = by_name.fetch_json(&server.url("/jwks")).await;
+    let literal = by_literal.fetch_json(&literal_url).await;
+
+    assert_eq!(named, Ok(json!({})));
+    assert_eq!(literal, Ok(json!({})));
+    assert_eq!(resolver.calls(), 0);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn an_allowed_host_on_another_port_keeps_the_filter() {
+    let server = TlsServer::spawn(|_| ok_json("{}")).await;
+    let canary = Canary::bind().await;
+    let config = FetchConfig {
+        allow_hosts: vec![server.allowed(TEST_HOST), server.allowed("127.0.0.1")],
+        ..server.fetch_config()
+    };
+    let resolver = Arc::new(
+        FakeResolver::default()
+            .answer(TEST_HOST, &[ip("127.0.0.1")])
+            .answer("other.test", &[ip("127.0.0.1")]),
+    );
+    let fetcher = Fetcher::with_resolver(config, Arc::clone(&resolver) as Arc<dyn Resolve>)
+        .expect("fetcher builds");
+
+    for url in [
+        format!("https://{TEST_HOST}:{}/jwks", canary.port()),
+        format!("https://127.0.0.1:{}/jwks", canary.port()),
+        format!("https://[::1]:{}/jwks", server.addr().port()),
+        format!("https://other.test:{}/jwks", server.addr().port()),
+    ] {
+        let fetched = fetcher.fetch_json(&url).await;
+
+        assert_eq!(fetched, Err(FetchError::ForbiddenAddress), "{url}");
+        assert!(!canary.was_contacted().await, "{url}");
+    }
     assert!(server.requests().is_empty());
 }
 

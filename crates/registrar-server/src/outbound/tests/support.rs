@@ -16,7 +16,7 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::outbound::FetchConfig;
+use crate::outbound::{AllowedHost, FetchConfig};
 
 /// The name every test server is reached by, through [`FakeResolver`].
 pub(super) const TEST_HOST: &str = "jwks.test";
@@ -124,8 +124,9 @@ pub(super) struct TlsServer {
 impl TlsServer {
     /// Serves `reply(n)` to the `n`th request (from 0).
     pub(super) async fn spawn(reply: impl Fn(usize) -> Reply + Send + Sync + 'static) -> Self {
-        let certified = rcgen::generate_simple_self_signed(vec![TEST_HOST.to_owned()])
-            .expect("certificate generates");
+        let certified =
+            rcgen::generate_simple_self_signed(vec![TEST_HOST.to_owned(), "127.0.0.1".to_owned()])
+                .expect("certificate generates");
         let certificate_der = certified.cert.der().clone();
         let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
             certified.signing_key.serialize_der(),
@@ -184,16 +185,21 @@ impl TlsServer {
         self.requests.lock().expect("requests lock").clone()
     }
 
-    /// A configuration that trusts this server and may connect to loopback, with short
-    /// timeouts.
+    /// A configuration that trusts this server and lets `jwks.test:PORT` (only) connect to
+    /// loopback through the allow-list, as an operator would, with short timeouts.
     pub(super) fn fetch_config(&self) -> FetchConfig {
         FetchConfig {
             connect_timeout: Duration::from_secs(1),
             total_timeout: Duration::from_secs(2),
             extra_root_certificates: vec![self.certificate.clone()],
-            allow_special_use_addresses: true,
+            allow_hosts: vec![self.allowed(TEST_HOST)],
             ..FetchConfig::default()
         }
+    }
+
+    /// `host:PORT` of this server, as an allow-list entry.
+    pub(super) fn allowed(&self, host: &str) -> AllowedHost {
+        AllowedHost::parse(&format!("{host}:{}", self.addr.port())).expect("allow-list entry")
     }
 
     /// A resolver that sends [`TEST_HOST`] here.

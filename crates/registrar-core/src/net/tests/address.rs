@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::outbound::is_special_use;
+use crate::net::is_special_use;
 
 /// Asserts that `address` is special-use (`true`) or may be fetched from (`false`).
 #[track_caller]

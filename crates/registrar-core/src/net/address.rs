@@ -1,4 +1,5 @@
-//! Which IP addresses an outbound fetch may connect to: not the IANA special-purpose ones.
+//! Which IP addresses an outbound fetch may connect to and a registered URL may name: not the
+//! IANA special-purpose ones.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
