@@ -78,7 +78,12 @@ async fn open(config: &Config) -> anyhow::Result<Pipeline> {
     let key = secret_key::load(config.secret_key.as_deref(), &config.database)?;
     let store = registrar_store::connect_with(&config.database, config.pool)
         .await
-        .with_context(|| format!("cannot open the database {}", redact(&config.database)))?;
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                crate::config::redact_database(&config.database)
+            )
+        })?;
     Pipeline::builder(config.settings.clone(), Stores::from_backend(store))
         .server_secret(&key)
         .build()
@@ -86,15 +91,6 @@ async fn open(config: &Config) -> anyhow::Result<Pipeline> {
 }
 
 /// A database URL without its password, for messages.
-fn redact(database: &str) -> String {
-    match url::Url::parse(database) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        _ => database.to_owned(),
-    }
-}
 
 async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -134,7 +130,7 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     tracing::info!(
         issuer = %config.settings.issuer,
         %registration_endpoint,
-        database = %redact(&config.database),
+        database = %crate::config::redact_database(&config.database),
         "registrar listening on {}",
         config.listen
     );

@@ -25,7 +25,7 @@ use outbound::OutboundSection;
 use trust::{StatementIssuerSection, TokenIssuerSection};
 
 /// The TOML file; unknown keys are errors, so a typo cannot silently leave a default in place.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
@@ -123,7 +123,7 @@ pub struct SoftwareStatementSection {
 }
 
 /// The resolved configuration every command runs with.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub database: String,
@@ -137,6 +137,50 @@ pub struct Config {
     /// The outbound fetcher's `[outbound]` allow-list and extra trust roots; `serve` hands it
     /// to the server. (The allow-list is in `settings` too, for the registration rules.)
     pub fetch: FetchConfig,
+}
+
+// `Debug` by hand: the server secret and a password in the database URL must never reach a log
+// or a panic message.
+impl std::fmt::Debug for FileConfig {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("FileConfig")
+            .field("listen", &self.listen)
+            .field("issuer", &self.issuer)
+            .field("database", &self.database.as_deref().map(redact_database))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database", &redact_database(&self.database))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("settings", &self.settings)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `database` with any password replaced, for logs and `Debug`.
+pub fn redact_database(database: &str) -> String {
+    match url::Url::parse(database) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => database.to_owned(),
+    }
 }
 
 /// Overrides from the command line and the environment, highest precedence first.

@@ -1069,3 +1069,14 @@ fn an_unreadable_or_invalid_extra_ca_file_is_an_error() {
         .collect();
     check_errors(&cases);
 }
+
+#[test]
+fn debug_hides_the_secret_key_and_the_database_password() {
+    let config = config(
+        "database = \"postgres://registrar:hunter2-database@db.example/registrar\"\nsecret_key = \"an-operator-secret-that-must-not-leak\"",
+    );
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("hunter2-database"), "{shown}");
+    assert!(!shown.contains("an-operator-secret"), "{shown}");
+    assert!(shown.contains("db.example"), "{shown}");
+}
