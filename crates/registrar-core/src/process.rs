@@ -83,9 +83,25 @@ pub fn random_client_id(cx: &RegistrationContext) -> ClientId {
         .unwrap_or_else(|| unreachable!("base64url is made of unreserved characters"))
 }
 
-/// A credential of 256 random bits: client secrets and registration access tokens.
+/// A credential of 256 random bits: registration access tokens.
 pub fn random_credential(cx: &RegistrationContext) -> Secret {
     Secret::new(random_token(cx.services().generator().as_ref(), 32))
+}
+
+/// The random bytes of a client secret.
+///
+/// OpenID Connect Core §9 keys `client_secret_jwt`'s HMAC with the octets of the secret, and
+/// RFC 7518 §3.2 wants an HMAC key at least as long as the hash output: 64 bytes for HS512, the
+/// longest this server offers. 64 random bytes are 86 base64url characters, so every offered
+/// HMAC algorithm gets a key of full length and full strength.
+pub const CLIENT_SECRET_BYTES: usize = 64;
+
+/// A client secret of 512 random bits ([`CLIENT_SECRET_BYTES`]).
+pub fn random_client_secret(cx: &RegistrationContext) -> Secret {
+    Secret::new(random_token(
+        cx.services().generator().as_ref(),
+        CLIENT_SECRET_BYTES,
+    ))
 }
 
 /// The secret the client ends up with: none when its method needs none; on update the current

@@ -1,8 +1,10 @@
 //! Random credentials and their keyed hashes.
 //!
 //! Every credential Registrar issues (client secret, registration access token, initial access
-//! token) carries 256 random bits, so a fast keyed hash (HMAC-SHA-256) is enough: no slow KDF,
-//! which would turn every authenticated request into a CPU cost an attacker can multiply.
+//! token) carries at least 256 random bits (client secrets 512, to key every HMAC algorithm of
+//! `client_secret_jwt` with a key of full length), so a fast keyed hash (HMAC-SHA-256) is
+//! enough: no slow KDF, which would turn every authenticated request into a CPU cost an attacker
+//! can multiply.
 //! The key lives outside the database, so a stolen database alone cannot even confirm a guess.
 
 use std::fmt;

@@ -416,6 +416,31 @@ where
     .bind(forget_before)
 }
 
+/// How many rows would make `record_jti` with this record refuse the jti: 0 or 1. A read: the
+/// token endpoint asks before it verifies a signature, and records only afterwards.
+pub(crate) fn count_recorded_jtis<'q, DB: Database>(
+    record: JtiRecord,
+) -> sqlx::query::QueryScalar<'q, DB, i64, <DB as Database>::Arguments<'q>>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    (i64,): for<'r> FromRow<'r, DB::Row>,
+{
+    let JtiRecord {
+        client_id,
+        jti,
+        forget_before,
+        ..
+    } = record;
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assertion_jtis \
+         WHERE client_id = $1 AND jti = $2 AND expires_at >= $3",
+    )
+    .bind(client_id)
+    .bind(jti)
+    .bind(forget_before)
+}
+
 /// Deletes the rows that expired before `forget_before`; the index on `expires_at` keeps it cheap.
 pub(crate) fn purge_jtis<'q, DB: Database>(forget_before: i64) -> Statement<'q, DB>
 where

@@ -385,6 +385,25 @@ macro_rules! impl_store_traits {
                     }
                     Ok(recorded.rows_affected() == 1)
                 }
+
+                async fn is_jti_recorded(
+                    &self,
+                    client_id: &str,
+                    jti: &str,
+                    expires_at: i64,
+                ) -> Result<bool, StoreError> {
+                    let record = JtiRecord {
+                        client_id: client_id.to_owned(),
+                        jti: jti.to_owned(),
+                        expires_at,
+                        forget_before: replay::forget_before(expires_at),
+                    };
+                    let recorded = queries::count_recorded_jtis(record)
+                        .fetch_one(self.reader())
+                        .await
+                        .map_err($store_error)?;
+                    Ok(recorded > 0)
+                }
             }
         };
 

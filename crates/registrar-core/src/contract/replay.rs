@@ -23,7 +23,10 @@ macro_rules! __replay_cache_checks {
         $crate::$then! {
             $($input)*
             checks: [$crate::contract::replay],
-            by_ref: [replay_cache_records_each_jti_once_per_client],
+            by_ref: [
+                replay_cache_records_each_jti_once_per_client,
+                is_jti_recorded_reports_recorded_jtis_and_records_nothing,
+            ],
             shared: [concurrent_jti_records_have_one_winner],
         }
     };
@@ -68,6 +71,47 @@ pub async fn replay_cache_records_each_jti_once_per_client(store: &dyn ReplayCac
     assert!(
         same_client_other_jti,
         "another jti of the same client is fresh"
+    );
+}
+
+/// `is_jti_recorded` is true exactly when `record_jti` would refuse the jti, and records nothing:
+/// a jti looked up first is still fresh for `record_jti`.
+pub async fn is_jti_recorded_reports_recorded_jtis_and_records_nothing(store: &dyn ReplayCache) {
+    let (client, other_client) = (unique("replay"), unique("replay"));
+    let jti = unique("jti");
+    let expires_at = NOW + 330;
+
+    let before = ok(
+        store.is_jti_recorded(&client, &jti, expires_at).await,
+        "look up",
+    );
+    let again_before = ok(
+        store.is_jti_recorded(&client, &jti, expires_at).await,
+        "look up",
+    );
+    let first = ok(store.record_jti(&client, &jti, expires_at).await, "record");
+    let after = ok(
+        store.is_jti_recorded(&client, &jti, expires_at).await,
+        "look up",
+    );
+    let other_client_after = ok(
+        store.is_jti_recorded(&other_client, &jti, expires_at).await,
+        "look up",
+    );
+
+    assert!(
+        !before,
+        "a jti never recorded must not be reported recorded"
+    );
+    assert!(!again_before, "looking a jti up must not record it");
+    assert!(
+        first,
+        "a jti only looked up before must still be fresh for record_jti"
+    );
+    assert!(after, "a recorded jti must be reported recorded");
+    assert!(
+        !other_client_after,
+        "a jti is recorded per client: another client's same jti is not recorded"
     );
 }
 

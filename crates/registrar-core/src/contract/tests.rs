@@ -619,6 +619,18 @@ impl ReplayCache for MemoryStore {
             .jtis
             .insert((client_id.to_owned(), jti.to_owned())))
     }
+
+    async fn is_jti_recorded(
+        &self,
+        client_id: &str,
+        jti: &str,
+        _expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .state()
+            .jtis
+            .contains(&(client_id.to_owned(), jti.to_owned())))
+    }
 }
 
 #[async_trait]

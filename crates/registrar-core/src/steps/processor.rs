@@ -55,9 +55,10 @@ pub trait Processor: Send + Sync + Debug {
         process::add_client_secret(cx, |cx| self.generate_client_secret(cx))
     }
 
-    /// A new client secret: 256 random bits.
+    /// A new client secret: 512 random bits, so that it keys every HMAC algorithm offered for
+    /// `client_secret_jwt` (see [`process::random_client_secret`]).
     fn generate_client_secret(&self, cx: &RegistrationContext) -> Secret {
-        process::random_credential(cx)
+        process::random_client_secret(cx)
     }
 
     /// Issues a new registration access token: every registration and every update by the

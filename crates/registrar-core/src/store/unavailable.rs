@@ -148,6 +148,15 @@ impl ReplayCache for Unavailable {
     ) -> Result<bool, StoreError> {
         unavailable()
     }
+
+    async fn is_jti_recorded(
+        &self,
+        _client_id: &str,
+        _jti: &str,
+        _expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        unavailable()
+    }
 }
 
 #[async_trait]

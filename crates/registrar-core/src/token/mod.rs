@@ -3,12 +3,14 @@
 //!
 //! The `client_credentials` request walks through it like this:
 //!
-//! 1. The client authenticates. For `private_key_jwt` and `client_secret_jwt` the caller reads the
-//!    client_id with [`unverified_subject`], loads that client, verifies the assertion with
-//!    [`verify_private_key_jwt`] (its `jwks`, or its `jwks_uri` fetched; refetch once on
-//!    [`AssertionError::NoMatchingKey`]) or [`verify_client_secret_jwt`] (its secret decrypted by
-//!    [`SecretCipher`], with the client_id as associated data), then [`record_assertion`] refuses a
-//!    replayed `jti`.
+//! 1. The client authenticates. For `private_key_jwt` and `client_secret_jwt` the caller first runs
+//!    every check that needs no key: [`parse_assertion`] (form, `alg`, `iss`/`sub`, `aud`, `exp`,
+//!    `jti`) names the client, which is loaded, [`ParsedAssertion::check_method`] checks its
+//!    method and registered `alg`, and [`refuse_recorded_jti`] a replay. Only then does it get a
+//!    key: [`ParsedAssertion::verify_with_jwks`] (its `jwks`, or its `jwks_uri` fetched; refetch
+//!    once on [`AssertionError::NoMatchingKey`]) or [`ParsedAssertion::verify_with_secret`] (its
+//!    secret decrypted by [`SecretCipher`], with the client_id as associated data), and
+//!    [`record_assertion`] records the `jti`, refusing a replay that raced it.
 //! 2. The caller builds [`AccessTokenClaims::new`] from the granted scope and lifetime and signs
 //!    them with [`issue_access_token`] and the [`KeyRing`].
 //! 3. Introspection runs [`verify_access_token`]; any error means `{"active": false}`.
@@ -33,8 +35,9 @@ pub use access_token::{
     verify_access_token,
 };
 pub use assertion::{
-    ASYMMETRIC_ASSERTION_ALGS, AssertionCheck, AssertionError, AssertionLimits,
-    HMAC_ASSERTION_ALGS, ReplayCache, VerifiedAssertion, record_assertion, unverified_header_kid,
+    ASYMMETRIC_ASSERTION_ALGS, AssertionCheck, AssertionError, AssertionLimits, AssertionMethod,
+    AssertionRules, HMAC_ASSERTION_ALGS, ParsedAssertion, ReplayCache, VerifiedAssertion,
+    parse_assertion, record_assertion, refuse_recorded_jti, unverified_header_kid,
     unverified_subject, verify_client_secret_jwt, verify_private_key_jwt,
 };
 pub use cipher::SecretCipher;

@@ -20,6 +20,10 @@ impl ReplayCache for RecordsNothing {
     async fn record_jti(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
         Ok(true)
     }
+
+    async fn is_jti_recorded(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 }
 
 /// Members a client may not send in an RFC 7592 update (§2.2).

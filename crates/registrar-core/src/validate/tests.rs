@@ -1435,57 +1435,150 @@ fn jwks_keys_need_the_members_of_their_type() {
     );
 }
 
+/// Real public keys, one per type, for the key rules.
+const P256_X: &str = "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4";
+const P256_Y: &str = "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM";
+const P384_X: &str = "4_7zgHrr0300n4CYR3CBhW6BP0VWJ1KjnxjJJFAIUgc-3P1P9yMf1eCIvjCNEe0k";
+const P384_Y: &str = "Ar9a5rXbuAFyBUzazLhGoHk8WE76cG87ZfssXzNX2qE7PZVJip7otfbZ156ntgaA";
+const P521_X: &str =
+    "AFv1NDx4S38_Rb0oRdGS-LlvosUnr0H6GG5fSPQuJgMX9SKltj4OGvHyIoMhmiDH2-g1MQq0aRmOJnTKCX3Sf2-7";
+const P521_Y: &str =
+    "ANBb7Z6CFCTD1qTiqkekhhiawseYZ57bIArSLi2f0WLsCODmJheD0qiS4XwIEnFdsQWALLY3za3WlxobIKVNIuOA";
+const ED25519_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
+fn ec_key(curve: &str, x: &str, y: &str) -> serde_json::Value {
+    serde_json::json!({ "kty": "EC", "crv": curve, "x": x, "y": y })
+}
+
+fn okp_key(curve: &str) -> serde_json::Value {
+    serde_json::json!({ "kty": "OKP", "crv": curve, "x": ED25519_X })
+}
+
+/// An RSA key whose modulus has `bits` bits: its value does not matter to the rules.
+fn rsa_key(bits: usize) -> serde_json::Value {
+    let mut modulus = vec![0xc5_u8; bits.div_ceil(8)];
+    modulus[0] = 0xff >> ((8 - bits % 8) % 8);
+    serde_json::json!({ "kty": "RSA", "n": crate::token::jwt::base64url(&modulus), "e": "AQAB" })
+}
+
+/// `key` with `patch` merged over it; `null` removes a member.
+fn with(key: &serde_json::Value, patch: serde_json::Value) -> serde_json::Value {
+    let mut key = key.clone();
+    if let (Some(key), serde_json::Value::Object(patch)) = (key.as_object_mut(), patch) {
+        for (member, value) in patch {
+            match value {
+                serde_json::Value::Null => key.remove(&member),
+                value => key.insert(member, value),
+            };
+        }
+    }
+    key
+}
+
+/// A registration with `keys` as its `jwks` and `extra` members.
+fn keys_body(keys: &[serde_json::Value], extra: serde_json::Value) -> String {
+    let mut body = serde_json::json!({
+        "jwks": { "keys": keys },
+        "redirect_uris": ["https://a.example/cb"],
+    });
+    if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    body.to_string()
+}
+
+fn check_keys(keys: &[serde_json::Value], expected: Expect) {
+    check(&keys_body(keys, serde_json::json!({})), expected);
+}
+
 #[test]
-fn jwks_curves_are_the_supported_ones() {
-    let ec = |curve: &str| {
-        format!(
-            r#"{{"jwks":{{"keys":[{{"kty":"EC","crv":{curve},"x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}}]}},"redirect_uris":["https://a.example/cb"]}}"#
-        )
-    };
-    let okp = |curve: &str| {
-        format!(
-            r#"{{"jwks":{{"keys":[{{"kty":"OKP","crv":{curve},"x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}]}},"redirect_uris":["https://a.example/cb"]}}"#
-        )
-    };
-    check(&ec(r#""P-256""#), expect!["ok"]);
-    check(&ec(r#""P-384""#), expect!["ok"]);
-    check(&ec(r#""P-521""#), expect!["ok"]);
-    check(
-        &ec(r#""secp256k1""#),
+fn jwks_signature_keys_are_on_curves_the_verifier_supports() {
+    check_keys(&[ec_key("P-256", P256_X, P256_Y)], expect!["ok"]);
+    check_keys(&[ec_key("P-384", P384_X, P384_Y)], expect!["ok"]);
+    check_keys(&[okp_key("Ed25519")], expect!["ok"]);
+    // ES512 is not supported, so a P-521 key never verifies.
+    check_keys(
+        &[ec_key("P-521", P521_X, P521_Y)],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] is an EC key on P-521, which never verifies here: this server verifies EC signatures on P-256 (ES256) and P-384 (ES384); mark a key for encryption with use 'enc'"
+        ],
+    );
+    check_keys(
+        &[ec_key("P-384", P256_X, P256_Y)],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] never verifies a signature: an EC coordinate has the wrong length"
+        ],
+    );
+    check_keys(
+        &[okp_key("Ed448")],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] is an OKP key on Ed448, not a curve this server verifies with: this server verifies OKP signatures on Ed25519 (EdDSA); mark a key for encryption with use 'enc'"
+        ],
+    );
+    check_keys(
+        &[okp_key("X25519")],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] is an OKP key on X25519, a key agreement curve, not a signature one: this server verifies OKP signatures on Ed25519 (EdDSA); mark a key for encryption with use 'enc'"
+        ],
+    );
+    check_keys(
+        &[okp_key("X448")],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] is an OKP key on X448, a key agreement curve, not a signature one: this server verifies OKP signatures on Ed25519 (EdDSA); mark a key for encryption with use 'enc'"
+        ],
+    );
+    // The refusal names the key that never verifies, not the first one.
+    check_keys(
+        &[
+            okp_key("Ed25519"),
+            with(&okp_key("Ed448"), serde_json::json!({ "use": "sig" })),
+        ],
+        expect![
+            "invalid_client_metadata: jwks.keys[1] is an OKP key on Ed448, not a curve this server verifies with: this server verifies OKP signatures on Ed25519 (EdDSA); mark a key for encryption with use 'enc'"
+        ],
+    );
+    // Curves no key may have, whatever its use.
+    check_keys(
+        &[ec_key("secp256k1", P256_X, P256_Y)],
         expect!["invalid_client_metadata: jwks.keys[0].crv must be P-256, P-384 or P-521"],
     );
-    check(
-        &ec(r#""p-256""#),
+    check_keys(
+        &[ec_key("p-256", P256_X, P256_Y)],
         expect!["invalid_client_metadata: jwks.keys[0].crv must be P-256, P-384 or P-521"],
     );
-    check(
-        &ec(r#""Ed25519""#),
+    check_keys(
+        &[ec_key("Ed25519", P256_X, P256_Y)],
         expect!["invalid_client_metadata: jwks.keys[0].crv must be P-256, P-384 or P-521"],
     );
-    check(
-        &ec("null"),
+    check_keys(
+        &[with(
+            &ec_key("P-256", P256_X, P256_Y),
+            serde_json::json!({ "crv": 256 }),
+        )],
         expect!["invalid_client_metadata: jwks.keys[0].crv must be a string"],
     );
-    check(
-        &ec("256"),
-        expect!["invalid_client_metadata: jwks.keys[0].crv must be a string"],
-    );
-    check(&okp(r#""Ed25519""#), expect!["ok"]);
-    check(&okp(r#""Ed448""#), expect!["ok"]);
-    check(&okp(r#""X25519""#), expect!["ok"]);
-    check(&okp(r#""X448""#), expect!["ok"]);
-    check(
-        &okp(r#""P-256""#),
+    check_keys(
+        &[okp_key("P-256")],
         expect!["invalid_client_metadata: jwks.keys[0].crv must be Ed25519, Ed448, X25519 or X448"],
     );
-    check(
-        &okp(r#""ed25519""#),
+    check_keys(
+        &[okp_key("ed25519")],
         expect!["invalid_client_metadata: jwks.keys[0].crv must be Ed25519, Ed448, X25519 or X448"],
+    );
+    // An Ed25519 key of the wrong size would make jsonwebtoken slice out of bounds.
+    check_keys(
+        &[with(
+            &okp_key("Ed25519"),
+            serde_json::json!({ "x": "AAAA" }),
+        )],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] never verifies a signature: an Ed25519 key has 32 bytes"
+        ],
     );
 }
 
 #[test]
-fn jwks_rsa_keys_are_at_least_2048_bits() {
+fn jwks_rsa_signature_keys_have_2048_to_4096_bits() {
     let rsa = |modulus: &str| {
         format!(
             r#"{{"jwks":{{"keys":[{{"kty":"RSA","n":"{modulus}","e":"AQAB"}}]}},"redirect_uris":["https://a.example/cb"]}}"#
@@ -1502,7 +1595,193 @@ fn jwks_rsa_keys_are_at_least_2048_bits() {
         &rsa(&RSA_2048_N[..171]),
         expect!["invalid_client_metadata: jwks.keys[0] is an RSA key shorter than 2048 bits"],
     );
-    check(&rsa(&format!("{RSA_2048_N}{RSA_2048_N}")), expect!["ok"]);
+    check_keys(&[rsa_key(2048)], expect!["ok"]);
+    check_keys(&[rsa_key(3072)], expect!["ok"]);
+    check_keys(&[rsa_key(4096)], expect!["ok"]);
+    check_keys(
+        &[rsa_key(2047)],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] is an RSA key of 2047 bits, which never verifies here: this server verifies RSA signatures with keys of 2048 to 4096 bits"
+        ],
+    );
+    check_keys(
+        &[rsa_key(4097)],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] is an RSA key of 4097 bits, which never verifies here: this server verifies RSA signatures with keys of 2048 to 4096 bits"
+        ],
+    );
+    check_keys(
+        &[rsa_key(8192)],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] is an RSA key of 8192 bits, which never verifies here: this server verifies RSA signatures with keys of 2048 to 4096 bits"
+        ],
+    );
+    check_keys(
+        &[with(
+            &rsa_key(2048),
+            serde_json::json!({ "e": "AQABAQABAQAB" }),
+        )],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] never verifies a signature: the RSA exponent is out of range"
+        ],
+    );
+}
+
+#[test]
+fn jwks_key_alg_fits_the_key_and_the_server() {
+    let p256 = ec_key("P-256", P256_X, P256_Y);
+    check_keys(
+        &[with(&p256, serde_json::json!({ "alg": "ES256" }))],
+        expect!["ok"],
+    );
+    check_keys(
+        &[with(&rsa_key(2048), serde_json::json!({ "alg": "PS512" }))],
+        expect!["ok"],
+    );
+    check_keys(
+        &[with(&p256, serde_json::json!({ "alg": "ES384" }))],
+        expect![
+            "invalid_client_metadata: jwks.keys[0].alg 'ES384' never verifies here: this key verifies ES256; mark a key for encryption with use 'enc'"
+        ],
+    );
+    check_keys(
+        &[with(&p256, serde_json::json!({ "alg": "HS256" }))],
+        expect![
+            "invalid_client_metadata: jwks.keys[0].alg 'HS256' never verifies here: this key verifies ES256; mark a key for encryption with use 'enc'"
+        ],
+    );
+    check_keys(
+        &[with(
+            &rsa_key(2048),
+            serde_json::json!({ "alg": "RSA-OAEP" }),
+        )],
+        expect![
+            "invalid_client_metadata: jwks.keys[0].alg 'RSA-OAEP' never verifies here: this key verifies RS256, RS384, RS512, PS256, PS384, PS512; mark a key for encryption with use 'enc'"
+        ],
+    );
+    // The server's configured algorithms count, not every one the verifier knows.
+    check_with(
+        |settings| settings.asymmetric_signing_algs = vec!["ES256".to_owned()],
+        &keys_body(&[rsa_key(2048)], serde_json::json!({})),
+        expect![
+            "invalid_client_metadata: jwks.keys[0] fits none of the algorithms this server verifies (ES256); mark a key for encryption with use 'enc'"
+        ],
+    );
+    check_with(
+        |settings| settings.asymmetric_signing_algs = vec!["ES256".to_owned()],
+        &keys_body(
+            &[with(
+                &okp_key("Ed25519"),
+                serde_json::json!({ "alg": "EdDSA" }),
+            )],
+            serde_json::json!({}),
+        ),
+        expect![
+            "invalid_client_metadata: jwks.keys[0].alg 'EdDSA' never verifies here: this server verifies no algorithm with this key; mark a key for encryption with use 'enc'"
+        ],
+    );
+}
+
+#[test]
+fn jwks_encryption_keys_are_checked_for_form_only() {
+    for key in [
+        ec_key("P-521", P521_X, P521_Y),
+        okp_key("X25519"),
+        okp_key("X448"),
+        okp_key("Ed448"),
+        rsa_key(8192),
+        with(&rsa_key(2048), serde_json::json!({ "alg": "RSA-OAEP" })),
+    ] {
+        check_keys(
+            &[with(&key, serde_json::json!({ "use": "enc" }))],
+            expect!["ok"],
+        );
+        check_keys(
+            &[with(
+                &key,
+                serde_json::json!({ "key_ops": ["encrypt", "wrapKey"] }),
+            )],
+            expect!["ok"],
+        );
+    }
+    check_keys(
+        &[with(
+            &okp_key("X25519"),
+            serde_json::json!({ "key_ops": ["verify"] }),
+        )],
+        expect![
+            "invalid_client_metadata: jwks.keys[0] is an OKP key on X25519, a key agreement curve, not a signature one: this server verifies OKP signatures on Ed25519 (EdDSA); mark a key for encryption with use 'enc'"
+        ],
+    );
+    check_keys(
+        &[with(
+            &okp_key("Ed25519"),
+            serde_json::json!({ "key_ops": "verify" }),
+        )],
+        expect!["invalid_client_metadata: jwks.keys[0].key_ops must be an array of strings"],
+    );
+    check_keys(
+        &[with(
+            &okp_key("Ed25519"),
+            serde_json::json!({ "key_ops": ["verify", 1] }),
+        )],
+        expect!["invalid_client_metadata: jwks.keys[0].key_ops must be an array of strings"],
+    );
+    // The form is still checked.
+    check_keys(
+        &[with(
+            &okp_key("X25519"),
+            serde_json::json!({ "use": "enc", "d": "AAAA" }),
+        )],
+        expect![[
+            r#"invalid_client_metadata: jwks.keys[0] contains the private member "d"; register public keys only"#
+        ]],
+    );
+}
+
+#[test]
+fn private_key_jwt_jwks_holds_a_key_that_verifies_its_assertions() {
+    let private_key_jwt = || serde_json::json!({ "token_endpoint_auth_method": "private_key_jwt" });
+    let p256 = ec_key("P-256", P256_X, P256_Y);
+    check(
+        &keys_body(std::slice::from_ref(&p256), private_key_jwt()),
+        expect!["ok"],
+    );
+    check(
+        &keys_body(
+            &[
+                with(&p256, serde_json::json!({ "use": "enc" })),
+                with(
+                    &okp_key("Ed25519"),
+                    serde_json::json!({ "key_ops": ["encrypt"] }),
+                ),
+            ],
+            private_key_jwt(),
+        ),
+        expect![
+            "invalid_client_metadata: jwks holds no key to verify private_key_jwt assertions with: every key is marked for encryption (use 'enc', or key_ops without 'verify')"
+        ],
+    );
+    // Another method may register encryption keys alone.
+    check(
+        &keys_body(
+            &[with(&p256, serde_json::json!({ "use": "enc" }))],
+            serde_json::json!({}),
+        ),
+        expect!["ok"],
+    );
+    let mut with_alg = private_key_jwt();
+    with_alg["token_endpoint_auth_signing_alg"] = serde_json::json!("EdDSA");
+    check(
+        &keys_body(&[p256.clone(), rsa_key(2048)], with_alg.clone()),
+        expect![
+            "invalid_client_metadata: jwks holds no key that verifies the token_endpoint_auth_signing_alg 'EdDSA'"
+        ],
+    );
+    check(
+        &keys_body(&[p256, okp_key("Ed25519")], with_alg),
+        expect!["ok"],
+    );
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! A cache of clients' JWK Sets keyed by `jwks_uri`, refetched on an unknown `kid` so that key
-//! rotation at the client works (conformance `oidcc-refresh-token-rp-key-rotation`).
+//! rotation at the client works (conformance `oidcc-refresh-token-rp-key-rotation`), with a cap
+//! on the fetches in flight at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use registrar_core::Clock;
 use registrar_core::trust::KeySource;
@@ -22,6 +25,13 @@ pub struct JwksCacheConfig {
     /// client assertion is attacker-chosen (RFC 8725 §3.10) and must not make Registrar fetch
     /// at will.
     pub refetch_interval: Duration,
+    /// How many fetches may be in flight at once, over all URLs; at least one. Each fetch holds
+    /// a socket for up to the fetcher's total timeout, so whoever registers many clients with
+    /// slow `jwks_uri`s could otherwise hold as many sockets as requests it sends.
+    pub max_concurrent_fetches: usize,
+    /// How long a request waits for one of those fetches to become free, counted from when it
+    /// asked for the set; after that it fails as a fetch that took too long, without fetching.
+    pub fetch_permit_wait: Duration,
 }
 
 impl Default for JwksCacheConfig {
@@ -30,21 +40,26 @@ impl Default for JwksCacheConfig {
             ttl: Duration::from_secs(5 * 60),
             max_entries: 1024,
             refetch_interval: Duration::from_secs(10),
+            max_concurrent_fetches: 16,
+            fetch_permit_wait: Duration::from_secs(1),
         }
     }
 }
 
 /// Clients' JWK Sets, fetched through a [`Fetcher`] and kept for a while.
 ///
-/// Concurrent calls for one URL share one fetch. A failed fetch is remembered for the refetch
-/// interval too, so a slow or broken `jwks_uri` costs one fetch per interval, not one per token
-/// request.
+/// Concurrent calls for one URL share one fetch, and at most
+/// [`JwksCacheConfig::max_concurrent_fetches`] fetches run at once over all URLs. A failed fetch
+/// is remembered for the refetch interval too, so a slow or broken `jwks_uri` costs one fetch per
+/// interval, not one per token request.
 #[derive(Debug)]
 pub struct JwksCache {
     fetcher: Fetcher,
     clock: Arc<dyn Clock>,
     config: JwksCacheConfig,
     slots: std::sync::Mutex<Slots>,
+    /// One permit per fetch in flight.
+    fetch_permits: Semaphore,
 }
 
 #[derive(Debug, Default)]
@@ -82,11 +97,13 @@ enum Decision<'a> {
 impl JwksCache {
     /// An empty cache that fetches through `fetcher` and dates its entries by `clock`.
     pub fn new(fetcher: Fetcher, clock: Arc<dyn Clock>, config: JwksCacheConfig) -> Self {
+        let fetch_permits = Semaphore::new(config.max_concurrent_fetches.max(1));
         Self {
             fetcher,
             clock,
             config,
             slots: std::sync::Mutex::new(Slots::default()),
+            fetch_permits,
         }
     }
 
@@ -95,7 +112,15 @@ impl JwksCache {
     /// With a `kid` that the cached set lacks, the set is fetched again, at most once per
     /// refetch interval; within the interval the cached set is returned and the caller finds
     /// no key for the `kid`.
+    ///
+    /// A fetch needs one of [`JwksCacheConfig::max_concurrent_fetches`] permits. A call that
+    /// gets none within [`JwksCacheConfig::fetch_permit_wait`] fails with
+    /// [`FetchError::Timeout`] and fetches nothing; that is not remembered, so the next call
+    /// tries again.
     pub async fn get(&self, jwks_uri: &str, kid: Option<&str>) -> Result<Value, FetchError> {
+        // Counted from now, so callers that queued behind another caller's fetch of the same URL
+        // do not each wait for a permit anew once it is done.
+        let permit_deadline = tokio::time::Instant::now() + self.config.fetch_permit_wait;
         let slot = self.slot(jwks_uri);
         let mut entry = slot.lock().await;
         let now = self.clock.now();
@@ -104,6 +129,15 @@ impl JwksCache {
             Decision::Failed(error) => return Err(error.clone()),
             Decision::Fetch => {}
         }
+        // A permit that is free is taken even after the deadline: `timeout_at` polls first.
+        let permit = tokio::time::timeout_at(permit_deadline, self.fetch_permits.acquire()).await;
+        let Ok(Ok(_permit)) = permit else {
+            tracing::warn!(
+                max_concurrent_fetches = self.config.max_concurrent_fetches,
+                "every outbound fetch permit is taken; the jwks_uri is not fetched"
+            );
+            return Err(FetchError::Timeout);
+        };
         entry.attempted_at = Some(now);
         let fetched = self
             .fetcher

@@ -1,5 +1,12 @@
 //! Client authentication at the token and introspection endpoints (RFC 6749 §2.3, RFC 7523,
 //! OpenID Connect Core §9): each client only by its registered `token_endpoint_auth_method`.
+//!
+//! Two rules shape the order of the checks. Every refusal that depends on the client (unknown,
+//! another method registered, wrong secret, a signature that does not verify, keys that cannot be
+//! fetched) is the one answer [`AUTHENTICATION_FAILED`], so the answer never tells who is
+//! registered or how. And a client assertion passes every check that needs no key (its form,
+//! `alg`, `iss`, `sub`, `aud`, `exp`, an unused `jti`) before Registrar looks for a key, so no
+//! junk, stale or replayed assertion makes it fetch a client's `jwks_uri`.
 
 use axum::http::{HeaderMap, header};
 use base64::Engine as _;
@@ -7,8 +14,8 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use registrar_core::store::RegisteredClient;
 use registrar_core::token::{
-    AssertionCheck, AssertionLimits, TokenError, record_assertion, unverified_subject,
-    verify_client_secret_jwt, verify_private_key_jwt,
+    AssertionError, AssertionLimits, AssertionMethod, AssertionRules, ParsedAssertion, TokenError,
+    VerifiedAssertion, parse_assertion, record_assertion, refuse_recorded_jti, unverified_subject,
 };
 use registrar_core::{AuthMethod, ClientId, Pipeline};
 
@@ -17,7 +24,8 @@ use super::{Form, TokenService};
 /// RFC 7523 §2.2.
 const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// The one generic failure, so the answer does not tell unknown clients from wrong secrets.
+/// The one answer to every failure that depends on the client, so that it does not tell an
+/// unknown client from a wrong secret, nor reveal which method a client registered.
 const AUTHENTICATION_FAILED: &str = "client authentication failed";
 
 /// A client that proved who it is, and how.
@@ -133,17 +141,22 @@ pub fn claimed_client_id(headers: &HeaderMap, form: &Form) -> Option<String> {
     form.get("client_assertion").and_then(unverified_subject)
 }
 
+/// The generic refusal, with a `Basic` challenge when the client used the `Authorization`
+/// header (RFC 6749 §5.2): that follows what the caller sent, never what was registered.
+fn failed(http: bool) -> TokenError {
+    match http {
+        true => TokenError::invalid_client_http(AUTHENTICATION_FAILED),
+        false => TokenError::invalid_client(AUTHENTICATION_FAILED),
+    }
+}
+
 async fn find_client(
     pipeline: &Pipeline,
     client_id: &str,
     http: bool,
 ) -> Result<RegisteredClient, TokenError> {
-    let fail = || match http {
-        true => TokenError::invalid_client_http(AUTHENTICATION_FAILED),
-        false => TokenError::invalid_client(AUTHENTICATION_FAILED),
-    };
     let Some(client_id) = ClientId::parse(client_id) else {
-        return Err(fail());
+        return Err(failed(http));
     };
     pipeline
         .services()
@@ -151,9 +164,10 @@ async fn find_client(
         .clients()
         .get_client(&client_id)
         .await?
-        .ok_or_else(fail)
+        .ok_or_else(|| failed(http))
 }
 
+/// The client must use its registered method; which one it is stays in the log.
 fn require_method(
     client: &RegisteredClient,
     method: AuthMethod,
@@ -162,14 +176,13 @@ fn require_method(
     if client.metadata.auth_method() == Some(method) {
         return Ok(());
     }
-    let description = format!(
-        "the client must authenticate with its registered method {}",
-        client.metadata.auth_method_name()
+    tracing::debug!(
+        client_id = %client.client_id,
+        registered = client.metadata.auth_method_name(),
+        presented = method.as_str(),
+        "client authentication failed: not the registered method"
     );
-    Err(match http {
-        true => TokenError::invalid_client_http(description),
-        false => TokenError::invalid_client(description),
-    })
+    Err(failed(http))
 }
 
 fn check_secret(
@@ -178,18 +191,19 @@ fn check_secret(
     secret: &str,
     http: bool,
 ) -> Result<(), TokenError> {
-    let fail = |description: &str| match http {
-        true => TokenError::invalid_client_http(description),
-        false => TokenError::invalid_client(description),
-    };
     let Some(stored) = &client.secret else {
-        return Err(fail(AUTHENTICATION_FAILED));
+        return Err(failed(http));
     };
     if !pipeline.services().hasher().verify(secret, &stored.hash) {
-        return Err(fail(AUTHENTICATION_FAILED));
+        return Err(failed(http));
     }
+    // Only a caller who knows the secret learns that it expired.
     if stored.is_expired(pipeline.services().clock().now()) {
-        return Err(fail("the client secret has expired"));
+        let description = "the client secret has expired";
+        return Err(match http {
+            true => TokenError::invalid_client_http(description),
+            false => TokenError::invalid_client(description),
+        });
     }
     Ok(())
 }
@@ -238,104 +252,138 @@ pub async fn authenticate_client(
     }
 }
 
+/// A refusal that depends on the client: logged with its reason, answered generically.
+fn refused(client: &RegisteredClient, error: &AssertionError) -> TokenError {
+    tracing::debug!(client_id = %client.client_id, reason = %error, "client assertion refused");
+    failed(false)
+}
+
+/// RFC 7523 client authentication, cheapest check first; see the module documentation.
 async fn authenticate_assertion(
     pipeline: &Pipeline,
     tokens: &TokenService,
     form_client_id: Option<&str>,
     assertion: &str,
 ) -> Result<AuthenticatedClient, TokenError> {
-    // The subject only says whose keys to try; the verification below checks it.
-    let subject = unverified_subject(assertion);
-    let client_id = match (form_client_id, subject.as_deref()) {
-        (Some(form_id), Some(subject)) if form_id != subject => {
-            return Err(TokenError::invalid_client(
-                "client_id differs from the client assertion's subject",
-            ));
-        }
-        (Some(client_id), _) | (None, Some(client_id)) => client_id.to_owned(),
-        (None, None) => {
-            return Err(TokenError::invalid_client(
-                "the client assertion names no client",
-            ));
-        }
-    };
-    let client = find_client(pipeline, &client_id, false).await?;
     let settings = pipeline.settings();
     let audiences = [settings.issuer_id().to_owned(), settings.token_endpoint()];
     let allowed_algs = settings.assertion_signing_algs();
-    let check = AssertionCheck {
-        client_id: client.client_id.as_str(),
+    let rules = AssertionRules {
         audiences: &audiences,
         allowed_algs: &allowed_algs,
-        registered_alg: client.metadata.token_endpoint_auth_signing_alg.as_deref(),
         now: pipeline.services().clock().now(),
         limits: AssertionLimits::default(),
     };
-    let (verified, method) = match client.metadata.auth_method() {
-        Some(AuthMethod::PrivateKeyJwt) => (
-            verify_with_client_keys(tokens, &client, assertion, &check).await?,
-            AuthMethod::PrivateKeyJwt,
-        ),
-        Some(AuthMethod::ClientSecretJwt) => {
-            let secret = client
-                .secret
-                .as_ref()
-                .and_then(|stored| stored.encrypted.as_deref())
-                .and_then(|sealed| pipeline.services().cipher().decrypt(sealed, client.client_id.as_str().as_bytes()))
-                .ok_or_else(|| {
-                    tracing::error!(client_id = %client.client_id, "the stored client secret cannot be decrypted");
-                    TokenError::invalid_client(AUTHENTICATION_FAILED)
-                })?;
-            let verified = verify_client_secret_jwt(assertion, &secret, &check)?;
-            if let Some(stored) = &client.secret
-                && stored.is_expired(check.now)
-            {
-                return Err(TokenError::invalid_client("the client secret has expired"));
-            }
-            (verified, AuthMethod::ClientSecretJwt)
-        }
+    // 1. What needs neither the client nor a key; these refusals say nothing about any client.
+    let parsed = parse_assertion(assertion, &rules)?;
+    if form_client_id.is_some_and(|form_id| form_id != parsed.client_id()) {
+        return Err(TokenError::invalid_client(
+            "client_id differs from the client assertion's subject",
+        ));
+    }
+    // 2. The client, its method and its registered alg.
+    let client = find_client(pipeline, parsed.client_id(), false).await?;
+    if client.client_id.as_str() != parsed.client_id() {
+        return Err(failed(false));
+    }
+    let method = match client.metadata.auth_method() {
+        Some(AuthMethod::PrivateKeyJwt) => AssertionMethod::PrivateKeyJwt,
+        Some(AuthMethod::ClientSecretJwt) => AssertionMethod::ClientSecretJwt,
         Some(AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::None)
         | None => {
-            return Err(TokenError::invalid_client(format!(
-                "the client must authenticate with its registered method {}",
-                client.metadata.auth_method_name()
-            )));
+            tracing::debug!(
+                client_id = %client.client_id,
+                registered = client.metadata.auth_method_name(),
+                "client authentication failed: an assertion from a client that registered no jwt method"
+            );
+            return Err(failed(false));
         }
     };
-    record_assertion(
-        pipeline.services().stores().replay().as_ref(),
-        client.client_id.as_str(),
-        &verified,
-    )
-    .await?;
+    let registered_alg = client.metadata.token_endpoint_auth_signing_alg.as_deref();
+    parsed
+        .check_method(method, registered_alg)
+        .map_err(|error| refused(&client, &error))?;
+    // 3. A replayed jti, looked up without recording it.
+    let replay = pipeline.services().stores().replay();
+    refuse_recorded_jti(replay.as_ref(), &parsed).await?;
+    // 4. Only now a key: the client's keys, perhaps fetched, or its secret.
+    let verified = match method {
+        AssertionMethod::PrivateKeyJwt => {
+            verify_with_client_keys(tokens, &client, &parsed, registered_alg).await?
+        }
+        AssertionMethod::ClientSecretJwt => {
+            verify_with_client_secret(pipeline, &client, &parsed, registered_alg)?
+        }
+    };
+    // 5. Recording the jti is the atomic step: of two concurrent uses one wins.
+    record_assertion(replay.as_ref(), client.client_id.as_str(), &verified).await?;
+    let method = match method {
+        AssertionMethod::PrivateKeyJwt => AuthMethod::PrivateKeyJwt,
+        AssertionMethod::ClientSecretJwt => AuthMethod::ClientSecretJwt,
+    };
     Ok(AuthenticatedClient { client, method })
 }
 
-/// Verifies with the registered `jwks`, or the `jwks_uri` set fetched through the SSRF-safe
-/// fetcher, fetching again once if the assertion's key is not in the cached set.
+/// Verifies with the registered `jwks`, or the `jwks_uri` set from the cache, which fetches it
+/// through the SSRF-safe fetcher (again, once, if the assertion's `kid` is not in the set it
+/// held). A failed fetch is logged and answered generically: its detail describes the network.
 async fn verify_with_client_keys(
     tokens: &TokenService,
     client: &RegisteredClient,
-    assertion: &str,
-    check: &AssertionCheck<'_>,
-) -> Result<registrar_core::token::VerifiedAssertion, TokenError> {
+    parsed: &ParsedAssertion<'_>,
+    registered_alg: Option<&str>,
+) -> Result<VerifiedAssertion, TokenError> {
     if let Some(jwks) = &client.metadata.jwks {
-        return Ok(verify_private_key_jwt(assertion, jwks, check)?);
+        return parsed
+            .verify_with_jwks(jwks, registered_alg)
+            .map_err(|error| refused(client, &error));
     }
     let Some(jwks_uri) = &client.metadata.jwks_uri else {
-        return Err(TokenError::invalid_client(
-            "the client has no registered keys",
-        ));
+        tracing::warn!(client_id = %client.client_id, "a private_key_jwt client has no keys");
+        return Err(failed(false));
     };
-    let kid = registrar_core::token::unverified_header_kid(assertion);
     let jwks = tokens
         .jwks_cache
-        .get(jwks_uri, kid.as_deref())
+        .get(jwks_uri, parsed.kid())
         .await
         .map_err(|error| {
             tracing::warn!(client_id = %client.client_id, %error, "cannot fetch the client's jwks_uri");
-            TokenError::invalid_client(format!("the client's jwks_uri could not be fetched: {error}"))
+            failed(false)
         })?;
-    // The cache fetched again if the assertion's kid was not in the set it held.
-    Ok(verify_private_key_jwt(assertion, &jwks, check)?)
+    parsed
+        .verify_with_jwks(&jwks, registered_alg)
+        .map_err(|error| refused(client, &error))
+}
+
+/// Verifies with the client secret, decrypted by the `SecretCipher`; an expired secret is
+/// refused once the signature proved the caller knows it.
+fn verify_with_client_secret(
+    pipeline: &Pipeline,
+    client: &RegisteredClient,
+    parsed: &ParsedAssertion<'_>,
+    registered_alg: Option<&str>,
+) -> Result<VerifiedAssertion, TokenError> {
+    let secret = client
+        .secret
+        .as_ref()
+        .and_then(|stored| stored.encrypted.as_deref())
+        .and_then(|sealed| {
+            pipeline
+                .services()
+                .cipher()
+                .decrypt(sealed, client.client_id.as_str().as_bytes())
+        })
+        .ok_or_else(|| {
+            tracing::error!(client_id = %client.client_id, "the stored client secret cannot be decrypted");
+            failed(false)
+        })?;
+    let verified = parsed
+        .verify_with_secret(&secret, registered_alg)
+        .map_err(|error| refused(client, &error))?;
+    if let Some(stored) = &client.secret
+        && stored.is_expired(pipeline.services().clock().now())
+    {
+        return Err(TokenError::invalid_client("the client secret has expired"));
+    }
+    Ok(verified)
 }

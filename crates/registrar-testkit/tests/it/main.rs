@@ -6,6 +6,7 @@
 pub mod authorization;
 mod availability;
 mod bad_input;
+mod client_auth;
 mod discovery;
 mod instances;
 mod library;

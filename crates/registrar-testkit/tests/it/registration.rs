@@ -43,8 +43,8 @@ async fn registration_returns_the_full_client_information_response(backend: Back
     );
     let secret = body["client_secret"].as_str().unwrap();
     assert!(
-        secret.len() >= 43 && is_unreserved(secret),
-        "secret of 256 bits"
+        secret.len() >= 86 && is_unreserved(secret),
+        "secret of 512 bits, enough to key HS512"
     );
     assert_eq!(body["client_secret_expires_at"], 0);
     let issued_at = body["client_id_issued_at"].as_i64().unwrap();

@@ -206,6 +206,15 @@ impl ReplayCache for StoreWithDatabase {
     ) -> Result<bool, StoreError> {
         self.store.record_jti(client_id, jti, expires_at).await
     }
+
+    async fn is_jti_recorded(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        self.store.is_jti_recorded(client_id, jti, expires_at).await
+    }
 }
 
 #[async_trait]

@@ -9,13 +9,16 @@ use super::{
     ISSUER, MemoryReplayCache, NOW, TOKEN_ENDPOINT, client_key, patched, sign_jwt, unsigned_jwt,
 };
 use crate::token::{
-    ASYMMETRIC_ASSERTION_ALGS, AssertionCheck, AssertionError, AssertionLimits,
-    HMAC_ASSERTION_ALGS, SigningAlgorithm, SigningKey, VerifiedAssertion, record_assertion,
-    unverified_header_kid, unverified_subject, verify_client_secret_jwt, verify_private_key_jwt,
+    ASYMMETRIC_ASSERTION_ALGS, AssertionCheck, AssertionError, AssertionLimits, AssertionMethod,
+    AssertionRules, HMAC_ASSERTION_ALGS, SigningAlgorithm, SigningKey, VerifiedAssertion,
+    parse_assertion, record_assertion, refuse_recorded_jti, unverified_header_kid,
+    unverified_subject, verify_client_secret_jwt, verify_private_key_jwt,
 };
 
 const CLIENT_ID: &str = "client-1";
-const CLIENT_SECRET: &str = "bXlfY2xpZW50X3NlY3JldF93aXRoXzI1Nl9yYW5kb21fYml0cw";
+/// As long as the secrets Registrar issues: 86 characters, 64 random bytes.
+const CLIENT_SECRET: &str =
+    "bXlfY2xpZW50X3NlY3JldF93aXRoXzUxMl9yYW5kb21fYml0c19zbyB0aGF0IGl0IGtleXMgSFM1MTIgd2VsbA";
 
 fn audiences() -> Vec<String> {
     vec![ISSUER.to_owned(), TOKEN_ENDPOINT.to_owned()]
@@ -266,15 +269,15 @@ fn private_key_jwt_accepts_the_registered_alg_only() {
 fn private_key_jwt_needs_iss_and_sub_to_be_the_client_id() {
     check_claims(
         json!({ "iss": "client-2" }),
-        expect!["the client assertion's iss must be the client_id"],
+        expect!["the client assertion's iss and sub must both be the client_id"],
     );
     check_claims(
         json!({ "sub": "client-2" }),
-        expect!["the client assertion's sub must be the client_id"],
+        expect!["the client assertion's iss and sub must both be the client_id"],
     );
     check_claims(
         json!({ "iss": "client-2", "sub": "client-2" }),
-        expect!["the client assertion's iss must be the client_id"],
+        expect!["the client assertion's iss and sub must both be the client_id"],
     );
     check_claims(
         json!({ "sub": null }),
@@ -624,6 +627,57 @@ fn client_secret_jwt_accepts_hmac_with_the_client_secret() {
 }
 
 #[test]
+fn client_secret_jwt_needs_a_secret_as_long_as_the_hash() {
+    // RFC 7518 §3.2; 43 characters is what a secret of 256 random bits was issued as.
+    for (length, alg, expected) in [
+        (
+            43,
+            Algorithm::HS256,
+            expect!["ok: jti jti-1, keep until NOW+90"],
+        ),
+        (
+            31,
+            Algorithm::HS256,
+            expect![
+                "the client secret is shorter than the 32 bytes HS256 needs (RFC 7518 section 3.2)"
+            ],
+        ),
+        (
+            43,
+            Algorithm::HS384,
+            expect![
+                "the client secret is shorter than the 48 bytes HS384 needs (RFC 7518 section 3.2)"
+            ],
+        ),
+        (
+            48,
+            Algorithm::HS384,
+            expect!["ok: jti jti-1, keep until NOW+90"],
+        ),
+        (
+            63,
+            Algorithm::HS512,
+            expect![
+                "the client secret is shorter than the 64 bytes HS512 needs (RFC 7518 section 3.2)"
+            ],
+        ),
+        (
+            64,
+            Algorithm::HS512,
+            expect!["ok: jti jti-1, keep until NOW+90"],
+        ),
+    ] {
+        let secret = &CLIENT_SECRET[..length];
+        let assertion = hmac_assertion(alg, secret, &json!({}), &json!({}));
+        expected.assert_eq(&verify_as_client_secret_jwt(
+            &assertion,
+            secret,
+            &Case::default(),
+        ));
+    }
+}
+
+#[test]
 fn client_secret_jwt_checks_the_same_claims() {
     let expired = hmac_assertion(
         Algorithm::HS256,
@@ -714,4 +768,145 @@ async fn a_replayed_jti_is_refused() {
     record_assertion(&cache, "client-2", &verified)
         .await
         .unwrap();
+}
+
+// The checks in order: everything that needs no key first.
+
+fn rules(audiences: &[String], allowed_algs: &[String]) -> AssertionRules<'static> {
+    // Leaked for the test's length: the rules only borrow.
+    AssertionRules {
+        audiences: Vec::leak(audiences.to_vec()),
+        allowed_algs: Vec::leak(allowed_algs.to_vec()),
+        now: NOW,
+        limits: AssertionLimits::default(),
+    }
+}
+
+#[test]
+fn parse_assertion_checks_the_claims_without_any_key() {
+    let rules = rules(&audiences(), &allowed_algs());
+    // Signed by a key the client never registered: parsing needs no key, so it passes.
+    let impostor = super::server_key(SigningAlgorithm::Es256);
+    let kid = client_key(SigningAlgorithm::Es256).kid.clone();
+    let header = json!({ "alg": "ES256", "kid": kid });
+    let forged = sign_jwt(
+        &header,
+        &good_claims(),
+        &impostor.encoding_key().unwrap(),
+        Algorithm::ES256,
+    );
+
+    let parsed = parse_assertion(&forged, &rules).unwrap();
+
+    assert_eq!(parsed.client_id(), CLIENT_ID);
+    assert_eq!(parsed.kid(), Some(kid.as_str()));
+    assert_eq!(parsed.alg(), "ES256");
+    assert_eq!(parsed.jti(), "jti-1");
+    assert_eq!(parsed.expires_at(), NOW + 90);
+    let debug = format!("{parsed:?}");
+    assert!(
+        !debug.contains(&forged),
+        "the token stays out of Debug: {debug}"
+    );
+    expect!["the client assertion signature does not verify"].assert_eq(
+        &parsed
+            .verify_with_jwks(&client_jwks(), None)
+            .unwrap_err()
+            .to_string(),
+    );
+}
+
+#[test]
+fn parse_assertion_refuses_what_no_client_could_send() {
+    let rules = rules(&audiences(), &["ES256".to_owned()]);
+    let key = client_key(SigningAlgorithm::Es256);
+    let refusal = |assertion: &str| match parse_assertion(assertion, &rules) {
+        Ok(_) => "parsed".to_owned(),
+        Err(error) => error.to_string(),
+    };
+    for (assertion, expected) in [
+        (
+            "junk".to_owned(),
+            expect!["the client assertion is not a well-formed signed jwt"],
+        ),
+        (
+            signed_by(client_key(SigningAlgorithm::EdDsa), &json!({}), &json!({})),
+            expect!["the client assertion's alg EdDSA is not accepted by this server"],
+        ),
+        (
+            signed_by(key, &json!({ "alg": "ES512" }), &json!({})),
+            expect!["the client assertion's alg is not supported"],
+        ),
+        (
+            signed_by(key, &json!({}), &json!({ "iss": "client-2" })),
+            expect!["the client assertion's iss and sub must both be the client_id"],
+        ),
+        (
+            signed_by(key, &json!({}), &json!({ "aud": "https://elsewhere" })),
+            expect!["the client assertion's aud must name this server's issuer or token endpoint"],
+        ),
+        (
+            signed_by(
+                key,
+                &json!({}),
+                &json!({ "iat": NOW - 400, "exp": NOW - 100 }),
+            ),
+            expect!["the client assertion has expired"],
+        ),
+        (
+            signed_by(key, &json!({}), &json!({ "jti": null })),
+            expect!["the client assertion has no jti"],
+        ),
+    ] {
+        expected.assert_eq(&refusal(&assertion));
+    }
+}
+
+#[test]
+fn check_method_keeps_each_method_to_its_family_and_the_registered_alg() {
+    let rules = rules(&audiences(), &allowed_algs());
+    let signed = signed_by(client_key(SigningAlgorithm::Es256), &json!({}), &json!({}));
+    let hmac = hmac_assertion(Algorithm::HS256, CLIENT_SECRET, &json!({}), &json!({}));
+    let signed = parse_assertion(&signed, &rules).unwrap();
+    let hmac = parse_assertion(&hmac, &rules).unwrap();
+    let render = |result: Result<(), AssertionError>| match result {
+        Ok(()) => "ok".to_owned(),
+        Err(error) => error.to_string(),
+    };
+
+    expect!["ok"].assert_eq(&render(
+        signed.check_method(AssertionMethod::PrivateKeyJwt, Some("ES256")),
+    ));
+    expect!["client_secret_jwt needs an HMAC alg (HS256, HS384 or HS512)"].assert_eq(&render(
+        signed.check_method(AssertionMethod::ClientSecretJwt, None),
+    ));
+    expect!["the client assertion's alg ES256 is not the registered token_endpoint_auth_signing_alg EdDSA"]
+        .assert_eq(&render(
+            signed.check_method(AssertionMethod::PrivateKeyJwt, Some("EdDSA")),
+        ));
+    expect!["private_key_jwt needs an asymmetric alg; an HMAC alg is not accepted"].assert_eq(
+        &render(hmac.check_method(AssertionMethod::PrivateKeyJwt, None)),
+    );
+    expect!["ok"].assert_eq(&render(
+        hmac.check_method(AssertionMethod::ClientSecretJwt, None),
+    ));
+}
+
+#[tokio::test]
+async fn refuse_recorded_jti_records_nothing() {
+    let cache = MemoryReplayCache::default();
+    let rules = rules(&audiences(), &allowed_algs());
+    let assertion = signed_by(client_key(SigningAlgorithm::Es256), &json!({}), &json!({}));
+    let parsed = parse_assertion(&assertion, &rules).unwrap();
+
+    refuse_recorded_jti(&cache, &parsed).await.unwrap();
+    refuse_recorded_jti(&cache, &parsed).await.unwrap();
+    let verified = parsed.verify_with_jwks(&client_jwks(), None).unwrap();
+    record_assertion(&cache, CLIENT_ID, &verified)
+        .await
+        .unwrap();
+    let error = refuse_recorded_jti(&cache, &parsed).await.unwrap_err();
+
+    assert_eq!(error.code(), "invalid_client");
+    expect!["the client assertion was already used"].assert_eq(&error.to_string());
 }

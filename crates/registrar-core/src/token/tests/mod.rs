@@ -179,4 +179,17 @@ impl ReplayCache for MemoryReplayCache {
             .unwrap()
             .insert((client_id.to_owned(), jti.to_owned())))
     }
+
+    async fn is_jti_recorded(
+        &self,
+        client_id: &str,
+        jti: &str,
+        _expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .contains(&(client_id.to_owned(), jti.to_owned())))
+    }
 }

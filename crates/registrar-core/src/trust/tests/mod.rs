@@ -297,6 +297,19 @@ impl ReplayCache for MemoryReplayCache {
             .unwrap()
             .insert((client_id.to_owned(), jti.to_owned())))
     }
+
+    async fn is_jti_recorded(
+        &self,
+        client_id: &str,
+        jti: &str,
+        _: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .seen
+            .lock()
+            .unwrap()
+            .contains(&(client_id.to_owned(), jti.to_owned())))
+    }
 }
 
 /// A replay cache whose backend is down.
@@ -306,6 +319,10 @@ pub(super) struct FailingReplayCache;
 #[async_trait]
 impl ReplayCache for FailingReplayCache {
     async fn record_jti(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
+        Err(StoreError::Unavailable("connection refused".to_owned()))
+    }
+
+    async fn is_jti_recorded(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
         Err(StoreError::Unavailable("connection refused".to_owned()))
     }
 }

@@ -1,12 +1,16 @@
 //! Tests of `JwksCache` against an https server on 127.0.0.1, with a manual clock.
 
+mod held_server;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use registrar_core::clock::ManualClock;
 use serde_json::{Value, json};
 
 use super::support::{TlsServer, ok_json, response};
 use crate::outbound::{FetchError, Fetcher, JwksCache, JwksCacheConfig};
+use held_server::HeldServer;
 
 const SET_A: &str = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a","x":"AA"}]}"#;
 const SET_B: &str = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"b","x":"BB"}]}"#;
@@ -223,4 +227,59 @@ async fn get_refetches_when_the_clock_goes_backwards() {
 
     assert_eq!(after_jump, Ok(set(SET_A)));
     assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn fetches_in_flight_are_capped_by_default() {
+    let config = JwksCacheConfig::default();
+
+    assert_eq!(config.max_concurrent_fetches, 16);
+    assert_eq!(config.fetch_permit_wait, Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_get_that_finds_every_fetch_permit_taken_fails_without_fetching() {
+    let mut server = HeldServer::spawn(SET_A).await;
+    let clock = Arc::new(ManualClock::new(1_000));
+    let fetcher =
+        Fetcher::with_resolver(server.fetch_config(), server.resolver()).expect("fetcher builds");
+    let config = JwksCacheConfig {
+        max_concurrent_fetches: 2,
+        fetch_permit_wait: Duration::from_millis(100),
+        ..JwksCacheConfig::default()
+    };
+    let cache = Arc::new(JwksCache::new(fetcher, Arc::clone(&clock) as _, config));
+    let get = |url: String| {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move { cache.get(&url, None).await })
+    };
+
+    // Two fetches hold both permits: the server has both requests and answers neither yet.
+    let first = get(server.url("/1"));
+    let second = get(server.url("/2"));
+    let mut held = vec![server.next_arrival().await, server.next_arrival().await];
+    held.sort();
+    // One of the held URLs needs no permit: it waits for the fetch in flight and shares it. It
+    // runs (on this one-thread runtime) while the next get waits, and is then past its own wait.
+    let first_again = get(server.url("/1"));
+    // A third URL finds no permit within the wait.
+    let third = cache.get(&server.url("/3"), None).await;
+    server.release();
+    let results = (
+        first.await.expect("task"),
+        second.await.expect("task"),
+        first_again.await.expect("task"),
+    );
+    // Not remembered: once a permit is free, the third URL is fetched.
+    let third_later = cache.get(&server.url("/3"), None).await;
+
+    assert_eq!(held, ["/1", "/2"]);
+    assert_eq!(third, Err(FetchError::Timeout));
+    assert_eq!(results.0, Ok(set(SET_A)));
+    assert_eq!(results.1, Ok(set(SET_A)));
+    assert_eq!(results.2, Ok(set(SET_A)));
+    assert_eq!(third_later, Ok(set(SET_A)));
+    // /3 was fetched once, after the permits came free; /1 was not fetched twice.
+    assert_eq!(server.next_arrival().await, "/3");
+    assert_eq!(server.pending_arrivals(), Vec::<String>::new());
 }
