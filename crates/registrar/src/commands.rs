@@ -90,8 +90,6 @@ async fn open(config: &Config) -> anyhow::Result<Pipeline> {
         .context("cannot build the registration pipeline")
 }
 
-/// A database URL without its password, for messages.
-
 async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
