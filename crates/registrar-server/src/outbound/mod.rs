@@ -27,5 +27,7 @@ pub use jwks_cache::{JwksCache, JwksCacheConfig};
 pub use registrar_core::net::{AllowedHost, is_special_use};
 /// The trust root type of [`FetchConfig::extra_root_certificates`].
 pub use reqwest::Certificate;
-pub use sector_documents::SectorDocuments;
+pub use sector_documents::{
+    MAX_CONCURRENT_SECTOR_FETCHES, SECTOR_FETCH_PERMIT_WAIT, SectorDocuments,
+};
 pub use trust_roots::root_certificates_from_pem;

@@ -1,30 +1,66 @@
 //! `SectorDocuments`: the server's `DocumentSource`, fetching sector identifier documents
 //! (OpenID Connect DCR 1.0 section 5) through the one outbound [`Fetcher`].
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use registrar_core::net::{DocumentError, DocumentSource};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use super::fetcher::{FetchError, Fetcher};
 
+/// How many sector documents are fetched at once by default. Each fetch holds a socket for up to
+/// the fetcher's timeout, so without a cap whoever registers with slow sector URLs holds as many
+/// sockets as requests it sends.
+pub const MAX_CONCURRENT_SECTOR_FETCHES: usize = 8;
+
+/// How long a registration waits for a free fetch by default before it is refused.
+pub const SECTOR_FETCH_PERMIT_WAIT: Duration = Duration::from_secs(1);
+
 /// Fetches each document when a registration or update names it: https only, no redirects, no
-/// special-use addresses, within the fetcher's size cap and timeouts. Nothing is cached, so an
-/// update sees the document as it is now; registrations are rate limited before they get here.
+/// special-use addresses, within the fetcher's size cap and timeouts, and at most a few at once.
+/// Nothing is cached, so an update sees the document as it is now; registrations are rate limited
+/// before they get here.
 #[derive(Debug, Clone)]
 pub struct SectorDocuments {
     fetcher: Fetcher,
+    permits: Arc<Semaphore>,
+    permit_wait: Duration,
 }
 
 impl SectorDocuments {
-    /// Documents fetched through `fetcher`.
+    /// Documents fetched through `fetcher`, [`MAX_CONCURRENT_SECTOR_FETCHES`] at once.
     pub fn new(fetcher: Fetcher) -> Self {
-        Self { fetcher }
+        Self::with_limits(
+            fetcher,
+            MAX_CONCURRENT_SECTOR_FETCHES,
+            SECTOR_FETCH_PERMIT_WAIT,
+        )
+    }
+
+    /// Documents fetched through `fetcher`, at most `max_concurrent` at once; a fetch that finds
+    /// none free within `permit_wait` fails without fetching.
+    pub fn with_limits(fetcher: Fetcher, max_concurrent: usize, permit_wait: Duration) -> Self {
+        Self {
+            fetcher,
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            permit_wait,
+        }
     }
 }
 
 #[async_trait]
 impl DocumentSource for SectorDocuments {
     async fn fetch_json(&self, uri: &str) -> Result<Value, DocumentError> {
+        let Ok(Ok(_permit)) = tokio::time::timeout(self.permit_wait, self.permits.acquire()).await
+        else {
+            tracing::warn!(%uri, "too many sector_identifier_uri fetches in flight; refused");
+            return Err(DocumentError::Failed(
+                "too many sector identifier documents are being fetched".to_owned(),
+            ));
+        };
         self.fetcher.fetch_json(uri).await.map_err(|error| {
             // The reason stays in the log: a network or TLS error could describe the network
             // Registrar runs in, so the client is told at most the status its server answered.

@@ -2,6 +2,7 @@
 //! reached through a fake resolver; nothing leaves the machine.
 
 mod fetcher;
+mod held_server;
 mod jwks_cache;
 mod sector_documents;
 mod support;

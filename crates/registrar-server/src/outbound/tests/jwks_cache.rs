@@ -1,16 +1,14 @@
 //! Tests of `JwksCache` against an https server on 127.0.0.1, with a manual clock.
 
-mod held_server;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use registrar_core::clock::ManualClock;
 use serde_json::{Value, json};
 
+use super::held_server::HeldServer;
 use super::support::{TlsServer, ok_json, response};
 use crate::outbound::{FetchError, Fetcher, JwksCache, JwksCacheConfig};
-use held_server::HeldServer;
 
 const SET_A: &str = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a","x":"AA"}]}"#;
 const SET_B: &str = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"b","x":"BB"}]}"#;

@@ -13,7 +13,7 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use super::super::support::{FakeResolver, TEST_HOST};
+use super::support::{FakeResolver, TEST_HOST};
 use crate::outbound::{AllowedHost, FetchConfig};
 
 #[derive(Debug)]
