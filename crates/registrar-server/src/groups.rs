@@ -6,12 +6,15 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
 use registrar_core::Settings;
+use tower_http::LatencyUnit;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::error::ApiError;
 use crate::limits::MAX_BODY_BYTES;
+use crate::request_log::{request_span, with_request_id};
 use crate::routes;
 use crate::state::AppState;
 
@@ -57,7 +60,8 @@ impl RouteGroups {
 /// The registration API (RFC 7591, RFC 7592) under the settings' base path, for a host
 /// application to merge into its own router behind its own layers. To decide the caller with
 /// the host's authentication instead of initial access tokens, insert a [`HostCaller`](crate::HostCaller) into the
-/// request's extensions in one of those layers.
+/// request's extensions in one of those layers. The route groups carry no request ids or
+/// request span: [`with_request_id`](crate::with_request_id) shows how to add the binary's.
 pub fn registration_routes(state: AppState) -> Router {
     registration_endpoint_routes(state.clone()).merge(management_routes(state))
 }
@@ -148,6 +152,7 @@ fn with_cors(router: Router<AppState>, settings: &Settings) -> Router<AppState> 
                 header::WWW_AUTHENTICATE,
                 header::RETRY_AFTER,
                 header::LOCATION,
+                header::HeaderName::from_static("x-request-id"),
             ])
             .max_age(Duration::from_secs(600)),
     )
@@ -191,7 +196,7 @@ pub fn router_with(state: AppState, options: RouterOptions) -> Router {
             .merge(authorization_routes(state.clone()))
             .merge(discovery_routes(state));
     }
-    router
+    let router = router
         .fallback(routes::not_found)
         // The fallback, timeouts and health answers carry nothing to cache either.
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -214,18 +219,16 @@ pub fn router_with(state: AppState, options: RouterOptions) -> Router {
                 crate::limits::read_body_in_time(body_read_timeout, request, next)
             },
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-}
-
-/// The span every log line of a request is in: its method and path, never its query string,
-/// which may hold credentials: the ID token of a logout's `id_token_hint`, or an
-/// `access_token` a client sent there although RFC 6750 §2.3 would have it nowhere else.
-/// `tower_http`'s default span records the whole URI.
-fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::debug_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-        version = ?request.version(),
-    )
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // One line per request at the default level: what operators search by request id.
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        );
+    // Outermost, so that every response carries the id, the timeouts' and the fallback's too.
+    with_request_id(router)
 }

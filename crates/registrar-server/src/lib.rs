@@ -17,6 +17,7 @@ pub mod housekeeping;
 mod limits;
 pub mod outbound;
 pub mod rate_limit;
+mod request_log;
 mod routes;
 pub mod serve;
 mod state;
@@ -32,6 +33,7 @@ pub use limits::MAX_BODY_BYTES;
 pub use rate_limit::{
     LimitKind, Limited, Quota, RateLimitConfig, RateLimitConfigError, RateLimits,
 };
+pub use request_log::{request_span, with_request_id};
 pub use routes::dcr::HostCaller;
 pub use state::AppState;
 pub use token::{TokenOptions, TokenService};

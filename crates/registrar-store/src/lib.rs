@@ -25,7 +25,7 @@ mod rows;
 pub mod sqlite;
 mod store_impls;
 
-pub use connect::{connect, connect_with};
+pub use connect::{StoreCloser, connect, connect_with, connect_with_closer};
 pub use pool::PoolOptions;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -123,9 +123,21 @@ impl SqliteStore {
         &self.writer
     }
 
-    /// Closes every connection, waiting for those in use to be returned.
+    /// Closes every connection, waiting for those in use to be returned, after merging the
+    /// write-ahead log into the database file.
+    ///
+    /// SQLite merges it when the last connection closes, but sqlx closes a connection on that
+    /// connection's own thread, which the process does not wait for; an explicit checkpoint once
+    /// the readers are gone leaves an empty log whatever happens next.
     pub async fn close(&self) {
-        tokio::join!(self.readers.close(), self.writer.close());
+        self.readers.close().await;
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await
+        {
+            tracing::warn!(%error, "cannot merge the write-ahead log before closing");
+        }
+        self.writer.close().await;
     }
 
     /// The pool the store traits read from.

@@ -11,13 +11,15 @@ use registrar_core::token::{
     KeyRingConfig, SigningAlgorithm, key_states, load_key_ring, rotate_signing_key,
 };
 use registrar_core::{ClientId, Pipeline, Stores};
+use registrar_server::serve::ServeOptions;
 use registrar_server::{AppState, RouteGroups, RouterOptions, TokenOptions};
+use registrar_store::StoreCloser;
 
 use crate::cli::{
     Cli, ClientsCommand, Command, InitialTokenCommand, KeysCommand, PoliciesCommand, UsersCommand,
 };
 use crate::config::{self, Config, Overrides};
-use crate::{secret_key, users};
+use crate::{logging, secret_key, users};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut overrides = Overrides {
@@ -75,8 +77,14 @@ fn route_groups(list: &str) -> anyhow::Result<RouteGroups> {
 /// The pipeline every command works through: the store (migrated on open) and the server
 /// secret. Commands read time and randomness through it, as the server does.
 async fn open(config: &Config) -> anyhow::Result<Pipeline> {
+    let (pipeline, _closer) = open_closable(config).await?;
+    Ok(pipeline)
+}
+
+/// [`open`], and what closes the store when `serve` stops.
+async fn open_closable(config: &Config) -> anyhow::Result<(Pipeline, StoreCloser)> {
     let key = secret_key::load(config.secret_key.as_deref(), &config.database)?;
-    let store = registrar_store::connect_with(&config.database, config.pool)
+    let (store, closer) = registrar_store::connect_with_closer(&config.database, config.pool)
         .await
         .with_context(|| {
             format!(
@@ -84,23 +92,19 @@ async fn open(config: &Config) -> anyhow::Result<Pipeline> {
                 crate::config::redact_database(&config.database)
             )
         })?;
-    Pipeline::builder(config.settings.clone(), Stores::from_backend(store))
+    let pipeline = Pipeline::builder(config.settings.clone(), Stores::from_backend(store))
         .server_secret(&key)
         .build()
-        .context("cannot build the registration pipeline")
+        .context("cannot build the registration pipeline")?;
+    Ok((pipeline, closer))
 }
 
 async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
+    logging::init(config.log_format);
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
-    let pipeline = open(&config).await?;
+    let (pipeline, store) = open_closable(&config).await?;
     let registration_endpoint = pipeline.settings().registration_endpoint();
     let options = TokenOptions {
         rate_limits: config.rate_limits.clone(),
@@ -110,8 +114,7 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     let state = AppState::new(pipeline, options)
         .await
         .context("cannot load the signing keys")?;
-    // Dropped with the runtime when the server stops.
-    tokio::spawn(registrar_server::housekeeping::purge_expired_periodically(
+    let housekeeping = tokio::spawn(registrar_server::housekeeping::purge_expired_periodically(
         state.clone(),
         registrar_server::housekeeping::PURGE_INTERVAL,
     ));
@@ -135,15 +138,29 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     tracing::info!(
         "mint an initial access token with: registrar initial-token create --max-uses 1 --expires-in 1h"
     );
-    registrar_server::serve::serve(
-        listener,
-        app,
-        registrar_server::serve::ServeOptions::default(),
-        shutdown_signal(),
-    )
-    .await
-    .context("the server failed")
+    let options = ServeOptions {
+        shutdown_grace: config.shutdown_grace,
+        ..ServeOptions::default()
+    };
+    let served = registrar_server::serve::serve(listener, app, options, shutdown_signal()).await;
+    // The store goes last, once no request can reach it; the purge must not start another query.
+    housekeeping.abort();
+    if tokio::time::timeout(STORE_CLOSE_WITHIN, store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "store connections still in use after {STORE_CLOSE_WITHIN:?}; exiting without closing them"
+        );
+    }
+    served.context("the server failed")?;
+    tracing::info!("registrar stopped");
+    Ok(())
 }
+
+/// How long `serve` waits, after the grace period, for the store's connections to be returned:
+/// a request still running past the grace period holds one until its own timeout.
+const STORE_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// `text` safe for an administrator's terminal: control characters and bidirectional
 /// formatting characters (which registration refuses, but a row stored before it did may hold)
@@ -162,9 +179,15 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
+/// Completes on SIGINT or SIGTERM, once; a second signal is ignored, the grace period bounds the
+/// wait.
 async fn shutdown_signal() {
+    // A handler that cannot be installed must not read as a signal, or the server would stop
+    // as soon as it started.
     let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let terminate = async {
@@ -177,10 +200,14 @@ async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
+    let signal = tokio::select! {
+        () = interrupt => "SIGINT",
+        () = terminate => "SIGTERM",
+    };
+    tracing::info!(
+        signal,
+        "shutting down: no new connections, in-flight requests may finish"
+    );
 }
 
 fn timestamp(seconds: i64) -> String {

@@ -1,6 +1,7 @@
 //! Configuration: command-line flag > environment variable > TOML file > default.
 
 mod lifetimes;
+mod log_format;
 mod outbound;
 mod policies;
 #[cfg(test)]
@@ -11,16 +12,19 @@ mod uris;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use registrar_core::token::SigningAlgorithm;
 use registrar_core::{RegistrationMode, Settings};
 use registrar_server::RateLimitConfig;
 use registrar_server::outbound::FetchConfig;
+use registrar_server::serve::ServeOptions;
 use registrar_store::PoolOptions;
 use serde::Deserialize;
 use url::Url;
 
+pub use log_format::LogFormat;
 use outbound::OutboundSection;
 use trust::{StatementIssuerSection, TokenIssuerSection};
 
@@ -58,7 +62,14 @@ pub struct FileConfig {
     /// `[outbound]`: `allow_hosts` and `extra_ca_file`.
     #[serde(default)]
     pub outbound: OutboundSection,
+    #[serde(default)]
+    pub log: log_format::LogSection,
+    /// Seconds in-flight requests may take to finish once `serve` is told to stop.
+    pub shutdown_grace_period: Option<u64>,
 }
+
+/// The longest `shutdown_grace_period`: an hour.
+const MAX_SHUTDOWN_GRACE_PERIOD: u64 = 3600;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,6 +148,10 @@ pub struct Config {
     /// The outbound fetcher's `[outbound]` allow-list and extra trust roots; `serve` hands it
     /// to the server. (The allow-list is in `settings` too, for the registration rules.)
     pub fetch: FetchConfig,
+    /// `None`: `pretty` on a terminal, `json` otherwise.
+    pub log_format: Option<LogFormat>,
+    /// How long in-flight requests may take to finish once `serve` is told to stop.
+    pub shutdown_grace: Duration,
 }
 
 // `Debug` by hand: the server secret and a password in the database URL must never reach a log
@@ -345,6 +360,14 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
     if let Some(seconds) = file.database_pool.acquire_timeout {
         pool.acquire_timeout = std::time::Duration::from_secs(seconds.max(1));
     }
+    let log_format = log_format::log_format(env("REGISTRAR_LOG_FORMAT"), file.log)?;
+    let shutdown_grace = match file.shutdown_grace_period {
+        Some(seconds) if seconds > MAX_SHUTDOWN_GRACE_PERIOD => bail!(
+            "shutdown_grace_period: at most {MAX_SHUTDOWN_GRACE_PERIOD} seconds, not {seconds}"
+        ),
+        Some(seconds) => Duration::from_secs(seconds),
+        None => ServeOptions::default().shutdown_grace,
+    };
     Ok(Config {
         listen,
         database,
@@ -354,5 +377,7 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         settings,
         rate_limits: file.rate_limits,
         fetch,
+        log_format,
+        shutdown_grace,
     })
 }

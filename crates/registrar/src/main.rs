@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod logging;
 mod secret_key;
 mod users;
 

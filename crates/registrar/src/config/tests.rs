@@ -1080,3 +1080,65 @@ fn debug_hides_the_secret_key_and_the_database_password() {
     assert!(!shown.contains("an-operator-secret"), "{shown}");
     assert!(shown.contains("db.example"), "{shown}");
 }
+
+#[test]
+fn log_format_is_json_or_pretty_and_unset_is_left_to_the_terminal() {
+    assert_eq!(config("").log_format, None);
+    assert_eq!(
+        config("[log]\nformat = \"json\"\n").log_format,
+        Some(LogFormat::Json)
+    );
+    assert_eq!(
+        config("[log]\nformat = \"pretty\"\n").log_format,
+        Some(LogFormat::Pretty)
+    );
+    check_errors(&[
+        (
+            "[log]\nformat = \"xml\"\n",
+            "log.format: \"xml\" must be json or pretty",
+        ),
+        (
+            "[log]\nformat = \"JSON\"\n",
+            "log.format: \"JSON\" must be json or pretty",
+        ),
+        ("[log]\nlevel = \"debug\"\n", "unknown field `level`"),
+    ]);
+}
+
+#[test]
+fn the_log_format_environment_variable_beats_the_file() {
+    let from_file = || log_format::LogSection {
+        format: Some("json".to_owned()),
+    };
+    assert_eq!(
+        log_format::log_format(Some("pretty".to_owned()), from_file()).unwrap(),
+        Some(LogFormat::Pretty)
+    );
+    assert_eq!(
+        log_format::log_format(None, from_file()).unwrap(),
+        Some(LogFormat::Json)
+    );
+    let error = log_format::log_format(Some("text\n".to_owned()), from_file()).unwrap_err();
+    // The value is quoted escaped, so it cannot break the message.
+    assert_eq!(
+        error.to_string(),
+        "REGISTRAR_LOG_FORMAT: \"text\\n\" must be json or pretty"
+    );
+}
+
+#[test]
+fn shutdown_grace_period_is_seconds_up_to_an_hour() {
+    assert_eq!(config("").shutdown_grace, Duration::from_secs(30));
+    assert_eq!(
+        config("shutdown_grace_period = 5\n").shutdown_grace,
+        Duration::from_secs(5)
+    );
+    assert_eq!(
+        config("shutdown_grace_period = 0\n").shutdown_grace,
+        Duration::ZERO
+    );
+    check_errors(&[(
+        "shutdown_grace_period = 3601\n",
+        "shutdown_grace_period: at most 3600 seconds, not 3601",
+    )]);
+}

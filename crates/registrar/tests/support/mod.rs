@@ -6,7 +6,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use registrar_core::secrets::{OsRandom, random_token};
@@ -241,6 +241,36 @@ impl Server {
     pub fn kill(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) with kill(1), which needs no extra crate.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} failed: {status}");
+    }
+
+    /// The exit status once the process ends; fails if it is still running after `within`.
+    pub async fn exit_status(&mut self, within: Duration) -> ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "registrar serve still running {within:?} after it was told to stop"
+            );
+            // Polling the child, which has no async wait here.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn address(&self) -> &str {
+        self.base.trim_start_matches("http://")
     }
 }
 
