@@ -12,6 +12,9 @@
 mod authorize;
 mod error;
 mod extract;
+/// Fuzz targets for `fuzz/` and the corpus replay test; not an API.
+#[doc(hidden)]
+pub mod fuzz;
 mod groups;
 pub mod housekeeping;
 mod limits;

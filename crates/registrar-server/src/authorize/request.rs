@@ -311,7 +311,7 @@ pub fn requested_scopes(
 }
 
 /// OIDC Core §3.1.2.1: `none` alone, or any of `login`, `consent`, `select_account`.
-fn prompt(value: Option<&str>) -> Result<(bool, bool, bool), String> {
+pub(crate) fn prompt(value: Option<&str>) -> Result<(bool, bool, bool), String> {
     let Some(value) = value else {
         return Ok((false, false, false));
     };

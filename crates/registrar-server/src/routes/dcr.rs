@@ -136,7 +136,9 @@ pub async fn register_client(
 /// What a dry run answers: the metadata that would be registered, with the server's defaults
 /// and extension members, but none of the identifiers and credentials a registration issues,
 /// since nothing was registered.
-fn dry_run_answer(information: &ClientInformation) -> Result<serde_json::Value, ApiError> {
+pub(crate) fn dry_run_answer(
+    information: &ClientInformation,
+) -> Result<serde_json::Value, ApiError> {
     let mut answer = serde_json::to_value(information).map_err(|error| {
         ApiError::Registration(RegistrationError::Store(
             registrar_core::StoreError::Backend(format!(

@@ -38,7 +38,7 @@ pub struct AuthenticatedClient {
 }
 
 /// The credentials a request presented.
-enum Presented<'a> {
+pub(crate) enum Presented<'a> {
     Basic {
         client_id: String,
         secret: String,
@@ -84,7 +84,10 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
     Ok(Some((unescape(id)?, unescape(secret)?)))
 }
 
-fn presented<'a>(headers: &HeaderMap, form: &'a Form) -> Result<Presented<'a>, TokenError> {
+pub(crate) fn presented<'a>(
+    headers: &HeaderMap,
+    form: &'a Form,
+) -> Result<Presented<'a>, TokenError> {
     let basic = basic_credentials(headers)?;
     let assertion = form.get("client_assertion");
     let post_secret = form.get("client_secret");

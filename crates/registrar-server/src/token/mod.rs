@@ -2,7 +2,7 @@
 //! introspection endpoints, and the JWKS cache for clients' `jwks_uri`.
 
 mod bearer;
-mod client_auth;
+pub(crate) mod client_auth;
 mod form;
 pub(crate) mod grants;
 mod key_ring_cell;
