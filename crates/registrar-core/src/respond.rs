@@ -12,6 +12,7 @@ use crate::secrets::Secret;
 /// What registration, read and update return. Credentials appear only as issued; `Debug` hides
 /// them (see `Secret`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientInformation {
     /// The issued identifier.
     pub client_id: String,
@@ -19,6 +20,7 @@ pub struct ClientInformation {
     pub client_id_issued_at: i64,
     /// The secret, only in the response of the request that issued it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub client_secret: Option<Secret>,
     /// Always a number when the client has a secret; 0 means it never expires.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -26,6 +28,7 @@ pub struct ClientInformation {
     /// The token the client manages its registration with (RFC 7592). Absent from what an
     /// administrator reads or updates (the token is stored only as a hash) and from a dry run.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub registration_access_token: Option<Secret>,
     /// Where the client manages its registration (RFC 7592 §3).
     pub registration_client_uri: String,
@@ -34,7 +37,9 @@ pub struct ClientInformation {
     pub metadata: ClientMetadata,
     /// Extension members kept by a step, and members a responder added; private, so that
     /// [`ClientInformation::insert_member`] can keep registered names out.
+    // Left out of the schema, which stays open to other members.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     extensions: Map<String, Value>,
 }
 

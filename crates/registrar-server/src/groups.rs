@@ -116,6 +116,28 @@ pub fn discovery_routes(state: AppState) -> Router {
     with_cors(router, state.pipeline.settings()).with_state(state)
 }
 
+/// `GET {base}/openapi.json`: the OpenAPI 3.1 document of the route groups `groups` names (see
+/// [`openapi_document`]), with CORS like discovery, and cacheable like it.
+pub fn openapi_routes(state: AppState, groups: RouteGroups) -> Router {
+    let settings = state.pipeline.settings();
+    let document = openapi_document(settings, groups);
+    let router = with_api_layers(crate::openapi::routes(settings.base_path(), &document));
+    with_cors(router, settings).with_state(state)
+}
+
+/// The OpenAPI 3.1 document of the route groups `groups` names and of the health routes, as
+/// [`router_with`] mounts them with `settings`: under its base path, the issuer as the server.
+/// A host application may merge its own operations into it.
+pub fn openapi_document(settings: &Settings, groups: RouteGroups) -> utoipa::openapi::OpenApi {
+    crate::openapi::document(
+        settings,
+        crate::openapi::Served {
+            registration: groups.registration,
+            authorization: groups.authorization,
+        },
+    )
+}
+
 /// CORS for browser-hosted clients (`cors.allowed_origins`), preflight included; nothing when
 /// no origin is configured. No credentials: these endpoints authenticate by header or body,
 /// never by cookie.
@@ -186,7 +208,8 @@ pub fn router(state: AppState) -> Router {
 pub fn router_with(state: AppState, options: RouterOptions) -> Router {
     let request_timeout = options.request_timeout;
     let body_read_timeout = options.body_read_timeout;
-    let mut router = health_routes(state.clone());
+    let mut router =
+        health_routes(state.clone()).merge(openapi_routes(state.clone(), options.groups));
     if options.groups.registration {
         router = router.merge(registration_routes(state.clone()));
     }

@@ -1,7 +1,7 @@
 //! Registrar's HTTP layer: a mountable axum `Router` for registration (RFC 7591), management
 //! (RFC 7592), discovery, the authorization endpoint with its login and consent pages, the token
-//! endpoint, introspection (RFC 7662), revocation (RFC 7009), userinfo, logout, the JWKS and
-//! health.
+//! endpoint, introspection (RFC 7662), revocation (RFC 7009), userinfo, logout, the JWKS,
+//! health, and the OpenAPI 3.1 document of them all.
 //!
 //! This crate is an API boundary: [`router`] is what the `registrar` binary serves and what a
 //! user mounts in their own axum application. Only this crate knows HTTP; the rules live in
@@ -18,6 +18,7 @@ pub mod fuzz;
 mod groups;
 pub mod housekeeping;
 mod limits;
+mod openapi;
 pub mod outbound;
 pub mod rate_limit;
 mod request_log;
@@ -29,8 +30,8 @@ pub mod token;
 pub use error::ApiError;
 pub use groups::{
     RouteGroups, RouterOptions, authorization_routes, discovery_routes, health_routes,
-    management_routes, registration_endpoint_routes, registration_routes, router, router_with,
-    token_routes,
+    management_routes, openapi_document, openapi_routes, registration_endpoint_routes,
+    registration_routes, router, router_with, token_routes,
 };
 pub use limits::MAX_BODY_BYTES;
 pub use rate_limit::{

@@ -20,6 +20,7 @@ pub use parse::{KNOWN_MEMBERS, LOCALIZABLE_FIELDS, LocalizedKey, is_known_member
 
 /// Registered client metadata, in RFC member names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ClientMetadata {
     // RFC 7591 §2.
@@ -189,7 +190,10 @@ pub struct ClientMetadata {
 
     /// Language-tagged variants of the human-readable fields (RFC 7591 §2.2), keyed exactly as
     /// sent (`client_name#ja-Jpan-JP`) so they round-trip unchanged.
+    // Left out of the schema, which stays open to other members: as `additionalProperties` of
+    // strings it would also bind the members a schema composed with this one adds.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub localized: BTreeMap<String, String>,
 }
 

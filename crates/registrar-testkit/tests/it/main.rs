@@ -12,6 +12,7 @@ mod instances;
 mod library;
 mod management;
 mod oidc_client;
+mod openapi;
 mod outbound_rules;
 mod policies;
 mod protected;
