@@ -39,9 +39,29 @@ pub enum RegistrationError {
         /// What was limited.
         description: String,
     },
+    /// An `Idempotency-Key` that cannot be honoured; `invalid_request`, with the status its
+    /// kind says.
+    #[error("{0}")]
+    IdempotencyKey(IdempotencyError),
     /// A failure of the store; logged, never echoed to the caller.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
+}
+
+/// Why a registration's `Idempotency-Key` was refused (draft-ietf-httpapi-idempotency-key-header).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdempotencyError {
+    /// The key is malformed, or too short to be unguessable for an anonymous caller; `400`.
+    #[error("{0}")]
+    Malformed(String),
+    /// Another request with the key is being processed, or stored its client a moment ago;
+    /// `409`: a retry gets its answer.
+    #[error("another request with this Idempotency-Key is being processed; retry it later")]
+    InProgress,
+    /// The key was used with another body, or its client changed or went since; `422`: a retry
+    /// with this key can never succeed.
+    #[error("{0}")]
+    Reused(String),
 }
 
 impl RegistrationError {
@@ -56,6 +76,7 @@ impl RegistrationError {
             Self::InsufficientScope { .. } => "insufficient_scope",
             Self::AccessDenied(_) => "access_denied",
             Self::TooManyRequests { .. } => "too_many_requests",
+            Self::IdempotencyKey(_) => "invalid_request",
             Self::Store(_) => "server_error",
         }
     }

@@ -70,6 +70,7 @@ pub mod context;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod initial_token;
 pub mod json;
@@ -95,6 +96,7 @@ pub use caller::{Caller, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Operation, RegistrationContext, RequestSource, Services, SoftwareStatement};
 pub use error::{BuildError, RegistrationError, StoreError};
+pub use idempotency::{IdempotencyKey, Registration};
 pub use ids::ClientId;
 pub use metadata::ClientMetadata;
 pub use pipeline::{AuthorizedClient, MIN_SERVER_SECRET_BYTES, Pipeline, PipelineBuilder};

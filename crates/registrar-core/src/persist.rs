@@ -3,13 +3,15 @@
 
 use crate::caller::Caller;
 use crate::context::RegistrationContext;
-use crate::error::{RegistrationError, StoreError};
+use crate::error::{IdempotencyError, RegistrationError, StoreError};
 use crate::store::{RegisteredClient, TokenCheck, TokenConsumption};
 use crate::validate::StepResult;
 
 /// Inserts the client the processor built. With an initial access token, one use is taken in
 /// the insert's transaction, or first when the stores are separate (`Stores`); a token that ran
-/// out meanwhile inserts nothing and is `invalid_token`.
+/// out meanwhile inserts nothing and is `invalid_token`. With an `Idempotency-Key` record in the
+/// context, the record is inserted in the same transaction, and a key another request stored
+/// first inserts nothing and is `409`.
 pub async fn insert_client(cx: &RegistrationContext) -> StepResult {
     let Some(client) = cx.client() else {
         return Err(not_processed());
@@ -21,7 +23,19 @@ pub async fn insert_client(cx: &RegistrationContext) -> StepResult {
     };
     let max_clients = cx.policy().and_then(|policy| policy.max_clients);
     let clients = stores.clients();
+    let idempotency = cx.idempotency_record().zip(stores.idempotency());
     let insert = |initial_token| async move {
+        if let Some((record, store)) = idempotency {
+            return store
+                .insert_client_with_idempotency_record(
+                    client,
+                    initial_token,
+                    cx.now(),
+                    max_clients,
+                    record,
+                )
+                .await;
+        }
         match max_clients {
             Some(max) => {
                 clients
@@ -49,6 +63,10 @@ pub async fn insert_client(cx: &RegistrationContext) -> StepResult {
         // Another request used the token's last use between the caller's check and the insert.
         Err(StoreError::InitialTokenRejected) => Err(RegistrationError::InvalidToken),
         Err(StoreError::PolicyFull) => Err(policy_full(cx)),
+        // Another request with the same key won the record's primary key.
+        Err(StoreError::Duplicate("idempotency_key")) => Err(RegistrationError::IdempotencyKey(
+            IdempotencyError::InProgress,
+        )),
         Err(error) => Err(error.into()),
     }
 }

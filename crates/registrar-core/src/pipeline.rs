@@ -17,6 +17,7 @@ use crate::caller::{Caller, Principal};
 use crate::clock::{Clock, SystemClock};
 use crate::context::{Operation, RegistrationContext, RequestSource, Services};
 use crate::error::{BuildError, RegistrationError};
+use crate::idempotency::{self, IdempotencyKey, KeyHashes, Registration};
 use crate::ids::ClientId;
 use crate::net::{DocumentSource, NoDocumentSource};
 use crate::respond::ClientInformation;
@@ -263,13 +264,27 @@ impl Pipeline {
         &self,
         bearer: Option<&str>,
     ) -> Result<Caller, RegistrationError> {
-        let result = self.find_registration_caller(bearer).await;
+        self.authorize_registration_with_key(bearer, None).await
+    }
+
+    /// [`Pipeline::authorize_registration`] for a request with an `Idempotency-Key`: an initial
+    /// access token that is used up or expired still authorizes a retry of a registration it
+    /// made with that key within the window (a single-use token's retry is the case that needs
+    /// it); [`Pipeline::register_idempotent`] then only replays, since the token can take no
+    /// further use. A revoked token authorizes nothing.
+    pub async fn authorize_registration_with_key(
+        &self,
+        bearer: Option<&str>,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Caller, RegistrationError> {
+        let result = self.find_registration_caller(bearer, key).await;
         self.answer(Operation::Register, None, result).await
     }
 
     async fn find_registration_caller(
         &self,
         bearer: Option<&str>,
+        key: Option<&IdempotencyKey>,
     ) -> Result<Caller, RegistrationError> {
         let Some(token) = bearer else {
             return match self.settings().mode {
@@ -287,20 +302,44 @@ impl Pipeline {
         }
         let token_hash = self.services.hasher().hash(token);
         let stores = self.services.stores();
-        match stores
+        let Some(initial_token) = stores
             .initial_tokens()
             .find_initial_token(&token_hash)
             .await?
-        {
-            Some(initial_token) if initial_token.is_usable(self.services.clock().now()) => {
-                Ok(Caller::InitialAccessToken {
-                    id: initial_token.id,
-                    token_hash,
-                    policy: initial_token.policy,
-                })
-            }
-            _ => Err(RegistrationError::InvalidToken),
+        else {
+            return Err(RegistrationError::InvalidToken);
+        };
+        let now = self.services.clock().now();
+        let usable = initial_token.is_usable(now);
+        let caller = Caller::InitialAccessToken {
+            id: initial_token.id,
+            token_hash,
+            policy: initial_token.policy,
+        };
+        if usable || self.has_idempotency_record(&caller, key, now).await? {
+            return Ok(caller);
         }
+        Err(RegistrationError::InvalidToken)
+    }
+
+    /// Whether `caller` registered a client with `key` within the window.
+    async fn has_idempotency_record(
+        &self,
+        caller: &Caller,
+        key: Option<&IdempotencyKey>,
+        now: i64,
+    ) -> Result<bool, RegistrationError> {
+        let (Some(key), Some(store)) = (key, self.services.stores().idempotency()) else {
+            return Ok(false);
+        };
+        if self.settings().idempotency_window == 0 {
+            return Ok(false);
+        }
+        let key_hash = idempotency::key_hash(&self.services, caller, key)?;
+        Ok(store
+            .find_idempotency_record(&key_hash, now)
+            .await?
+            .is_some())
     }
 
     /// A bearer access token's principal, if it carries the registration scope (RFC 6750 §3.1:
@@ -330,8 +369,52 @@ impl Pipeline {
         source: RequestSource,
     ) -> Result<ClientInformation, RegistrationError> {
         let mut cx = self.context(Operation::Register, caller, source, request, None);
-        let result = self.run_register(&mut cx).await;
+        let result = self.run_register(&mut cx, None).await;
         self.answer(Operation::Register, Some(&cx), result).await
+    }
+
+    /// [`Pipeline::register`] with an `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header):
+    /// the first request registers and stores, with the client and in its transaction, its
+    /// answer sealed under the key; a retry by the same credential with the same body within
+    /// `Settings::idempotency_window` gets that answer back ([`Registration::Replayed`]) and
+    /// registers nothing. The same key with another body, or for a client updated or deleted
+    /// since, is `422`; a key another request is storing at the same time is `409`; an
+    /// anonymous caller's key must look like 128 random bits (`400` otherwise). With a window
+    /// of 0, or stores without an idempotency store, the key is ignored.
+    ///
+    /// The responder runs before the store step here, so that the answer stored is the answer
+    /// given.
+    pub async fn register_idempotent(
+        &self,
+        caller: Caller,
+        request: Map<String, Value>,
+        source: RequestSource,
+        key: &IdempotencyKey,
+    ) -> Result<Registration, RegistrationError> {
+        if self.settings().idempotency_window == 0 || self.services.stores().idempotency().is_none()
+        {
+            return self
+                .register(caller, request, source)
+                .await
+                .map(|information| Registration::Created(Box::new(information)));
+        }
+        let mut cx = self.context(Operation::Register, caller, source, request, None);
+        let result = self.run_register_idempotent(&mut cx, key).await;
+        self.answer(Operation::Register, Some(&cx), result).await
+    }
+
+    async fn run_register_idempotent(
+        &self,
+        cx: &mut RegistrationContext,
+        key: &IdempotencyKey,
+    ) -> Result<Registration, RegistrationError> {
+        let hashes = idempotency::key_hashes(cx, key)?;
+        if let Some(replayed) = idempotency::replay(cx.services(), &hashes).await? {
+            return Ok(Registration::Replayed(replayed));
+        }
+        self.run_register(cx, Some(&hashes))
+            .await
+            .map(|information| Registration::Created(Box::new(information)))
     }
 
     /// `?dry_run=true`: validates, applies the policy and processes the request as
@@ -352,14 +435,28 @@ impl Pipeline {
     async fn run_register(
         &self,
         cx: &mut RegistrationContext,
+        idempotency: Option<&KeyHashes>,
     ) -> Result<ClientInformation, RegistrationError> {
         self.validate_registration(cx).await?;
         if let Some(admission) = &self.admission {
             admission.admit(cx).await?;
         }
         self.steps.processor.process(cx).await?;
+        let Some(hashes) = idempotency else {
+            self.steps.persister.insert(cx).await?;
+            return self.steps.responder.respond(cx).await;
+        };
+        // The answer is sealed into the record the store step inserts with the client.
+        let information = self.steps.responder.respond(cx).await?;
+        let Some(client) = cx.client() else {
+            return Err(RegistrationError::Store(crate::error::StoreError::Backend(
+                "the store step needs the client the processor builds".to_owned(),
+            )));
+        };
+        let record = idempotency::record(cx.services(), hashes, &information, client)?;
+        cx.set_idempotency_record(record);
         self.steps.persister.insert(cx).await?;
-        self.steps.responder.respond(cx).await
+        Ok(information)
     }
 
     async fn run_dry_run(

@@ -102,6 +102,9 @@ pub struct Settings {
     pub client_secret_lifetime: u64,
     /// How long a rotated registration access token stays valid; 0 means not at all.
     pub registration_token_grace: u64,
+    /// How long, in seconds, a registration with an `Idempotency-Key` answers retries with the
+    /// same key (`registration.idempotency_window`, default a day); 0 ignores the header.
+    pub idempotency_window: u64,
     /// Bounds and defaults for the lifetime members a client may register.
     pub lifetimes: LifetimeLimits,
     /// The scope a bearer access token needs to register and manage clients
@@ -135,6 +138,10 @@ pub struct Settings {
     base_path: String,
 }
 
+/// `registration.idempotency_window` unless configured: a day, as the idempotency key draft
+/// suggests for the time a key is kept.
+pub const DEFAULT_IDEMPOTENCY_WINDOW: u64 = 24 * 60 * 60;
+
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|value| (*value).to_owned()).collect()
 }
@@ -165,6 +172,7 @@ impl Settings {
             subject_types: strings(&["public"]),
             client_secret_lifetime: 0,
             registration_token_grace: 0,
+            idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
             lifetimes: LifetimeLimits::default(),
             bearer_scope: DEFAULT_BEARER_SCOPE.to_owned(),
             policies: Policies::default(),

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use registrar_core::error::IdempotencyError;
 use registrar_core::token::TokenError;
 use registrar_core::{RegistrationError, StoreError};
 use serde_json::json;
@@ -115,6 +116,27 @@ fn store_failure(error: &StoreError) -> Response {
     }
 }
 
+/// draft-ietf-httpapi-idempotency-key-header §2.7: `400` for a malformed key, `409` while
+/// another request with it is in flight (with `Retry-After`, since a retry then gets the
+/// answer), `422` for a key that cannot be used again.
+fn idempotency_failure(code: &str, error: &IdempotencyError) -> Response {
+    match error {
+        IdempotencyError::Malformed(description) => {
+            body(StatusCode::BAD_REQUEST, code, description)
+        }
+        IdempotencyError::InProgress => {
+            let mut response = body(StatusCode::CONFLICT, code, &error.to_string());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        IdempotencyError::Reused(description) => {
+            body(StatusCode::UNPROCESSABLE_ENTITY, code, description)
+        }
+    }
+}
+
 fn token_failure(error: &TokenError) -> Response {
     let description = error.to_string();
     match error {
@@ -205,6 +227,9 @@ impl IntoResponse for ApiError {
                 }
                 RegistrationError::AccessDenied(description) => {
                     body(StatusCode::FORBIDDEN, error.code(), description)
+                }
+                RegistrationError::IdempotencyKey(idempotency) => {
+                    idempotency_failure(error.code(), idempotency)
                 }
                 RegistrationError::Store(store_error) => store_failure(store_error),
             },

@@ -17,6 +17,7 @@ mod extract;
 pub mod fuzz;
 mod groups;
 pub mod housekeeping;
+mod idempotency_key;
 mod limits;
 mod openapi;
 pub mod outbound;

@@ -4,8 +4,8 @@
 //! a backend module only chooses how to run it (its transaction, its error codes).
 //! Every compare-and-set is one statement whose `WHERE` clause is the check, never a read followed
 //! by a write.
-//! The statements of users and of the authorization code flow are in `users` and
-//! `authorization`.
+//! The statements of users, of the authorization code flow and of idempotency keys are in
+//! `users`, `authorization` and `idempotency`.
 
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, Encode, FromRow, Type};
@@ -13,6 +13,7 @@ use sqlx::{Database, Encode, FromRow, Type};
 use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow, SummaryRow};
 
 pub(crate) mod authorization;
+pub(crate) mod idempotency;
 pub(crate) mod users;
 
 type Statement<'q, DB> = Query<'q, DB, <DB as Database>::Arguments<'q>>;

@@ -12,10 +12,12 @@ use registrar_core::store::{ClientSummary, InitialAccessToken, RegisteredClient,
 use registrar_core::token::{SigningAlgorithm, StoredSigningKey};
 
 mod authorization;
+mod idempotency;
 
 pub(crate) use authorization::{
     CodeRow, ConsentRow, FoundCodeRow, GrantRow, RefreshTokenRow, SessionRow, UserRow,
 };
+pub(crate) use idempotency::IdempotencyRow;
 
 /// One row of `clients`, without the previous registration access token, which only queries read.
 #[derive(Debug, sqlx::FromRow)]

@@ -7,10 +7,12 @@
 //! an encoding bound for every type they bind.
 
 pub(crate) mod authorization;
+pub(crate) mod idempotency;
 
 /// Implements `ClientStore`, `InitialAccessTokenStore`, `SigningKeyStore` and `ReplayCache` for
-/// `$store`, mapping every sqlx error with `$store_error`, and through
-/// `impl_authorization_traits!` `UserStore` and `AuthorizationStore`.
+/// `$store`, mapping every sqlx error with `$store_error`, through
+/// `impl_authorization_traits!` `UserStore` and `AuthorizationStore`, and through
+/// `impl_idempotency_traits!` `IdempotencyStore`.
 ///
 /// The store is defined in the calling module and provides what differs per backend:
 /// - `fn reader(&self) -> &Pool<_>`, the sqlx pool every read runs on;
@@ -408,6 +410,7 @@ macro_rules! impl_store_traits {
         };
 
         $crate::store_impls::authorization::impl_authorization_traits!($store, $store_error);
+        $crate::store_impls::idempotency::impl_idempotency_traits!($store, $store_error);
     };
 }
 

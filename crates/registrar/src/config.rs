@@ -71,6 +71,10 @@ pub struct FileConfig {
 /// The longest `shutdown_grace_period`: an hour.
 const MAX_SHUTDOWN_GRACE_PERIOD: u64 = 3600;
 
+/// The longest `registration.idempotency_window`: a retry comes within minutes, and a longer
+/// window only keeps sealed credentials around longer.
+const MAX_IDEMPOTENCY_WINDOW: u64 = 7 * 24 * 60 * 60;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabasePoolSection {
@@ -115,6 +119,8 @@ pub struct RegistrationSection {
     pub bearer_scope: Option<String>,
     /// Seconds a rotated registration access token stays valid.
     pub token_grace_period: Option<u64>,
+    /// Seconds a registration with an `Idempotency-Key` answers retries; 0 ignores the header.
+    pub idempotency_window: Option<u64>,
     /// `[[registration.trusted_token_issuers]]`: external issuers whose access tokens may carry
     /// the bearer scope.
     #[serde(default)]
@@ -328,6 +334,15 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
     }
     if let Some(grace) = file.registration.token_grace_period {
         settings.registration_token_grace = grace;
+    }
+    if let Some(window) = file.registration.idempotency_window {
+        // The record keeps the client's credentials, sealed, for the whole window.
+        if window > MAX_IDEMPOTENCY_WINDOW {
+            bail!(
+                "registration.idempotency_window: at most {MAX_IDEMPOTENCY_WINDOW} seconds (7 days), not {window}"
+            );
+        }
+        settings.idempotency_window = window;
     }
     if let Some(name) = &file.tokens.signing_alg {
         settings.token_signing_alg = SigningAlgorithm::parse(name).with_context(|| {

@@ -23,7 +23,7 @@ use crate::metadata::{ClientMetadata, is_known_member};
 use crate::policy::Policy;
 use crate::secrets::Secret;
 use crate::settings::Settings;
-use crate::store::{RegisteredClient, StoredSecret};
+use crate::store::{IdempotencyRecord, RegisteredClient, StoredSecret};
 
 /// What a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +100,7 @@ pub struct RegistrationContext {
     issued_secret: Option<Secret>,
     registration_access_token: Option<Secret>,
     client: Option<RegisteredClient>,
+    idempotency: Option<IdempotencyRecord>,
 }
 
 impl RegistrationContext {
@@ -144,6 +145,7 @@ impl RegistrationContext {
             secret: None,
             issued_secret: None,
             registration_access_token: None,
+            idempotency: None,
         }
     }
 
@@ -339,6 +341,16 @@ impl RegistrationContext {
     /// Sets the client record to store, as the processor's last step does.
     pub fn set_client(&mut self, client: RegisteredClient) {
         self.client = Some(client);
+    }
+
+    /// The `Idempotency-Key` record `persist::insert_client` stores with the client, set by the
+    /// pipeline once the answer is built; `None` without a key.
+    pub fn idempotency_record(&self) -> Option<&IdempotencyRecord> {
+        self.idempotency.as_ref()
+    }
+
+    pub(crate) fn set_idempotency_record(&mut self, record: IdempotencyRecord) {
+        self.idempotency = Some(record);
     }
 }
 

@@ -16,7 +16,7 @@
 //! | [`replay`](crate::contract::replay) | `Arc<dyn ReplayCache>` | [`replay_cache_contract!`](crate::replay_cache_contract) |
 //! | [`users`](crate::contract::users) | `Arc<dyn UserStore>` | [`user_store_contract!`](crate::user_store_contract) |
 //! | [`authorizations`](crate::contract::authorizations) | `Arc<dyn AuthorizationStore>` | [`authorization_store_contract!`](crate::authorization_store_contract) |
-//! | [`backend`](crate::contract::backend) and all of the above | `Arc<dyn Store>` | [`store_contract!`](crate::store_contract) |
+//! | [`backend`](crate::contract::backend), [`idempotency`](crate::contract::idempotency) and all of the above | `Arc<dyn Store>` | [`store_contract!`](crate::store_contract) |
 //!
 //! Every id and token is random per run and every check looks only at its own rows, so the checks
 //! can run against a database that other tests (or earlier runs) share.
@@ -96,6 +96,7 @@
 pub mod authorizations;
 pub mod backend;
 pub mod clients;
+pub mod idempotency;
 pub mod initial_tokens;
 pub mod replay;
 pub mod signing_keys;
@@ -118,6 +119,7 @@ pub async fn check_all(store: Arc<dyn Store>) {
     clients::check_all(store.clone()).await;
     initial_tokens::check_all(store.clone()).await;
     backend::check_all(store.clone()).await;
+    idempotency::check_all(store.clone()).await;
     signing_keys::check_all(store.clone()).await;
     replay::check_all(store.clone()).await;
     users::check_all(store.clone()).await;
@@ -337,7 +339,8 @@ macro_rules! authorization_store_contract {
 
 /// Writes one `#[tokio::test]` per check of every module, for a backend that holds everything,
 /// in a module of the given name with one submodule per trait: `<name>::clients`,
-/// `<name>::initial_tokens`, `<name>::backend`, `<name>::signing_keys`, `<name>::replay`,
+/// `<name>::initial_tokens`, `<name>::backend`, `<name>::idempotency`, `<name>::signing_keys`,
+/// `<name>::replay`,
 /// `<name>::users` and `<name>::authorizations`.
 ///
 /// The expression yields an `Arc` of the backend (coerced to `Arc<dyn Store>` and each trait),
@@ -384,6 +387,11 @@ macro_rules! __store_contract {
             } }
             $crate::__backend_checks! { __contract_tests {
                 module: backend,
+                store: dyn $crate::store::Store,
+                factory: $factory,
+            } }
+            $crate::__idempotency_store_checks! { __contract_tests {
+                module: idempotency,
                 store: dyn $crate::store::Store,
                 factory: $factory,
             } }

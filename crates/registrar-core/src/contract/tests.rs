@@ -15,8 +15,8 @@ use crate::error::StoreError;
 use crate::ids::ClientId;
 use crate::secrets::TokenHash;
 use crate::store::{
-    ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
-    TokenCheck,
+    ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore, InitialAccessToken,
+    InitialAccessTokenStore, RegisteredClient, TokenCheck,
 };
 use crate::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 
@@ -193,6 +193,7 @@ struct MemoryStore {
     state: Mutex<State>,
     flaws: Flaws,
     cap_lock: tokio::sync::Mutex<()>,
+    key_lock: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -212,6 +213,7 @@ struct State {
     refresh_tokens: Vec<(RefreshToken, bool)>,
     /// Revoked access tokens' jtis, until when.
     revoked_jtis: HashMap<String, i64>,
+    idempotency_records: Vec<IdempotencyRecord>,
 }
 
 #[derive(Debug)]
@@ -240,6 +242,7 @@ impl MemoryStore {
             state: Mutex::default(),
             flaws,
             cap_lock: tokio::sync::Mutex::new(()),
+            key_lock: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -496,6 +499,64 @@ impl ClientStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn insert_client_with_idempotency_record(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+        max_clients: Option<u64>,
+        record: &IdempotencyRecord,
+    ) -> Result<(), StoreError> {
+        // One lock around the key check and the insert, as a backend's transaction would be.
+        let _turn = self.key_lock.lock().await;
+        let live = self
+            .state()
+            .idempotency_records
+            .iter()
+            .any(|stored| stored.key_hash == record.key_hash && stored.expires_at > now);
+        if live {
+            return Err(StoreError::Duplicate("idempotency_key"));
+        }
+        match max_clients {
+            Some(max) => {
+                self.insert_client_within(client, initial_token, now, max)
+                    .await?;
+            }
+            None => self.insert_client(client, initial_token, now).await?,
+        }
+        let mut state = self.state();
+        state
+            .idempotency_records
+            .retain(|stored| stored.key_hash != record.key_hash);
+        state.idempotency_records.push(record.clone());
+        Ok(())
+    }
+
+    async fn find_idempotency_record(
+        &self,
+        key_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self
+            .state()
+            .idempotency_records
+            .iter()
+            .find(|stored| &stored.key_hash == key_hash && stored.expires_at > now)
+            .cloned())
+    }
+
+    async fn purge_expired_idempotency_records(&self, now: i64) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let before = state.idempotency_records.len();
+        state
+            .idempotency_records
+            .retain(|stored| stored.expires_at > now);
+        Ok(u64::try_from(before - state.idempotency_records.len()).unwrap_or(u64::MAX))
     }
 }
 

@@ -18,8 +18,10 @@ use crate::metadata::ClientMetadata;
 use crate::secrets::TokenHash;
 use crate::token::{ReplayCache, SigningKeyStore};
 
+mod idempotency;
 mod unavailable;
 
+pub use idempotency::{IdempotencyRecord, IdempotencyStore};
 pub use unavailable::Unavailable;
 
 /// A client secret as stored: its hash and when it stops working.
@@ -234,6 +236,7 @@ pub trait InitialAccessTokenStore: Send + Sync + Debug {
 pub trait Store:
     ClientStore
     + InitialAccessTokenStore
+    + IdempotencyStore
     + SigningKeyStore
     + ReplayCache
     + UserStore
@@ -244,6 +247,7 @@ pub trait Store:
 impl<
     T: ClientStore
         + InitialAccessTokenStore
+        + IdempotencyStore
         + SigningKeyStore
         + ReplayCache
         + UserStore
@@ -282,6 +286,9 @@ pub struct Stores {
     replay: Arc<dyn ReplayCache>,
     users: Arc<dyn UserStore>,
     authorizations: Arc<dyn AuthorizationStore>,
+    /// `None` once the client store was swapped: the backend's records would then be inserted
+    /// beside clients it does not hold.
+    idempotency: Option<Arc<dyn IdempotencyStore>>,
     consumption: TokenConsumption,
 }
 
@@ -294,16 +301,32 @@ impl Stores {
             signing_keys: backend.clone(),
             replay: backend.clone(),
             users: backend.clone(),
+            idempotency: Some(backend.clone()),
             authorizations: backend,
             consumption: TokenConsumption::WithInsert,
         }
     }
 
-    /// Replaces the client store; initial access token uses are then taken before the insert.
+    /// Replaces the client store; initial access token uses are then taken before the insert,
+    /// and `Idempotency-Key`s are ignored until [`Stores::with_idempotency`] names a store that
+    /// inserts into these clients.
     pub fn with_clients(mut self, clients: Arc<dyn ClientStore>) -> Self {
         self.clients = clients;
+        self.idempotency = None;
         self.consumption = TokenConsumption::BeforeInsert;
         self
+    }
+
+    /// Replaces the idempotency store, which inserts clients with their records: it must hold
+    /// the clients of [`Stores::clients`].
+    pub fn with_idempotency(mut self, idempotency: Arc<dyn IdempotencyStore>) -> Self {
+        self.idempotency = Some(idempotency);
+        self
+    }
+
+    /// Registrations' `Idempotency-Key`s; `None` when the client store was swapped without one.
+    pub fn idempotency(&self) -> Option<&Arc<dyn IdempotencyStore>> {
+        self.idempotency.as_ref()
     }
 
     /// Replaces the initial access token store; uses are then taken before the insert.

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::{
-    ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
-    Stores, TokenCheck,
+    ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore, InitialAccessToken,
+    InitialAccessTokenStore, RegisteredClient, Stores, TokenCheck,
 };
 use crate::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
@@ -119,6 +119,32 @@ impl InitialAccessTokenStore for Unavailable {
         _token_hash: &TokenHash,
         _now: i64,
     ) -> Result<bool, StoreError> {
+        unavailable()
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for Unavailable {
+    async fn insert_client_with_idempotency_record(
+        &self,
+        _client: &RegisteredClient,
+        _initial_token: Option<&TokenHash>,
+        _now: i64,
+        _max_clients: Option<u64>,
+        _record: &IdempotencyRecord,
+    ) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn find_idempotency_record(
+        &self,
+        _key_hash: &TokenHash,
+        _now: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        unavailable()
+    }
+
+    async fn purge_expired_idempotency_records(&self, _now: i64) -> Result<u64, StoreError> {
         unavailable()
     }
 }

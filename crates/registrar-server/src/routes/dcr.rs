@@ -8,13 +8,16 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use registrar_core::{Caller, ClientInformation, Principal, RegistrationError, RequestSource};
+use registrar_core::{
+    Caller, ClientInformation, Principal, Registration, RegistrationError, RequestSource,
+};
 
 use crate::error::ApiError;
 use crate::extract::{Bearer, MetadataJson};
+use crate::idempotency_key::{IDEMPOTENT_REPLAYED, idempotency_key};
 use crate::rate_limit::LimitKind;
 use crate::state::AppState;
 
@@ -106,13 +109,18 @@ pub async fn register_client(
             .await?;
     }
     let dry_run = is_dry_run(&parts)?;
+    // A window of 0 turns the feature off: the header is then ignored, as by a server without it.
+    let key = match state.pipeline.settings().idempotency_window {
+        0 => None,
+        _ => idempotency_key(&parts.headers)?,
+    };
     let caller = match parts.extensions.get::<HostCaller>() {
         Some(HostCaller(principal)) => Caller::Principal(principal.clone()),
         None => {
             let bearer = Bearer::from_request_parts(&mut parts, &state).await?;
             state
                 .pipeline
-                .authorize_registration(bearer.token())
+                .authorize_registration_with_key(bearer.token(), key.as_ref())
                 .await?
         }
     };
@@ -128,9 +136,40 @@ pub async fn register_client(
             .await?;
         return Ok(Json(dry_run_answer(&information)?).into_response());
     }
-    let information = state.pipeline.register(caller, object, source).await?;
-    tracing::info!(client_id = %information.client_id, "client registered");
-    Ok((StatusCode::CREATED, Json(information)).into_response())
+    // A dry run stores nothing, so its key neither replays nor is kept.
+    let Some(key) = key else {
+        let information = state.pipeline.register(caller, object, source).await?;
+        tracing::info!(client_id = %information.client_id, "client registered");
+        return Ok((StatusCode::CREATED, Json(information)).into_response());
+    };
+    match state
+        .pipeline
+        .register_idempotent(caller, object, source, &key)
+        .await?
+    {
+        Registration::Created(information) => {
+            tracing::info!(client_id = %information.client_id, "client registered");
+            Ok((StatusCode::CREATED, Json(information)).into_response())
+        }
+        Registration::Replayed(replayed) => {
+            tracing::info!(client_id = %replayed.client_id(), "registration replayed");
+            Ok((
+                StatusCode::CREATED,
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    ),
+                    (
+                        header::HeaderName::from_static(IDEMPOTENT_REPLAYED),
+                        HeaderValue::from_static("true"),
+                    ),
+                ],
+                replayed.body().to_vec(),
+            )
+                .into_response())
+        }
+    }
 }
 
 /// What a dry run answers: the metadata that would be registered, with the server's defaults

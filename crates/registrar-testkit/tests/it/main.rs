@@ -8,6 +8,7 @@ mod availability;
 mod bad_input;
 mod client_auth;
 mod discovery;
+mod idempotency;
 mod instances;
 mod library;
 mod management;

@@ -10,8 +10,8 @@ use registrar_core::authz::{
 };
 use registrar_core::contract::check_all;
 use registrar_core::store::{
-    ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore, RegisteredClient,
-    Store, TokenCheck,
+    ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore, InitialAccessToken,
+    InitialAccessTokenStore, RegisteredClient, Store, TokenCheck,
 };
 use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 use registrar_core::{ClientId, StoreError, TokenHash};
@@ -178,6 +178,34 @@ impl InitialAccessTokenStore for StoreWithDatabase {
         now: i64,
     ) -> Result<bool, StoreError> {
         self.store.consume_initial_token(token_hash, now).await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for StoreWithDatabase {
+    async fn insert_client_with_idempotency_record(
+        &self,
+        client: &RegisteredClient,
+        initial_token: Option<&TokenHash>,
+        now: i64,
+        max_clients: Option<u64>,
+        record: &IdempotencyRecord,
+    ) -> Result<(), StoreError> {
+        self.store
+            .insert_client_with_idempotency_record(client, initial_token, now, max_clients, record)
+            .await
+    }
+
+    async fn find_idempotency_record(
+        &self,
+        key_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.store.find_idempotency_record(key_hash, now).await
+    }
+
+    async fn purge_expired_idempotency_records(&self, now: i64) -> Result<u64, StoreError> {
+        self.store.purge_expired_idempotency_records(now).await
     }
 }
 

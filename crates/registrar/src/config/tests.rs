@@ -1142,3 +1142,24 @@ fn shutdown_grace_period_is_seconds_up_to_an_hour() {
         "shutdown_grace_period: at most 3600 seconds, not 3601",
     )]);
 }
+
+#[test]
+fn idempotency_window_is_seconds_up_to_a_week_and_a_day_by_default() {
+    assert_eq!(config("").settings.idempotency_window, 86_400);
+    assert_eq!(
+        config("[registration]\nidempotency_window = 600\n")
+            .settings
+            .idempotency_window,
+        600
+    );
+    assert_eq!(
+        config("[registration]\nidempotency_window = 0\n")
+            .settings
+            .idempotency_window,
+        0
+    );
+    check_errors(&[(
+        "[registration]\nidempotency_window = 604801\n",
+        "registration.idempotency_window: at most 604800 seconds (7 days), not 604801",
+    )]);
+}
