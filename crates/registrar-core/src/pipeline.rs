@@ -20,6 +20,7 @@ use crate::error::{BuildError, RegistrationError};
 use crate::idempotency::{self, IdempotencyKey, KeyHashes, Registration};
 use crate::ids::ClientId;
 use crate::net::{DocumentSource, NoDocumentSource};
+use crate::observer::{RegistrationObserver, RegistrationOutcome};
 use crate::respond::ClientInformation;
 use crate::secrets::{OsRandom, Secret, SecretGenerator, TokenHasher};
 use crate::settings::{RegistrationMode, Settings};
@@ -55,6 +56,7 @@ pub struct Pipeline {
     steps: Steps,
     bearer: Option<Arc<dyn BearerAuthenticator>>,
     admission: Option<Arc<dyn Admission>>,
+    observers: Vec<Arc<dyn RegistrationObserver>>,
     /// Whether the builder chose the key source, which [`Pipeline::with_key_source`] then
     /// keeps.
     key_source_chosen: bool,
@@ -177,6 +179,7 @@ impl PipelineBuilder {
             steps: self.steps,
             bearer: self.bearer,
             admission: None,
+            observers: Vec::new(),
             key_source_chosen,
             document_source_chosen,
         })
@@ -203,6 +206,20 @@ impl Pipeline {
     /// processed and stored (`registrar_server::AppState` attaches its per-policy rate limit).
     pub fn with_admission(mut self, admission: Arc<dyn Admission>) -> Self {
         self.admission = Some(admission);
+        self
+    }
+
+    /// The same pipeline also telling `observer` how each registration ended, after the
+    /// observers attached before it (`registrar_server::AppState` attaches its metrics). An
+    /// observer already attached (the same `Arc`) is not attached twice.
+    pub fn with_observer(mut self, observer: Arc<dyn RegistrationObserver>) -> Self {
+        if !self
+            .observers
+            .iter()
+            .any(|attached| Arc::ptr_eq(attached, &observer))
+        {
+            self.observers.push(observer);
+        }
         self
     }
 
@@ -370,7 +387,9 @@ impl Pipeline {
     ) -> Result<ClientInformation, RegistrationError> {
         let mut cx = self.context(Operation::Register, caller, source, request, None);
         let result = self.run_register(&mut cx, None).await;
-        self.answer(Operation::Register, Some(&cx), result).await
+        let answer = self.answer(Operation::Register, Some(&cx), result).await;
+        self.observe(&cx, answer.as_ref().err(), RegistrationOutcome::Created);
+        answer
     }
 
     /// [`Pipeline::register`] with an `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header):
@@ -400,7 +419,13 @@ impl Pipeline {
         }
         let mut cx = self.context(Operation::Register, caller, source, request, None);
         let result = self.run_register_idempotent(&mut cx, key).await;
-        self.answer(Operation::Register, Some(&cx), result).await
+        let answer = self.answer(Operation::Register, Some(&cx), result).await;
+        let success = match &answer {
+            Ok(Registration::Replayed(_)) => RegistrationOutcome::Replayed,
+            _ => RegistrationOutcome::Created,
+        };
+        self.observe(&cx, answer.as_ref().err(), success);
+        answer
     }
 
     async fn run_register_idempotent(
@@ -429,7 +454,26 @@ impl Pipeline {
         let mut cx = self.context(Operation::Register, caller, source, request, None);
         cx.set_dry_run();
         let result = self.run_dry_run(&mut cx).await;
-        self.answer(Operation::Register, Some(&cx), result).await
+        let answer = self.answer(Operation::Register, Some(&cx), result).await;
+        self.observe(&cx, answer.as_ref().err(), RegistrationOutcome::DryRun);
+        answer
+    }
+
+    /// Tells the observers how a registration ended: `success` unless it was refused with
+    /// `error`.
+    fn observe(
+        &self,
+        cx: &RegistrationContext,
+        error: Option<&RegistrationError>,
+        success: RegistrationOutcome<'_>,
+    ) {
+        let outcome = match error {
+            Some(error) => RegistrationOutcome::Refused(error),
+            None => success,
+        };
+        for observer in &self.observers {
+            observer.registration_ended(cx, outcome);
+        }
     }
 
     async fn run_register(

@@ -8,6 +8,7 @@ use registrar_core::token::TokenError;
 use registrar_core::{RegistrationError, StoreError};
 use serde_json::json;
 
+use crate::metrics::{ErrorCode, record};
 use crate::rate_limit::Limited;
 
 /// Every error a handler can return.
@@ -82,17 +83,21 @@ pub(crate) fn sanitize_description(description: &str) -> String {
     sanitized
 }
 
-fn body(status: StatusCode, code: &str, description: &str) -> Response {
-    (
+fn body(status: StatusCode, code: &'static str, description: &str) -> Response {
+    let mut response = (
         status,
         Json(json!({ "error": code, "error_description": sanitize_description(description) })),
     )
-        .into_response()
+        .into_response();
+    // For the request metrics, which count answers by code without reading bodies.
+    response.extensions_mut().insert(ErrorCode(code));
+    response
 }
 
 fn store_failure(error: &StoreError) -> Response {
     // Logged for operators, never echoed: backend messages can reveal schema or hosts.
     tracing::error!(%error, "store failure");
+    record::store_error(error);
     match error {
         StoreError::Unavailable(_) => {
             let mut response = body(
@@ -119,7 +124,7 @@ fn store_failure(error: &StoreError) -> Response {
 /// draft-ietf-httpapi-idempotency-key-header §2.7: `400` for a malformed key, `409` while
 /// another request with it is in flight (with `Retry-After`, since a retry then gets the
 /// answer), `422` for a key that cannot be used again.
-fn idempotency_failure(code: &str, error: &IdempotencyError) -> Response {
+fn idempotency_failure(code: &'static str, error: &IdempotencyError) -> Response {
     match error {
         IdempotencyError::Malformed(description) => {
             body(StatusCode::BAD_REQUEST, code, description)

@@ -14,6 +14,7 @@ use tracing::Level;
 
 use crate::error::ApiError;
 use crate::limits::MAX_BODY_BYTES;
+use crate::metrics::{PrometheusHandle, metrics_routes, with_request_metrics};
 use crate::request_log::{request_span, with_request_id};
 use crate::routes;
 use crate::state::AppState;
@@ -27,6 +28,11 @@ pub struct RouterOptions {
     pub body_read_timeout: Duration,
     /// Which route groups to serve.
     pub groups: RouteGroups,
+    /// `GET /metrics` on this router, rendered by this recorder
+    /// ([`install_recorder`](crate::metrics::install_recorder)); `None` serves it nowhere, or
+    /// elsewhere ([`metrics_routes`](crate::metrics::metrics_routes) on its own listener).
+    /// Requests are counted either way.
+    pub metrics: Option<PrometheusHandle>,
 }
 
 impl Default for RouterOptions {
@@ -35,6 +41,7 @@ impl Default for RouterOptions {
             request_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(5),
             groups: RouteGroups::ALL,
+            metrics: None,
         }
     }
 }
@@ -217,7 +224,10 @@ pub fn router_with(state: AppState, options: RouterOptions) -> Router {
         router = router
             .merge(token_routes(state.clone()))
             .merge(authorization_routes(state.clone()))
-            .merge(discovery_routes(state));
+            .merge(discovery_routes(state.clone()));
+    }
+    if let Some(handle) = options.metrics {
+        router = router.merge(metrics_routes(state, handle));
     }
     let router = router
         .fallback(routes::not_found)
@@ -241,17 +251,18 @@ pub fn router_with(state: AppState, options: RouterOptions) -> Router {
             move |request, next: axum::middleware::Next| {
                 crate::limits::read_body_in_time(body_read_timeout, request, next)
             },
-        ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                // One line per request at the default level: what operators search by request id.
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Millis),
-                ),
-        );
+        ));
+    // Outside both timeouts, so that the 408 and 503 they answer are counted and timed too.
+    let router = with_request_metrics(router).layer(
+        TraceLayer::new_for_http()
+            .make_span_with(request_span)
+            // One line per request at the default level: what operators search by request id.
+            .on_response(
+                DefaultOnResponse::new()
+                    .level(Level::INFO)
+                    .latency_unit(LatencyUnit::Millis),
+            ),
+    );
     // Outermost, so that every response carries the id, the timeouts' and the fallback's too.
     with_request_id(router)
 }

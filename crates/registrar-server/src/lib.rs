@@ -19,6 +19,7 @@ mod groups;
 pub mod housekeeping;
 mod idempotency_key;
 mod limits;
+pub mod metrics;
 mod openapi;
 pub mod outbound;
 pub mod rate_limit;

@@ -6,6 +6,7 @@ use registrar_core::Pipeline;
 use registrar_core::authz::{StoreUserAuthenticator, UserAuthenticator};
 use registrar_core::token::TokenError;
 
+use crate::metrics::METRICS_OBSERVER;
 use crate::rate_limit::{PolicyAdmission, RateLimits};
 use crate::token::{ServerBearer, TokenOptions, TokenService};
 
@@ -30,8 +31,9 @@ pub struct AppState {
 impl AppState {
     /// Loads the signing keys (creating one of each algorithm on first start), builds the
     /// outbound fetcher and the rate limits, and attaches to the pipeline what it needs from the
-    /// server: bearer token verification, and the fetcher for trusted issuers' key sets and
-    /// clients' sector identifier documents.
+    /// server: bearer token verification, the fetcher for trusted issuers' key sets and
+    /// clients' sector identifier documents, and the observer that counts registrations in the
+    /// metrics.
     pub async fn new(pipeline: Pipeline, options: TokenOptions) -> Result<Self, TokenError> {
         let tokens = Arc::new(TokenService::start(&pipeline, &options).await?);
         let rate_limits = RateLimits::new(options.rate_limits, pipeline.services().clock().clone())
@@ -43,7 +45,8 @@ impl AppState {
             .with_key_source(tokens.jwks_cache.clone())
             .with_document_source(tokens.documents.clone())
             .with_bearer_authenticator(Arc::new(ServerBearer::new(tokens.clone())))
-            .with_admission(Arc::new(PolicyAdmission(rate_limits.clone())));
+            .with_admission(Arc::new(PolicyAdmission(rate_limits.clone())))
+            .with_observer(METRICS_OBSERVER.clone());
         let users = Arc::new(StoreUserAuthenticator::new(
             pipeline.services().stores().users().clone(),
         ));

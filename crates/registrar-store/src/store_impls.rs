@@ -35,7 +35,7 @@ macro_rules! impl_store_traits {
             use registrar_core::secrets::TokenHash;
             use registrar_core::store::{
                 ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore,
-                RegisteredClient, TokenCheck,
+                PolicyCount, RegisteredClient, TokenCheck,
             };
             use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 
@@ -149,6 +149,20 @@ macro_rules! impl_store_traits {
                         .await
                         .map_err($store_error)?;
                     Ok(u64::try_from(count).unwrap_or(0))
+                }
+
+                async fn count_clients_by_policy(&self) -> Result<Vec<PolicyCount>, StoreError> {
+                    let rows = queries::count_clients_by_policy()
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err($store_error)?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(policy, clients)| PolicyCount {
+                            policy,
+                            clients: u64::try_from(clients).unwrap_or(0),
+                        })
+                        .collect())
                 }
 
                 async fn replace_client_keeping_token(

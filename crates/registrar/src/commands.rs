@@ -11,6 +11,7 @@ use registrar_core::token::{
     KeyRingConfig, SigningAlgorithm, key_states, load_key_ring, rotate_signing_key,
 };
 use registrar_core::{ClientId, Pipeline, Stores};
+use registrar_server::metrics;
 use registrar_server::serve::ServeOptions;
 use registrar_server::{AppState, RouteGroups, RouterOptions, TokenOptions};
 use registrar_store::StoreCloser;
@@ -114,20 +115,38 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
     let state = AppState::new(pipeline, options)
         .await
         .context("cannot load the signing keys")?;
+    let metrics = metrics::install_recorder()?;
     let housekeeping = tokio::spawn(registrar_server::housekeeping::purge_expired_periodically(
         state.clone(),
         registrar_server::housekeeping::PURGE_INTERVAL,
     ));
+    let upkeep = tokio::spawn(metrics::upkeep_periodically(
+        metrics.clone(),
+        metrics::UPKEEP_INTERVAL,
+    ));
+    // `/metrics` on the main router only when it has no listener of its own.
+    let metrics_app = config
+        .metrics_listen
+        .map(|_| metrics::metrics_routes(state.clone(), metrics.clone()));
     let app = registrar_server::router_with(
         state,
         RouterOptions {
             groups,
+            metrics: config.metrics_listen.is_none().then_some(metrics),
             ..RouterOptions::default()
         },
     );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let metrics_listener = match config.metrics_listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("metrics.listen: cannot listen on {address}"))?,
+        ),
+        None => None,
+    };
     tracing::info!(
         issuer = %config.settings.issuer,
         %registration_endpoint,
@@ -142,7 +161,35 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
         shutdown_grace: config.shutdown_grace,
         ..ServeOptions::default()
     };
-    let served = registrar_server::serve::serve(listener, app, options, shutdown_signal()).await;
+    // One signal stops both listeners.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let metrics_server = match (metrics_listener, metrics_app) {
+        (Some(metrics_listener), Some(metrics_app)) => {
+            tracing::info!(
+                "metrics on http://{}/metrics",
+                metrics_listener.local_addr()?
+            );
+            Some(tokio::spawn(registrar_server::serve::serve(
+                metrics_listener,
+                metrics_app,
+                options.clone(),
+                until_stopped(stopped.clone()),
+            )))
+        }
+        _ => None,
+    };
+    let served =
+        registrar_server::serve::serve(listener, app, options, until_stopped(stopped)).await;
+    let metrics_served = match metrics_server {
+        Some(server) => server.await.context("the metrics server panicked")?,
+        None => Ok(()),
+    };
+    signal.abort();
+    upkeep.abort();
     // The store goes last, once no request can reach it; the purge must not start another query.
     housekeeping.abort();
     if tokio::time::timeout(STORE_CLOSE_WITHIN, store.close())
@@ -154,6 +201,7 @@ async fn serve(config: Config, groups: RouteGroups) -> anyhow::Result<()> {
         );
     }
     served.context("the server failed")?;
+    metrics_served.context("the metrics server failed")?;
     tracing::info!("registrar stopped");
     Ok(())
 }
@@ -177,6 +225,11 @@ fn printable(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Completes once `stopped` turns true (or its sender is gone).
+async fn until_stopped(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stopped| *stopped).await;
 }
 
 /// Completes on SIGINT or SIGTERM, once; a second signal is ignored, the grace period bounds the

@@ -2,6 +2,7 @@
 
 mod lifetimes;
 mod log_format;
+mod metrics;
 mod outbound;
 mod policies;
 #[cfg(test)]
@@ -64,6 +65,9 @@ pub struct FileConfig {
     pub outbound: OutboundSection,
     #[serde(default)]
     pub log: log_format::LogSection,
+    /// `[metrics]`: `listen`.
+    #[serde(default)]
+    pub metrics: metrics::MetricsSection,
     /// Seconds in-flight requests may take to finish once `serve` is told to stop.
     pub shutdown_grace_period: Option<u64>,
 }
@@ -156,6 +160,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     /// `None`: `pretty` on a terminal, `json` otherwise.
     pub log_format: Option<LogFormat>,
+    /// Where `GET /metrics` is served; `None`: on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     /// How long in-flight requests may take to finish once `serve` is told to stop.
     pub shutdown_grace: Duration,
 }
@@ -182,6 +188,7 @@ impl std::fmt::Debug for Config {
         formatter
             .debug_struct("Config")
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
             .field("database", &redact_database(&self.database))
             .field(
                 "secret_key",
@@ -376,6 +383,7 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         pool.acquire_timeout = std::time::Duration::from_secs(seconds.max(1));
     }
     let log_format = log_format::log_format(env("REGISTRAR_LOG_FORMAT"), file.log)?;
+    let metrics_listen = metrics::metrics_listen(file.metrics, listen)?;
     let shutdown_grace = match file.shutdown_grace_period {
         Some(seconds) if seconds > MAX_SHUTDOWN_GRACE_PERIOD => bail!(
             "shutdown_grace_period: at most {MAX_SHUTDOWN_GRACE_PERIOD} seconds, not {seconds}"
@@ -393,6 +401,7 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
         rate_limits: file.rate_limits,
         fetch,
         log_format,
+        metrics_listen,
         shutdown_grace,
     })
 }

@@ -44,6 +44,7 @@ macro_rules! __client_store_checks {
                 delete_client_removes_the_client_and_its_token,
                 list_clients_is_oldest_first,
                 clients_are_counted_by_policy,
+                every_client_is_counted_once,
                 capped_inserts_stop_at_the_cap,
                 replace_client_keeping_token_leaves_the_token,
             ],
@@ -570,6 +571,53 @@ pub async fn clients_are_counted_by_policy(store: &dyn ClientStore) {
         2,
         "a deleted client no longer counts"
     );
+}
+
+/// `count_clients_by_policy` counts every listed client once: by its policy, or (the trait's
+/// default, for a store that keeps no policies) all under `None`.
+pub async fn every_client_is_counted_once(store: &dyn ClientStore) {
+    let policy = unique("gauge");
+    for prefix in ["gauge-a", "gauge-b"] {
+        ok(
+            store
+                .insert_client(&client_of(&policy, prefix), None, NOW)
+                .await,
+            "insert",
+        );
+    }
+    ok(
+        store
+            .insert_client(&minimal_client("gauge-none"), None, NOW)
+            .await,
+        "insert without a policy",
+    );
+    let counts = ok(store.count_clients_by_policy().await, "count by policy");
+    let listed = ok(store.list_clients().await, "list").len();
+    let total: u64 = counts.iter().map(|count| count.clients).sum();
+    assert_eq!(
+        total,
+        u64::try_from(listed).unwrap_or(u64::MAX),
+        "the counts add up to the clients listed: {counts:?}"
+    );
+    let names: Vec<_> = counts.iter().map(|count| &count.policy).collect();
+    let mut unique_names = names.clone();
+    unique_names.sort();
+    unique_names.dedup();
+    assert_eq!(
+        names.len(),
+        unique_names.len(),
+        "one count per policy: {counts:?}"
+    );
+    let ours = counts
+        .iter()
+        .find(|count| count.policy.as_deref() == Some(policy.as_str()));
+    match ours {
+        Some(count) => assert_eq!(count.clients, 2, "two clients of the policy"),
+        None => assert!(
+            counts.iter().all(|count| count.policy.is_none()),
+            "a store that counts by policy counts every policy: {counts:?}"
+        ),
+    }
 }
 
 /// `insert_client_within` inserts while the policy holds fewer than the cap, then refuses with

@@ -115,6 +115,20 @@ pub enum Route<'a> {
     Host,
 }
 
+impl Route<'_> {
+    /// `open`, `initial_token`, `bearer`, `software_statement` or `host`: the route's name in
+    /// metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::InitialToken { .. } => "initial_token",
+            Self::Bearer => "bearer",
+            Self::SoftwareStatement => "software_statement",
+            Self::Host => "host",
+        }
+    }
+}
+
 /// A trusted software statement that came with the request, which can select a policy bound to
 /// its issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,7 @@ mod tests;
 
 pub use jwks::jwks;
 pub use outbound::{outbound_hosts, sector_identifier_uri};
-pub use policy::{check_policy, find_policy, policy};
+pub use policy::{check_policy, find_policy, policy, route_of_registration};
 pub use read::{read_metadata, software_statement, update_request};
 pub use redirect::{post_logout_redirect_uris, redirect_uri, redirect_uris};
 pub use rules::{

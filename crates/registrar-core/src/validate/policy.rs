@@ -29,7 +29,18 @@ pub fn find_policy(cx: &RegistrationContext) -> Result<Arc<Policy>, Registration
         issuer: &statement.issuer,
         software_id: statement.software_id.as_deref(),
     });
-    let route = match cx.caller() {
+    policies
+        .resolve(route_of_registration(cx), statement)
+        .ok_or_else(|| {
+            RegistrationError::AccessDenied(
+                "the initial access token names a policy that is not configured".to_owned(),
+            )
+        })
+}
+
+/// How the request's caller came to register.
+pub fn route_of_registration(cx: &RegistrationContext) -> Route<'_> {
+    match cx.caller() {
         Caller::InitialAccessToken { policy, .. } => Route::InitialToken {
             policy: policy.as_deref(),
         },
@@ -41,12 +52,7 @@ pub fn find_policy(cx: &RegistrationContext) -> Result<Arc<Policy>, Registration
         },
         Caller::SoftwareStatement { .. } => Route::SoftwareStatement,
         Caller::Principal(_) | Caller::Client { .. } => Route::Host,
-    };
-    policies.resolve(route, statement).ok_or_else(|| {
-        RegistrationError::AccessDenied(
-            "the initial access token names a policy that is not configured".to_owned(),
-        )
-    })
+    }
 }
 
 /// Finds the request's policy, records it in the context, and checks the metadata against it.

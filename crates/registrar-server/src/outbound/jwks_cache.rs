@@ -13,6 +13,7 @@ use registrar_core::trust::KeySource;
 use serde_json::Value;
 
 use super::fetcher::{FetchError, Fetcher};
+use crate::metrics::record::{self, Document, FetchOutcome};
 
 /// How long sets are kept and how often a URL may be fetched.
 #[derive(Debug, Clone)]
@@ -136,6 +137,7 @@ impl JwksCache {
                 max_concurrent_fetches = self.config.max_concurrent_fetches,
                 "every outbound fetch permit is taken; the jwks_uri is not fetched"
             );
+            record::outbound_fetch(Document::Jwks, Err(FetchOutcome::Busy));
             return Err(FetchError::Timeout);
         };
         entry.attempted_at = Some(now);
@@ -144,6 +146,10 @@ impl JwksCache {
             .fetch_json(jwks_uri)
             .await
             .and_then(check_jwk_set);
+        record::outbound_fetch(
+            Document::Jwks,
+            fetched.as_ref().map(|_| ()).map_err(FetchOutcome::Failed),
+        );
         match fetched {
             Ok(jwks) => {
                 entry.jwks = Some(jwks.clone());

@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::fetcher::{FetchError, Fetcher};
+use crate::metrics::record::{self, Document, FetchOutcome};
 
 /// How many sector documents are fetched at once by default. Each fetch holds a socket for up to
 /// the fetcher's timeout, so without a cap whoever registers with slow sector URLs holds as many
@@ -57,11 +58,17 @@ impl DocumentSource for SectorDocuments {
         let Ok(Ok(_permit)) = tokio::time::timeout(self.permit_wait, self.permits.acquire()).await
         else {
             tracing::warn!(%uri, "too many sector_identifier_uri fetches in flight; refused");
+            record::outbound_fetch(Document::SectorIdentifier, Err(FetchOutcome::Busy));
             return Err(DocumentError::Failed(
                 "too many sector identifier documents are being fetched".to_owned(),
             ));
         };
-        self.fetcher.fetch_json(uri).await.map_err(|error| {
+        let fetched = self.fetcher.fetch_json(uri).await;
+        record::outbound_fetch(
+            Document::SectorIdentifier,
+            fetched.as_ref().map(|_| ()).map_err(FetchOutcome::Failed),
+        );
+        fetched.map_err(|error| {
             // The reason stays in the log: a network or TLS error could describe the network
             // Registrar runs in, so the client is told at most the status its server answered.
             tracing::warn!(%uri, %error, "cannot fetch a sector_identifier_uri document");

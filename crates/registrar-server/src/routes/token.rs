@@ -12,6 +12,7 @@ use registrar_core::{AuthMethod, GrantType};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::metrics::{ErrorCode, record};
 use crate::routes::limits::{ClientAddress, authenticate_client_limited};
 use crate::state::AppState;
 use crate::token::{Form, grants};
@@ -45,26 +46,61 @@ fn granted_scope(requested: Option<&str>, registered: &[&str]) -> Result<Vec<Str
     Ok(granted)
 }
 
-/// RFC 6749 §4.4.2 and §5.1.
+/// RFC 6749 §4.4.2 and §5.1, every answer counted in the token metrics.
 pub async fn issue_token(
     State(state): State<AppState>,
     address: ClientAddress,
     headers: HeaderMap,
     form: Result<Form, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Response {
+    // Bounded: a grant type this server knows, else `unsupported`; empty when there is none.
+    let grant_label = form
+        .as_ref()
+        .ok()
+        .and_then(|form| form.get("grant_type"))
+        .map_or("", |grant_type| {
+            GrantType::parse(grant_type).map_or("unsupported", GrantType::as_str)
+        });
+    match answer_token_request(&state, address, &headers, form).await {
+        Ok((response, method)) => {
+            record::token_issued(grant_label, method.as_str());
+            response
+        }
+        Err(error) => {
+            let response = error.into_response();
+            let code = response
+                .extensions()
+                .get::<ErrorCode>()
+                .map_or("", |ErrorCode(code)| code);
+            record::token_refused(grant_label, code);
+            response
+        }
+    }
+}
+
+/// The token response and the method the client authenticated with.
+async fn answer_token_request(
+    state: &AppState,
+    address: ClientAddress,
+    headers: &HeaderMap,
+    form: Result<Form, ApiError>,
+) -> Result<(Response, AuthMethod), ApiError> {
     let form = form?;
     let pipeline = &state.pipeline;
     let Some(grant_type) = form.get("grant_type") else {
         return Err(TokenError::InvalidRequest("grant_type is required".to_owned()).into());
     };
-    let authenticated = authenticate_client_limited(&state, address, &headers, &form).await?;
+    let authenticated = authenticate_client_limited(state, address, headers, &form).await?;
+    let method = authenticated.method;
     match GrantType::parse(grant_type) {
         Some(GrantType::ClientCredentials) => {}
         Some(GrantType::AuthorizationCode) => {
-            return grants::authorization_code(&state, &authenticated, &form).await;
+            let response = grants::authorization_code(state, &authenticated, &form).await?;
+            return Ok((response, method));
         }
         Some(GrantType::RefreshToken) => {
-            return grants::refresh_token(&state, &authenticated, &form).await;
+            let response = grants::refresh_token(state, &authenticated, &form).await?;
+            return Ok((response, method));
         }
         _ => {
             return Err(TokenError::UnsupportedGrantType(format!(
@@ -149,7 +185,7 @@ pub async fn issue_token(
     response
         .headers_mut()
         .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok((response, method))
 }
 
 #[cfg(test)]

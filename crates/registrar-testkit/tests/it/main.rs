@@ -12,6 +12,7 @@ mod idempotency;
 mod instances;
 mod library;
 mod management;
+mod metrics;
 mod oidc_client;
 mod openapi;
 mod outbound_rules;

@@ -1163,3 +1163,39 @@ fn idempotency_window_is_seconds_up_to_a_week_and_a_day_by_default() {
         "registration.idempotency_window: at most 604800 seconds (7 days), not 604801",
     )]);
 }
+
+#[test]
+fn metrics_listen_is_an_address_of_its_own_and_unset_by_default() {
+    assert_eq!(config("").metrics_listen, None);
+    assert_eq!(
+        config("[metrics]\nlisten = \"127.0.0.1:9100\"\n").metrics_listen,
+        Some("127.0.0.1:9100".parse().unwrap())
+    );
+    assert_eq!(
+        config("[metrics]\nlisten = \"[::1]:9100\"\n").metrics_listen,
+        Some("[::1]:9100".parse().unwrap())
+    );
+    check_errors(&[
+        (
+            "[metrics]\nlisten = \"localhost:9100\"\n",
+            "metrics.listen: \"localhost:9100\" is not an address such as 127.0.0.1:9100",
+        ),
+        (
+            "[metrics]\nlisten = \"9100\"\n",
+            "metrics.listen: \"9100\" is not an address",
+        ),
+        (
+            "listen = \"127.0.0.1:9100\"\n[metrics]\nlisten = \"127.0.0.1:9100\"\n",
+            "metrics.listen: 127.0.0.1:9100 is also listen",
+        ),
+        ("[metrics]\nlisten = 9100\n", "invalid type"),
+        (
+            "[metrics]\nlisten_on = \"127.0.0.1:9100\"\n",
+            "unknown field `listen_on`",
+        ),
+        (
+            "[metric]\nlisten = \"127.0.0.1:9100\"\n",
+            "unknown field `metric`",
+        ),
+    ]);
+}
