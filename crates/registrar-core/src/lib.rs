@@ -55,12 +55,18 @@
 //! [`ReplayCache`](token::ReplayCache) are separate traits bundled in [`Stores`]: swap one and
 //! keep the rest. `registrar-store` implements all of them on SQLite and PostgreSQL.
 //!
+//! Every request the pipeline answers is an [`audit::AuditEvent`]: logged (target
+//! `registrar::audit`), and for a create, update, delete or refusal recorded in the
+//! [`audit::EventStore`] of the [`Stores`], in the change's own transaction on the built-in
+//! backends.
+//!
 //! This crate is an API boundary: it knows RFC error codes but not HTTP, and it depends on neither
 //! axum nor sqlx. Time and randomness are injected ([`Clock`], [`SecretGenerator`]).
 
 #![warn(missing_docs)]
 
 pub mod admission;
+pub mod audit;
 pub mod authz;
 pub mod bearer;
 pub mod caller;
@@ -82,6 +88,7 @@ mod pipeline;
 pub mod policy;
 pub mod process;
 pub mod protocol;
+pub mod record;
 pub mod respond;
 pub mod secrets;
 pub mod settings;
@@ -106,7 +113,7 @@ pub use policy::{Policies, Policy};
 pub use protocol::{ApplicationType, AuthMethod, GrantType};
 pub use respond::ClientInformation;
 pub use secrets::{Secret, SecretGenerator, TokenHash, TokenHasher};
-pub use settings::{DEFAULT_BEARER_SCOPE, RegistrationMode, Settings};
+pub use settings::{AuditSettings, DEFAULT_BEARER_SCOPE, RegistrationMode, Settings};
 pub use steps::{
     DefaultPersister, DefaultProcessor, DefaultResponder, DefaultValidator, Persister, Processor,
     Responder, Steps, Validator,

@@ -4,8 +4,24 @@
 use crate::caller::Caller;
 use crate::context::RegistrationContext;
 use crate::error::{IdempotencyError, RegistrationError, StoreError};
-use crate::store::{RegisteredClient, TokenCheck, TokenConsumption};
+use crate::record;
+use crate::store::{ClientChange, RegisteredClient, TokenCheck, TokenConsumption};
 use crate::validate::StepResult;
+
+/// Applies `change` with its audit event (`Stores::apply_recorded`), and notes that the event is
+/// taken care of.
+async fn apply(cx: &RegistrationContext, change: ClientChange<'_>) -> Result<bool, StoreError> {
+    let event = record::success_event(cx);
+    let applied = cx
+        .services()
+        .stores()
+        .apply_recorded(change, &event)
+        .await?;
+    if applied {
+        cx.mark_change_recorded();
+    }
+    Ok(applied)
+}
 
 /// Inserts the client the processor built. With an initial access token, one use is taken in
 /// the insert's transaction, or first when the stores are separate (`Stores`); a token that ran
@@ -22,28 +38,12 @@ pub async fn insert_client(cx: &RegistrationContext) -> StepResult {
         _ => None,
     };
     let max_clients = cx.policy().and_then(|policy| policy.max_clients);
-    let clients = stores.clients();
-    let idempotency = cx.idempotency_record().zip(stores.idempotency());
-    let insert = |initial_token| async move {
-        if let Some((record, store)) = idempotency {
-            return store
-                .insert_client_with_idempotency_record(
-                    client,
-                    initial_token,
-                    cx.now(),
-                    max_clients,
-                    record,
-                )
-                .await;
-        }
-        match max_clients {
-            Some(max) => {
-                clients
-                    .insert_client_within(client, initial_token, cx.now(), max)
-                    .await
-            }
-            None => clients.insert_client(client, initial_token, cx.now()).await,
-        }
+    let insert = |initial_token| ClientChange::Insert {
+        client,
+        initial_token,
+        now: cx.now(),
+        max_clients,
+        idempotency: cx.idempotency_record(),
     };
     let inserted = match (initial_token, stores.token_consumption()) {
         (Some(token_hash), TokenConsumption::BeforeInsert) => {
@@ -54,12 +54,12 @@ pub async fn insert_client(cx: &RegistrationContext) -> StepResult {
             {
                 return Err(RegistrationError::InvalidToken);
             }
-            insert(None).await
+            apply(cx, insert(None)).await
         }
-        (initial_token, _) => insert(initial_token).await,
+        (initial_token, _) => apply(cx, insert(initial_token)).await,
     };
     match inserted {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         // Another request used the token's last use between the caller's check and the insert.
         Err(StoreError::InitialTokenRejected) => Err(RegistrationError::InvalidToken),
         Err(StoreError::PolicyFull) => Err(policy_full(cx)),
@@ -110,12 +110,7 @@ pub async fn replace_client(cx: &RegistrationContext) -> StepResult {
     };
     if cx.caller().is_administrator() {
         // RFC 7592 leaves administrators out; their update must not rotate the client's token.
-        let replaced = cx
-            .services()
-            .stores()
-            .clients()
-            .replace_client_keeping_token(client)
-            .await?;
+        let replaced = apply(cx, ClientChange::ReplaceKeepingToken { client }).await?;
         if !replaced {
             return Err(RegistrationError::InvalidToken);
         }
@@ -129,12 +124,12 @@ pub async fn replace_client(cx: &RegistrationContext) -> StepResult {
         now: cx.now(),
     };
     let grace = i64::try_from(cx.settings().registration_token_grace).unwrap_or(i64::MAX);
-    let replaced = cx
-        .services()
-        .stores()
-        .clients()
-        .replace_client(client, check, cx.now().saturating_add(grace))
-        .await?;
+    let change = ClientChange::Replace {
+        client,
+        check,
+        previous_valid_until: cx.now().saturating_add(grace),
+    };
+    let replaced = apply(cx, change).await?;
     if !replaced {
         return Err(RegistrationError::InvalidToken);
     }
@@ -169,13 +164,7 @@ pub async fn delete_client(cx: &RegistrationContext) -> StepResult {
     let Some(client_id) = cx.client_id() else {
         return Err(RegistrationError::InvalidToken);
     };
-    if !cx
-        .services()
-        .stores()
-        .clients()
-        .delete_client(client_id)
-        .await?
-    {
+    if !apply(cx, ClientChange::Delete { client_id }).await? {
         return Err(RegistrationError::InvalidToken);
     }
     // The SQL backends delete the grants with the client; a separate authorization store

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::admission::Admission;
+use crate::audit::log_event;
 use crate::bearer::BearerAuthenticator;
 use crate::caller::{Caller, Principal};
 use crate::clock::{Clock, SystemClock};
@@ -21,6 +22,7 @@ use crate::idempotency::{self, IdempotencyKey, KeyHashes, Registration};
 use crate::ids::ClientId;
 use crate::net::{DocumentSource, NoDocumentSource};
 use crate::observer::{RegistrationObserver, RegistrationOutcome};
+use crate::record::{self, Attempt};
 use crate::respond::ClientInformation;
 use crate::secrets::{OsRandom, Secret, SecretGenerator, TokenHasher};
 use crate::settings::{RegistrationMode, Settings};
@@ -276,12 +278,14 @@ impl Pipeline {
 
     /// Decides who is registering from the bearer token, if any, before the body is read.
     /// A token that is present must be valid even in open mode: a mistyped token is an error,
-    /// not a silent downgrade to anonymous.
+    /// not a silent downgrade to anonymous. `source` is for the audit event of a refusal.
     pub async fn authorize_registration(
         &self,
         bearer: Option<&str>,
+        source: &RequestSource,
     ) -> Result<Caller, RegistrationError> {
-        self.authorize_registration_with_key(bearer, None).await
+        self.authorize_registration_with_key(bearer, source, None)
+            .await
     }
 
     /// [`Pipeline::authorize_registration`] for a request with an `Idempotency-Key`: an initial
@@ -292,10 +296,22 @@ impl Pipeline {
     pub async fn authorize_registration_with_key(
         &self,
         bearer: Option<&str>,
+        source: &RequestSource,
         key: Option<&IdempotencyKey>,
     ) -> Result<Caller, RegistrationError> {
         let result = self.find_registration_caller(bearer, key).await;
-        self.answer(Operation::Register, None, result).await
+        let route = match bearer {
+            None => "open",
+            Some(token) if looks_like_jwt(token) => "bearer",
+            Some(_) => "initial_token",
+        };
+        let attempt = Attempt {
+            source,
+            route,
+            client_id: None,
+        };
+        self.answer(Operation::Register, Audited::Attempt(attempt), result)
+            .await
     }
 
     async fn find_registration_caller(
@@ -387,7 +403,9 @@ impl Pipeline {
     ) -> Result<ClientInformation, RegistrationError> {
         let mut cx = self.context(Operation::Register, caller, source, request, None);
         let result = self.run_register(&mut cx, None).await;
-        let answer = self.answer(Operation::Register, Some(&cx), result).await;
+        let answer = self
+            .answer(Operation::Register, Audited::Context(&cx), result)
+            .await;
         self.observe(&cx, answer.as_ref().err(), RegistrationOutcome::Created);
         answer
     }
@@ -419,7 +437,9 @@ impl Pipeline {
         }
         let mut cx = self.context(Operation::Register, caller, source, request, None);
         let result = self.run_register_idempotent(&mut cx, key).await;
-        let answer = self.answer(Operation::Register, Some(&cx), result).await;
+        let answer = self
+            .answer(Operation::Register, Audited::Context(&cx), result)
+            .await;
         let success = match &answer {
             Ok(Registration::Replayed(_)) => RegistrationOutcome::Replayed,
             _ => RegistrationOutcome::Created,
@@ -454,7 +474,9 @@ impl Pipeline {
         let mut cx = self.context(Operation::Register, caller, source, request, None);
         cx.set_dry_run();
         let result = self.run_dry_run(&mut cx).await;
-        let answer = self.answer(Operation::Register, Some(&cx), result).await;
+        let answer = self
+            .answer(Operation::Register, Audited::Context(&cx), result)
+            .await;
         self.observe(&cx, answer.as_ref().err(), RegistrationOutcome::DryRun);
         answer
     }
@@ -566,7 +588,12 @@ impl Pipeline {
             caller,
         } = match self.authenticate_client(client_id, token).await {
             Ok(authorized) => authorized,
-            Err(error) => return self.answer(Operation::Read, None, Err(error)).await,
+            Err(error) => {
+                let attempt = Self::management_attempt(&source, client_id, token);
+                return self
+                    .answer(Operation::Read, Audited::Attempt(attempt), Err(error))
+                    .await;
+            }
         };
         let administrator = caller.is_administrator();
         let mut cx = self.context(Operation::Read, caller, source, Map::new(), Some(current));
@@ -576,7 +603,8 @@ impl Pipeline {
             cx.set_registration_access_token(Secret::new(token.to_owned()));
         }
         let result = self.steps.responder.respond(&mut cx).await;
-        self.answer(Operation::Read, Some(&cx), result).await
+        self.answer(Operation::Read, Audited::Context(&cx), result)
+            .await
     }
 
     /// RFC 7592 §2.2: replaces the registration of a client [`Pipeline::authorize_update`]
@@ -593,7 +621,8 @@ impl Pipeline {
         } = authorized;
         let mut cx = self.context(Operation::Update, caller, source, request, Some(current));
         let result = self.run_update(&mut cx).await;
-        self.answer(Operation::Update, Some(&cx), result).await
+        self.answer(Operation::Update, Audited::Context(&cx), result)
+            .await
     }
 
     async fn run_update(
@@ -622,23 +651,51 @@ impl Pipeline {
             caller,
         } = match self.authenticate_client(client_id, token).await {
             Ok(authorized) => authorized,
-            Err(error) => return self.answer(Operation::Delete, None, Err(error)).await,
+            Err(error) => {
+                let attempt = Self::management_attempt(&source, client_id, token);
+                return self
+                    .answer(Operation::Delete, Audited::Attempt(attempt), Err(error))
+                    .await;
+            }
         };
         let mut cx = self.context(Operation::Delete, caller, source, Map::new(), Some(current));
         let result = self.steps.persister.delete(&mut cx).await;
-        self.answer(Operation::Delete, Some(&cx), result).await
+        self.answer(Operation::Delete, Audited::Context(&cx), result)
+            .await
     }
 
     /// Authenticates an update by the client's registration access token or an
     /// administrator's bearer token, before its body is read; a failure is answered through
-    /// [`Responder::respond_error`] like every other.
+    /// [`Responder::respond_error`] like every other. `source` is for the audit event of a
+    /// refusal.
     pub async fn authorize_update(
         &self,
         client_id: &str,
         token: &str,
+        source: &RequestSource,
     ) -> Result<AuthorizedClient, RegistrationError> {
         let result = self.authenticate_client(client_id, token).await;
-        self.answer(Operation::Update, None, result).await
+        let attempt = Self::management_attempt(source, client_id, token);
+        self.answer(Operation::Update, Audited::Attempt(attempt), result)
+            .await
+    }
+
+    /// What the audit event of a management request refused before its context knows.
+    fn management_attempt<'a>(
+        source: &'a RequestSource,
+        client_id: &'a str,
+        token: &str,
+    ) -> Attempt<'a> {
+        let route = if looks_like_jwt(token) {
+            "bearer"
+        } else {
+            "registration_access_token"
+        };
+        Attempt {
+            source,
+            route,
+            client_id: Some(client_id),
+        }
     }
 
     /// RFC 7592 §2: the client the token belongs to, if it is the one in the path, and the caller
@@ -717,22 +774,88 @@ impl Pipeline {
         )
     }
 
-    /// Passes a failure through the responder, which may change how it is answered.
+    /// Passes a failure through the responder, which may change how it is answered, and
+    /// audits how the request ended: a success of a whole request (not of its authorization
+    /// alone) and every failure.
     async fn answer<T>(
         &self,
         operation: Operation,
-        cx: Option<&RegistrationContext>,
+        audited: Audited<'_>,
         result: Result<T, RegistrationError>,
     ) -> Result<T, RegistrationError> {
-        match result {
-            Ok(value) => Ok(value),
-            Err(error) => Err(self
-                .steps
-                .responder
-                .respond_error(operation, cx, error)
-                .await),
+        let cx = match audited {
+            Audited::Context(cx) => Some(cx),
+            Audited::Attempt(_) => None,
+        };
+        let error = match result {
+            Ok(value) => {
+                if let Some(cx) = cx {
+                    self.audit_success(cx).await;
+                }
+                return Ok(value);
+            }
+            Err(error) => {
+                self.steps
+                    .responder
+                    .respond_error(operation, cx, error)
+                    .await
+            }
+        };
+        let event = match audited {
+            Audited::Context(cx) => record::refusal_event(cx, &error),
+            Audited::Attempt(attempt) => {
+                record::attempt_event(operation, &attempt, self.services.clock().now(), &error)
+            }
+        };
+        log_event(&event);
+        // A change that committed before a later step failed has its event already; a refused
+        // dry run, like a read that succeeds, costs no write.
+        let recorded_already = cx.is_some_and(RegistrationContext::change_recorded);
+        let dry_run = cx.is_some_and(RegistrationContext::is_dry_run);
+        let keep = self.settings().audit.max_refusals;
+        if !recorded_already && !dry_run && keep > 0 {
+            let recorded = self
+                .services
+                .stores()
+                .events()
+                .record_refusal(&event, keep)
+                .await;
+            if let Err(store_error) = recorded {
+                tracing::warn!(error = %store_error, "cannot record the audit event of a refusal");
+            }
+        }
+        Err(error)
+    }
+
+    /// Logs the event of a request that succeeded, and records a create's, update's or
+    /// delete's if the store step did not (a persister of one's own that calls no rule of
+    /// `persist`). A failure to record is logged: the change stands, and answering it as failed
+    /// would make the client retry a registration that happened.
+    async fn audit_success(&self, cx: &RegistrationContext) {
+        let event = record::success_event(cx);
+        log_event(&event);
+        let changes = matches!(
+            cx.operation(),
+            Operation::Register | Operation::Update | Operation::Delete
+        ) && !cx.is_dry_run();
+        if !changes || cx.change_recorded() {
+            return;
+        }
+        match self.services.stores().events().record_event(&event).await {
+            Ok(()) => cx.mark_change_recorded(),
+            Err(store_error) => {
+                tracing::warn!(error = %store_error, client_id = event.client_id.as_deref(), "cannot record the audit event of a change");
+            }
         }
     }
+}
+
+/// What the audit event of an answer is made from.
+enum Audited<'a> {
+    /// The request's context.
+    Context(&'a RegistrationContext),
+    /// A request refused before its context existed.
+    Attempt(Attempt<'a>),
 }
 
 #[cfg(test)]

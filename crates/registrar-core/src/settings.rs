@@ -75,6 +75,27 @@ impl Default for LifetimeLimits {
     }
 }
 
+/// What audit events are kept (`audit.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// How long events are kept, in seconds (`audit.retention`); the server's housekeeping
+    /// purges older ones. 0 keeps them for ever.
+    pub retention: u64,
+    /// How many refusals are kept at most (`audit.max_refusals`): each refusal recorded drops
+    /// the oldest beyond this many, so a flood of bad requests cannot fill the disk. 0 records
+    /// refusals in the log only.
+    pub max_refusals: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            retention: 90 * 24 * 60 * 60,
+            max_refusals: 10_000,
+        }
+    }
+}
+
 /// The server's registration settings and capabilities.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -133,6 +154,8 @@ pub struct Settings {
     /// registered URL may point at such a host, and the fetcher may connect to its special-use
     /// addresses. Empty by default; for development machines and test fixtures on loopback.
     pub outbound_allow_hosts: Vec<AllowedHost>,
+    /// What audit events are kept.
+    pub audit: AuditSettings,
     /// The path under the issuer where the registration and token route groups are mounted,
     /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
     base_path: String,
@@ -182,6 +205,7 @@ impl Settings {
             resources: None,
             cors_allowed_origins: Vec::new(),
             outbound_allow_hosts: Vec::new(),
+            audit: AuditSettings::default(),
             base_path: String::new(),
         }
     }

@@ -1,6 +1,7 @@
 //! What a running server does on its own: deleting expired sessions, codes, refresh tokens,
 //! revocations and dead grants, so the tables of the authorization code flow do not grow forever,
-//! and registrations' expired `Idempotency-Key` records.
+//! registrations' expired `Idempotency-Key` records, and audit events older than
+//! `audit.retention`.
 
 use std::time::Duration;
 
@@ -9,10 +10,11 @@ use crate::state::AppState;
 /// How often [`purge_expired_periodically`] runs in the binary.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
-/// Runs `AuthorizationStore::purge_expired` and
-/// `IdempotencyStore::purge_expired_idempotency_records` every `interval` until the task is dropped. Several
-/// instances may run it at once: each purge deletes only what has expired, so they never
-/// disagree. A failure is logged and retried at the next tick.
+/// Runs `AuthorizationStore::purge_expired`,
+/// `IdempotencyStore::purge_expired_idempotency_records` and `EventStore::purge_events` every
+/// `interval` until the task is dropped. Several instances may run it at once: each purge
+/// deletes only what has expired, so they never disagree. A failure is logged and retried at
+/// the next tick.
 pub async fn purge_expired_periodically(state: AppState, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -40,5 +42,25 @@ pub async fn purge_expired_periodically(state: AppState, interval: Duration) {
                 Err(error) => tracing::warn!(%error, "purging expired idempotency keys failed"),
             }
         }
+        purge_old_events(&state).await;
+    }
+}
+
+/// Deletes the audit events older than `audit.retention` (0 keeps them); client provenance
+/// stays while the client does.
+async fn purge_old_events(state: &AppState) {
+    let services = state.pipeline.services();
+    let retention = services.settings().audit.retention;
+    if retention == 0 {
+        return;
+    }
+    let before = services
+        .clock()
+        .now()
+        .saturating_sub(i64::try_from(retention).unwrap_or(i64::MAX));
+    match services.stores().events().purge_events(before).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::debug!(purged, "purged old audit events"),
+        Err(error) => tracing::warn!(%error, "purging old audit events failed"),
     }
 }

@@ -120,4 +120,4 @@ fn is_unavailable(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "53300" | "57P01" | "57P02" | "57P03")
 }
 
-impl_store_traits!(PgStore, postgres_error);
+impl_store_traits!(PgStore, Postgres, postgres_error);

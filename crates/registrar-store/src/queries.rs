@@ -4,14 +4,15 @@
 //! a backend module only chooses how to run it (its transaction, its error codes).
 //! Every compare-and-set is one statement whose `WHERE` clause is the check, never a read followed
 //! by a write.
-//! The statements of users, of the authorization code flow and of idempotency keys are in
-//! `users`, `authorization` and `idempotency`.
+//! The statements of users, of the authorization code flow, of idempotency keys and of audit
+//! events are in `users`, `authorization`, `idempotency` and `audit`.
 
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, Encode, FromRow, Type};
 
 use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow, SummaryRow};
 
+pub(crate) mod audit;
 pub(crate) mod authorization;
 pub(crate) mod idempotency;
 pub(crate) mod users;

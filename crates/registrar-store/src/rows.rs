@@ -3,7 +3,8 @@
 //! Hashes are lowercase hex, metadata, grant types and public keys are JSON text, sealed secrets are
 //! the `SecretCipher` text, and every timestamp and count is an `i64`, so one row type fits SQLite
 //! and PostgreSQL alike.
-//! The rows of the authorization code flow are in `authorization`.
+//! The rows of the authorization code flow are in `authorization`, those of audit events in
+//! `audit`.
 
 use registrar_core::error::StoreError;
 use registrar_core::ids::ClientId;
@@ -11,9 +12,11 @@ use registrar_core::secrets::TokenHash;
 use registrar_core::store::{ClientSummary, InitialAccessToken, RegisteredClient, StoredSecret};
 use registrar_core::token::{SigningAlgorithm, StoredSigningKey};
 
+mod audit;
 mod authorization;
 mod idempotency;
 
+pub(crate) use audit::{EventRow, ProvenanceRow};
 pub(crate) use authorization::{
     CodeRow, ConsentRow, FoundCodeRow, GrantRow, RefreshTokenRow, SessionRow, UserRow,
 };

@@ -187,4 +187,4 @@ fn is_unavailable(code: &str) -> bool {
         .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
-impl_store_traits!(SqliteStore, sqlite_error);
+impl_store_traits!(SqliteStore, Sqlite, sqlite_error);

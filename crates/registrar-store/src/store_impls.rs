@@ -6,13 +6,16 @@
 //! `registrar-core` traits, and generic functions over `sqlx::Database` would need an executor and
 //! an encoding bound for every type they bind.
 
+pub(crate) mod audit;
 pub(crate) mod authorization;
 pub(crate) mod idempotency;
 
 /// Implements `ClientStore`, `InitialAccessTokenStore`, `SigningKeyStore` and `ReplayCache` for
-/// `$store`, mapping every sqlx error with `$store_error`, through
-/// `impl_authorization_traits!` `UserStore` and `AuthorizationStore`, and through
-/// `impl_idempotency_traits!` `IdempotencyStore`.
+/// `$store` on the sqlx database `$database`, mapping every sqlx error with `$store_error`,
+/// through `impl_authorization_traits!` `UserStore` and `AuthorizationStore`, and through
+/// `impl_audit_traits!` `EventStore` and `RecordedClientStore`, and through
+/// `impl_idempotency_traits!` `IdempotencyStore`. Every client write is one
+/// transaction (`apply_with`), which takes the change's audit event along when there is one.
 ///
 /// The store is defined in the calling module and provides what differs per backend:
 /// - `fn reader(&self) -> &Pool<_>`, the sqlx pool every read runs on;
@@ -26,84 +29,167 @@ pub(crate) mod idempotency;
 ///   concurrent inserts under one policy wait for each other within their transactions, so that
 ///   a policy's count and insert are one atomic step.
 macro_rules! impl_store_traits {
-    ($store:ident, $store_error:path) => {
+    ($store:ident, $database:ty, $store_error:path) => {
         // An unnamed constant scopes these imports, so that they clash with none of the backend's.
         const _: () = {
             use async_trait::async_trait;
+            use registrar_core::audit::AuditEvent;
             use registrar_core::error::StoreError;
             use registrar_core::ids::ClientId;
             use registrar_core::secrets::TokenHash;
             use registrar_core::store::{
-                ClientStore, ClientSummary, InitialAccessToken, InitialAccessTokenStore,
-                PolicyCount, RegisteredClient, TokenCheck,
+                ClientChange, ClientStore, ClientSummary, InitialAccessToken,
+                InitialAccessTokenStore, PolicyCount, RegisteredClient, TokenCheck,
             };
             use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
+            use sqlx::Transaction;
 
+            use $crate::queries::audit;
             use $crate::queries::authorization::{self, GrantsOf};
             use $crate::queries::{self, JtiRecord, Replacement};
             use $crate::replay;
-            use $crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow};
+            use $crate::rows::{ClientRow, IdempotencyRow, InitialTokenRow, SigningKeyRow};
 
             impl $store {
-                /// Inserts the client and takes one use of the initial access token, in one
-                /// transaction.
-                async fn insert_consuming(
+                /// Applies `change` in one write transaction, with `event` when it applied: the
+                /// change and its audit event commit together or not at all.
+                async fn apply_with(
                     &self,
-                    row: ClientRow,
-                    token_hash: &TokenHash,
-                    now: i64,
-                ) -> Result<(), StoreError> {
+                    change: ClientChange<'_>,
+                    event: Option<&AuditEvent>,
+                ) -> Result<bool, StoreError> {
                     let mut transaction = self.begin_write().await.map_err($store_error)?;
-                    let consumed = queries::consume_initial_token(token_hash.to_hex(), now)
-                        .execute(&mut *transaction)
-                        .await
-                        .map_err($store_error)?;
-                    if consumed.rows_affected() != 1 {
+                    // An error drops the transaction, which rolls back what ran before it.
+                    if !Self::apply_in(&mut transaction, change).await? {
                         transaction.rollback().await.map_err($store_error)?;
-                        return Err(StoreError::InitialTokenRejected);
+                        return Ok(false);
                     }
-                    // A failed insert drops the transaction, which rolls back the use with it.
-                    queries::insert_client(row)
-                        .execute(&mut *transaction)
-                        .await
-                        .map_err($store_error)?;
-                    transaction.commit().await.map_err($store_error)
+                    if let Some(event) = event {
+                        Self::record_in(&mut transaction, event).await?;
+                    }
+                    transaction.commit().await.map_err($store_error)?;
+                    Ok(true)
                 }
 
-                /// Inserts the client while its policy holds fewer than `max_clients` clients,
-                /// taking the token's use in the same transaction.
-                async fn insert_capped(
-                    &self,
-                    row: ClientRow,
-                    policy: &str,
-                    initial_token: Option<&TokenHash>,
-                    now: i64,
-                    max_clients: u64,
-                ) -> Result<(), StoreError> {
-                    let max_clients = i64::try_from(max_clients).unwrap_or(i64::MAX);
-                    let mut transaction = self.begin_write().await.map_err($store_error)?;
-                    Self::lock_policy(&mut transaction, policy)
-                        .await
-                        .map_err($store_error)?;
-                    if let Some(token_hash) = initial_token {
-                        let consumed = queries::consume_initial_token(token_hash.to_hex(), now)
-                            .execute(&mut *transaction)
+                /// The statements of `change` within `transaction`: an insert takes the initial
+                /// access token's use first, and counts its policy's clients in the insert itself
+                /// under the policy's lock.
+                async fn apply_in(
+                    transaction: &mut Transaction<'static, $database>,
+                    change: ClientChange<'_>,
+                ) -> Result<bool, StoreError> {
+                    match change {
+                        ClientChange::Insert {
+                            client,
+                            initial_token,
+                            now,
+                            max_clients,
+                            idempotency,
+                        } => {
+                            let row = ClientRow::from_client(client)?;
+                            // The key's record first, so that the loser of a race waits there
+                            // (PostgreSQL) or finds it (SQLite) before it has changed anything.
+                            if let Some(record) = idempotency {
+                                let recorded = queries::idempotency::record_key(
+                                    IdempotencyRow::from_record(record),
+                                    now,
+                                )
+                                .execute(&mut **transaction)
+                                .await
+                                .map_err($store_error)?;
+                                if recorded.rows_affected() != 1 {
+                                    return Err(StoreError::Duplicate("idempotency_key"));
+                                }
+                            }
+                            let cap = match (&client.policy, max_clients) {
+                                (Some(policy), Some(max)) => Some((policy, max)),
+                                _ => None,
+                            };
+                            if let Some((policy, _)) = cap {
+                                Self::lock_policy(transaction, policy)
+                                    .await
+                                    .map_err($store_error)?;
+                            }
+                            if let Some(token_hash) = initial_token {
+                                let consumed =
+                                    queries::consume_initial_token(token_hash.to_hex(), now)
+                                        .execute(&mut **transaction)
+                                        .await
+                                        .map_err($store_error)?;
+                                if consumed.rows_affected() != 1 {
+                                    return Err(StoreError::InitialTokenRejected);
+                                }
+                            }
+                            let statement = match cap {
+                                Some((_, max)) => queries::insert_client_within(
+                                    row,
+                                    i64::try_from(max).unwrap_or(i64::MAX),
+                                ),
+                                None => queries::insert_client(row),
+                            };
+                            let inserted = statement
+                                .execute(&mut **transaction)
+                                .await
+                                .map_err($store_error)?;
+                            if inserted.rows_affected() != 1 {
+                                return Err(StoreError::PolicyFull);
+                            }
+                            Ok(true)
+                        }
+                        ClientChange::Replace {
+                            client,
+                            check,
+                            previous_valid_until,
+                        } => {
+                            let replacement = Replacement {
+                                row: ClientRow::from_client(client)?,
+                                presented: check.presented.to_hex(),
+                                now: check.now,
+                                previous_valid_until,
+                            };
+                            let replaced = queries::replace_client(replacement)
+                                .execute(&mut **transaction)
+                                .await
+                                .map_err($store_error)?;
+                            Ok(replaced.rows_affected() == 1)
+                        }
+                        ClientChange::ReplaceKeepingToken { client } => {
+                            let replaced = queries::replace_client_keeping_token(
+                                ClientRow::from_client(client)?,
+                            )
+                            .execute(&mut **transaction)
                             .await
                             .map_err($store_error)?;
-                        if consumed.rows_affected() != 1 {
-                            transaction.rollback().await.map_err($store_error)?;
-                            return Err(StoreError::InitialTokenRejected);
+                            Ok(replaced.rows_affected() == 1)
+                        }
+                        ClientChange::Delete { client_id } => {
+                            let client_id = client_id.as_str().to_owned();
+                            let deleted = queries::delete_client(client_id.clone())
+                                .execute(&mut **transaction)
+                                .await
+                                .map_err($store_error)?;
+                            // What users granted the client goes with it: its grants with their
+                            // codes and refresh tokens, every consent given to it, and its
+                            // provenance.
+                            for statement in
+                                authorization::forget_grants(GrantsOf::Client, client_id.clone())
+                            {
+                                statement
+                                    .execute(&mut **transaction)
+                                    .await
+                                    .map_err($store_error)?;
+                            }
+                            authorization::delete_client_consents(client_id.clone())
+                                .execute(&mut **transaction)
+                                .await
+                                .map_err($store_error)?;
+                            audit::delete_provenance(client_id)
+                                .execute(&mut **transaction)
+                                .await
+                                .map_err($store_error)?;
+                            Ok(deleted.rows_affected() > 0)
                         }
                     }
-                    let inserted = queries::insert_client_within(row, max_clients)
-                        .execute(&mut *transaction)
-                        .await
-                        .map_err($store_error)?;
-                    if inserted.rows_affected() != 1 {
-                        transaction.rollback().await.map_err($store_error)?;
-                        return Err(StoreError::PolicyFull);
-                    }
-                    transaction.commit().await.map_err($store_error)
                 }
             }
 
@@ -115,17 +201,14 @@ macro_rules! impl_store_traits {
                     initial_token: Option<&TokenHash>,
                     now: i64,
                 ) -> Result<(), StoreError> {
-                    let row = ClientRow::from_client(client)?;
-                    match initial_token {
-                        Some(token_hash) => self.insert_consuming(row, token_hash, now).await,
-                        None => {
-                            queries::insert_client(row)
-                                .execute(self.writer())
-                                .await
-                                .map_err($store_error)?;
-                            Ok(())
-                        }
-                    }
+                    let change = ClientChange::Insert {
+                        client,
+                        initial_token,
+                        now,
+                        max_clients: None,
+                        idempotency: None,
+                    };
+                    self.apply_with(change, None).await.map(|_| ())
                 }
 
                 async fn insert_client_within(
@@ -135,12 +218,14 @@ macro_rules! impl_store_traits {
                     now: i64,
                     max_clients: u64,
                 ) -> Result<(), StoreError> {
-                    let Some(policy) = client.policy.clone() else {
-                        return self.insert_client(client, initial_token, now).await;
+                    let change = ClientChange::Insert {
+                        client,
+                        initial_token,
+                        now,
+                        max_clients: Some(max_clients),
+                        idempotency: None,
                     };
-                    let row = ClientRow::from_client(client)?;
-                    self.insert_capped(row, &policy, initial_token, now, max_clients)
-                        .await
+                    self.apply_with(change, None).await.map(|_| ())
                 }
 
                 async fn count_clients_with_policy(&self, policy: &str) -> Result<u64, StoreError> {
@@ -169,12 +254,8 @@ macro_rules! impl_store_traits {
                     &self,
                     client: &RegisteredClient,
                 ) -> Result<bool, StoreError> {
-                    let replaced =
-                        queries::replace_client_keeping_token(ClientRow::from_client(client)?)
-                            .execute(self.writer())
-                            .await
-                            .map_err($store_error)?;
-                    Ok(replaced.rows_affected() == 1)
+                    self.apply_with(ClientChange::ReplaceKeepingToken { client }, None)
+                        .await
                 }
 
                 async fn get_client(
@@ -207,17 +288,12 @@ macro_rules! impl_store_traits {
                     check: TokenCheck<'_>,
                     previous_valid_until: i64,
                 ) -> Result<bool, StoreError> {
-                    let replacement = Replacement {
-                        row: ClientRow::from_client(client)?,
-                        presented: check.presented.to_hex(),
-                        now: check.now,
+                    let change = ClientChange::Replace {
+                        client,
+                        check,
                         previous_valid_until,
                     };
-                    let replaced = queries::replace_client(replacement)
-                        .execute(self.writer())
-                        .await
-                        .map_err($store_error)?;
-                    Ok(replaced.rows_affected() == 1)
+                    self.apply_with(change, None).await
                 }
 
                 async fn revoke_registration_token(
@@ -232,28 +308,8 @@ macro_rules! impl_store_traits {
                 }
 
                 async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
-                    let client_id = client_id.as_str().to_owned();
-                    let mut transaction = self.begin_write().await.map_err($store_error)?;
-                    let deleted = queries::delete_client(client_id.clone())
-                        .execute(&mut *transaction)
+                    self.apply_with(ClientChange::Delete { client_id }, None)
                         .await
-                        .map_err($store_error)?;
-                    // What users granted the client goes with it: its grants with their codes and
-                    // refresh tokens, and every consent given to it.
-                    for statement in
-                        authorization::forget_grants(GrantsOf::Client, client_id.clone())
-                    {
-                        statement
-                            .execute(&mut *transaction)
-                            .await
-                            .map_err($store_error)?;
-                    }
-                    authorization::delete_client_consents(client_id)
-                        .execute(&mut *transaction)
-                        .await
-                        .map_err($store_error)?;
-                    transaction.commit().await.map_err($store_error)?;
-                    Ok(deleted.rows_affected() > 0)
                 }
 
                 async fn list_clients(&self) -> Result<Vec<ClientSummary>, StoreError> {
@@ -425,6 +481,7 @@ macro_rules! impl_store_traits {
 
         $crate::store_impls::authorization::impl_authorization_traits!($store, $store_error);
         $crate::store_impls::idempotency::impl_idempotency_traits!($store, $store_error);
+        $crate::store_impls::audit::impl_audit_traits!($store, $database, $store_error);
     };
 }
 

@@ -47,6 +47,29 @@ pub enum Command {
     /// Show or check the registration policies of the configuration; opens no database.
     #[command(subcommand)]
     Policies(PoliciesCommand),
+    /// List audit events: registrations, updates, deletes and refusals.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List recorded events, oldest first: time, action, outcome, client, route, credential,
+    /// source, error, changed members.
+    List {
+        /// Only the events of this client.
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+        client: Option<String>,
+        /// Only events of this recent past, e.g. 30m, 24h, 7d.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        since: Option<std::time::Duration>,
+        /// Print a JSON array of the events, every field included.
+        #[arg(long)]
+        json: bool,
+        /// At most this many events, the newest.
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,7 @@
-//! The commands: `serve`, `initial-token …`, `clients …`, `keys …`, `users …` on the configured
-//! store, and `policies …`, which reads only the configuration.
+//! The commands: `serve`, `initial-token …`, `clients …`, `keys …`, `users …`, `events …` on the
+//! configured store, and `policies …`, which reads only the configuration.
+
+mod events;
 
 use anyhow::{Context, bail};
 use registrar_core::StoreError;
@@ -53,6 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             policies_check(&config);
             Ok(())
         }
+        Command::Events(command) => events::events(config, command).await,
     }
 }
 
@@ -213,7 +216,7 @@ const STORE_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5
 /// `text` safe for an administrator's terminal: control characters and bidirectional
 /// formatting characters (which registration refuses, but a row stored before it did may hold)
 /// are shown escaped instead of being obeyed.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     text.chars()
         .map(|character| {
             let bidi = ('\u{202A}'..='\u{202E}').contains(&character)
@@ -263,7 +266,7 @@ async fn shutdown_signal() {
     );
 }
 
-fn timestamp(seconds: i64) -> String {
+pub(crate) fn timestamp(seconds: i64) -> String {
     u64::try_from(seconds)
         .ok()
         .map(|seconds| {
@@ -408,13 +411,21 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
                         .registration_client_uri(&client.client_id)
                         .into(),
                 );
+                // How it was registered: not metadata, so under a name no metadata member has.
+                let provenance = pipeline
+                    .services()
+                    .stores()
+                    .events()
+                    .client_provenance(&client.client_id)
+                    .await?;
+                if let Some(provenance) = provenance {
+                    object.insert("provenance".to_owned(), serde_json::to_value(provenance)?);
+                }
             }
             println!("{}", serde_json::to_string_pretty(&document)?);
         }
         ClientsCommand::Delete { client_id: id } => {
-            if !store.delete_client(&client_id(&id)?).await? {
-                bail!("no client has the id {id}");
-            }
+            events::delete_client(&pipeline, &client_id(&id)?).await?;
             eprintln!("deleted client {id}");
         }
     }

@@ -1,5 +1,6 @@
 //! Configuration: command-line flag > environment variable > TOML file > default.
 
+mod audit;
 mod lifetimes;
 mod log_format;
 mod metrics;
@@ -68,6 +69,9 @@ pub struct FileConfig {
     /// `[metrics]`: `listen`.
     #[serde(default)]
     pub metrics: metrics::MetricsSection,
+    /// `[audit]`: `retention` and `max_refusals`.
+    #[serde(default)]
+    pub audit: audit::AuditSection,
     /// Seconds in-flight requests may take to finish once `serve` is told to stop.
     pub shutdown_grace_period: Option<u64>,
 }
@@ -366,6 +370,7 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
     settings.lifetimes = lifetimes::lifetimes(&file.tokens, settings.lifetimes)?;
     settings.trusted_token_issuers = trust::token_issuers(file.registration.trusted_token_issuers)?;
     settings.software_statements = trust::statement_settings(file.software_statement)?;
+    settings.audit = audit::audit(file.audit)?;
     let (outbound_allow_hosts, fetch) = outbound::outbound(file.outbound)?;
     settings.outbound_allow_hosts = outbound_allow_hosts;
     let mut warnings = Vec::new();

@@ -10,6 +10,7 @@ mod services;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
 
@@ -101,6 +102,9 @@ pub struct RegistrationContext {
     registration_access_token: Option<Secret>,
     client: Option<RegisteredClient>,
     idempotency: Option<IdempotencyRecord>,
+    /// Whether the store recorded the audit event of the request's change with the change.
+    /// Atomic, since the store rules see the context shared.
+    change_recorded: AtomicBool,
 }
 
 impl RegistrationContext {
@@ -146,7 +150,18 @@ impl RegistrationContext {
             issued_secret: None,
             registration_access_token: None,
             idempotency: None,
+            change_recorded: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the audit event of the request's change was recorded, with the change or after.
+    pub fn change_recorded(&self) -> bool {
+        self.change_recorded.load(Ordering::Relaxed)
+    }
+
+    /// Notes that the change's audit event is recorded, so the pipeline records it no more.
+    pub(crate) fn mark_change_recorded(&self) {
+        self.change_recorded.store(true, Ordering::Relaxed);
     }
 
     /// What the request asks for.

@@ -16,7 +16,7 @@
 //! | [`replay`](crate::contract::replay) | `Arc<dyn ReplayCache>` | [`replay_cache_contract!`](crate::replay_cache_contract) |
 //! | [`users`](crate::contract::users) | `Arc<dyn UserStore>` | [`user_store_contract!`](crate::user_store_contract) |
 //! | [`authorizations`](crate::contract::authorizations) | `Arc<dyn AuthorizationStore>` | [`authorization_store_contract!`](crate::authorization_store_contract) |
-//! | [`backend`](crate::contract::backend), [`idempotency`](crate::contract::idempotency) and all of the above | `Arc<dyn Store>` | [`store_contract!`](crate::store_contract) |
+//! | [`backend`](crate::contract::backend), [`idempotency`](crate::contract::idempotency), [`events`](crate::contract::events) and all of the above | `Arc<dyn Store>` | [`store_contract!`](crate::store_contract) |
 //!
 //! Every id and token is random per run and every check looks only at its own rows, so the checks
 //! can run against a database that other tests (or earlier runs) share.
@@ -96,6 +96,7 @@
 pub mod authorizations;
 pub mod backend;
 pub mod clients;
+pub mod events;
 pub mod idempotency;
 pub mod initial_tokens;
 pub mod replay;
@@ -123,6 +124,7 @@ pub async fn check_all(store: Arc<dyn Store>) {
     signing_keys::check_all(store.clone()).await;
     replay::check_all(store.clone()).await;
     users::check_all(store.clone()).await;
+    events::check_all(store.clone()).await;
     authorizations::check_all(store).await;
 }
 
@@ -340,8 +342,7 @@ macro_rules! authorization_store_contract {
 /// Writes one `#[tokio::test]` per check of every module, for a backend that holds everything,
 /// in a module of the given name with one submodule per trait: `<name>::clients`,
 /// `<name>::initial_tokens`, `<name>::backend`, `<name>::idempotency`, `<name>::signing_keys`,
-/// `<name>::replay`,
-/// `<name>::users` and `<name>::authorizations`.
+/// `<name>::replay`, `<name>::users`, `<name>::authorizations` and `<name>::events`.
 ///
 /// The expression yields an `Arc` of the backend (coerced to `Arc<dyn Store>` and each trait),
 /// or after `optional` an `Option` of it, and is evaluated afresh in every test; see
@@ -413,6 +414,11 @@ macro_rules! __store_contract {
             $crate::__authorization_store_checks! { __contract_tests {
                 module: authorizations,
                 store: dyn $crate::authz::AuthorizationStore,
+                factory: $factory,
+            } }
+            $crate::__event_checks! { __contract_tests {
+                module: events,
+                store: dyn $crate::store::Store,
                 factory: $factory,
             } }
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::audit::{Action, AuditEvent, EventFilter, EventStore, Outcome, Provenance};
 use crate::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
     RefreshToken, Session, StoredCode, User, UserStore,
@@ -16,7 +17,7 @@ use crate::ids::ClientId;
 use crate::secrets::TokenHash;
 use crate::store::{
     ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore, InitialAccessToken,
-    InitialAccessTokenStore, RegisteredClient, TokenCheck,
+    InitialAccessTokenStore, RecordedClientStore, RegisteredClient, TokenCheck,
 };
 use crate::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 
@@ -214,6 +215,10 @@ struct State {
     /// Revoked access tokens' jtis, until when.
     revoked_jtis: HashMap<String, i64>,
     idempotency_records: Vec<IdempotencyRecord>,
+    /// Audit events, oldest first, with their ids.
+    events: Vec<AuditEvent>,
+    next_event_id: i64,
+    provenance: HashMap<String, Provenance>,
 }
 
 #[derive(Debug)]
@@ -478,6 +483,7 @@ impl ClientStore for MemoryStore {
                 .consents
                 .retain(|consent| &consent.client_id != client_id);
         }
+        state.provenance.remove(client_id.as_str());
         Ok(state.clients.len() < before)
     }
 
@@ -1057,3 +1063,90 @@ impl AuthorizationStore for MemoryStore {
         Ok(u64::try_from(purged).unwrap_or(u64::MAX))
     }
 }
+
+impl State {
+    fn push_event(&mut self, event: &AuditEvent) {
+        self.next_event_id += 1;
+        self.events.push(AuditEvent {
+            id: Some(self.next_event_id),
+            ..event.clone()
+        });
+    }
+}
+
+#[async_trait]
+impl EventStore for MemoryStore {
+    async fn record_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state.push_event(event);
+        match (event.outcome, event.action, &event.client_id) {
+            (Outcome::Success, Action::Register, Some(client_id)) => {
+                state
+                    .provenance
+                    .insert(client_id.clone(), Provenance::of(event));
+            }
+            (Outcome::Success, Action::Delete, Some(client_id)) => {
+                state.provenance.remove(client_id);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn record_refusal(&self, event: &AuditEvent, keep: u64) -> Result<(), StoreError> {
+        if keep == 0 {
+            return Ok(());
+        }
+        let mut state = self.state();
+        state.push_event(event);
+        let refusals = state
+            .events
+            .iter()
+            .filter(|event| event.outcome != Outcome::Success)
+            .count();
+        let mut excess = refusals.saturating_sub(usize::try_from(keep).unwrap_or(usize::MAX));
+        state.events.retain(|event| {
+            if excess > 0 && event.outcome != Outcome::Success {
+                excess -= 1;
+                return false;
+            }
+            true
+        });
+        Ok(())
+    }
+
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<AuditEvent>, StoreError> {
+        let state = self.state();
+        let mut events: Vec<AuditEvent> =
+            state
+                .events
+                .iter()
+                .filter(|event| {
+                    filter.client_id.as_ref().is_none_or(|client_id| {
+                        event.client_id.as_deref() == Some(client_id.as_str())
+                    }) && filter.since.is_none_or(|since| event.time >= since)
+                })
+                .cloned()
+                .collect();
+        events.sort_by_key(|event| std::cmp::Reverse((event.time, event.id)));
+        events.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+        Ok(events)
+    }
+
+    async fn purge_events(&self, before: i64) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let count = state.events.len();
+        state.events.retain(|event| event.time >= before);
+        Ok(u64::try_from(count - state.events.len()).unwrap_or(u64::MAX))
+    }
+
+    async fn client_provenance(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<Provenance>, StoreError> {
+        Ok(self.state().provenance.get(client_id.as_str()).cloned())
+    }
+}
+
+// The default: apply, then record. Each is atomic under the lock, which is enough in memory.
+impl RecordedClientStore for MemoryStore {}

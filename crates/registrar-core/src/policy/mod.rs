@@ -117,7 +117,7 @@ pub enum Route<'a> {
 
 impl Route<'_> {
     /// `open`, `initial_token`, `bearer`, `software_statement` or `host`: the route's name in
-    /// metrics and logs.
+    /// metrics, logs, audit events and provenance.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Open => "open",

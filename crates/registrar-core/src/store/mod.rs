@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::audit::{AuditEvent, EventStore, NoEvents};
 use crate::authz::{AuthorizationStore, UserStore};
 use crate::error::StoreError;
 use crate::ids::ClientId;
@@ -19,9 +20,11 @@ use crate::secrets::TokenHash;
 use crate::token::{ReplayCache, SigningKeyStore};
 
 mod idempotency;
+mod recorded;
 mod unavailable;
 
 pub use idempotency::{IdempotencyRecord, IdempotencyStore};
+pub use recorded::{ClientChange, RecordedClientStore, apply_change};
 pub use unavailable::Unavailable;
 
 /// A client secret as stored: its hash and when it stops working.
@@ -262,6 +265,8 @@ pub trait Store:
     + ReplayCache
     + UserStore
     + AuthorizationStore
+    + EventStore
+    + RecordedClientStore
 {
 }
 
@@ -272,7 +277,9 @@ impl<
         + SigningKeyStore
         + ReplayCache
         + UserStore
-        + AuthorizationStore,
+        + AuthorizationStore
+        + EventStore
+        + RecordedClientStore,
 > Store for T
 {
 }
@@ -310,6 +317,10 @@ pub struct Stores {
     /// `None` once the client store was swapped: the backend's records would then be inserted
     /// beside clients it does not hold.
     idempotency: Option<Arc<dyn IdempotencyStore>>,
+    events: Arc<dyn EventStore>,
+    /// The backend that records a change's event in the change's transaction, while clients
+    /// and events are both its own; `None` once either was swapped.
+    recorded: Option<Arc<dyn RecordedClientStore>>,
     consumption: TokenConsumption,
 }
 
@@ -323,18 +334,22 @@ impl Stores {
             replay: backend.clone(),
             users: backend.clone(),
             idempotency: Some(backend.clone()),
-            authorizations: backend,
+            authorizations: backend.clone(),
+            events: backend.clone(),
+            recorded: Some(backend),
             consumption: TokenConsumption::WithInsert,
         }
     }
 
     /// Replaces the client store; initial access token uses are then taken before the insert,
     /// and `Idempotency-Key`s are ignored until [`Stores::with_idempotency`] names a store that
-    /// inserts into these clients.
+    /// inserts into these clients; and a change's event is recorded once the change committed (a crash in
+    /// between loses it).
     pub fn with_clients(mut self, clients: Arc<dyn ClientStore>) -> Self {
         self.clients = clients;
         self.idempotency = None;
         self.consumption = TokenConsumption::BeforeInsert;
+        self.recorded = None;
         self
     }
 
@@ -348,6 +363,19 @@ impl Stores {
     /// Registrations' `Idempotency-Key`s; `None` when the client store was swapped without one.
     pub fn idempotency(&self) -> Option<&Arc<dyn IdempotencyStore>> {
         self.idempotency.as_ref()
+    }
+
+    /// Replaces the audit event store ([`NoEvents`] keeps only the log lines); a change's event
+    /// is then recorded once the change committed.
+    pub fn with_events(mut self, events: Arc<dyn EventStore>) -> Self {
+        self.events = events;
+        self.recorded = None;
+        self
+    }
+
+    /// The same stores recording no audit events, only logging them.
+    pub fn without_events(self) -> Self {
+        self.with_events(Arc::new(NoEvents))
     }
 
     /// Replaces the initial access token store; uses are then taken before the insert.
@@ -411,8 +439,59 @@ impl Stores {
         &self.replay
     }
 
+    /// Audit events and client provenance.
+    pub fn events(&self) -> &Arc<dyn EventStore> {
+        &self.events
+    }
+
+    /// The backend that records a change with its event atomically, while it holds both.
+    pub fn recorded(&self) -> Option<&Arc<dyn RecordedClientStore>> {
+        self.recorded.as_ref()
+    }
+
     /// How an initial access token's use is taken on registration.
     pub fn token_consumption(&self) -> TokenConsumption {
         self.consumption
+    }
+
+    /// Applies `change` with its audit `event`: in one transaction when the backend holds
+    /// clients and events ([`RecordedClientStore`]), otherwise the change, then the event once
+    /// it committed. A failure to record after the commit is logged, not returned: the change
+    /// stands, and failing it would make a client retry what happened. Returns whether the
+    /// change applied; nothing is recorded when it did not.
+    pub async fn apply_recorded(
+        &self,
+        change: ClientChange<'_>,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        if let Some(recorded) = &self.recorded {
+            return recorded.apply_recorded(change, event).await;
+        }
+        let applied = match (change, &self.idempotency) {
+            (
+                ClientChange::Insert {
+                    client,
+                    initial_token,
+                    now,
+                    max_clients,
+                    idempotency: Some(record),
+                },
+                Some(store),
+            ) => store
+                .insert_client_with_idempotency_record(
+                    client,
+                    initial_token,
+                    now,
+                    max_clients,
+                    record,
+                )
+                .await
+                .map(|()| true)?,
+            _ => apply_change(self.clients.as_ref(), change).await?,
+        };
+        if applied && let Err(error) = self.events.record_event(event).await {
+            tracing::warn!(%error, client_id = event.client_id.as_deref(), "cannot record the audit event of a change");
+        }
+        Ok(applied)
     }
 }

@@ -4,8 +4,9 @@ use async_trait::async_trait;
 
 use super::{
     ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore, InitialAccessToken,
-    InitialAccessTokenStore, RegisteredClient, Stores, TokenCheck,
+    InitialAccessTokenStore, RecordedClientStore, RegisteredClient, Stores, TokenCheck,
 };
+use crate::audit::{AuditEvent, EventFilter, EventStore, Provenance};
 use crate::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
     RefreshToken, Session, StoredCode, User, UserStore,
@@ -303,3 +304,28 @@ impl AuthorizationStore for Unavailable {
         unavailable()
     }
 }
+
+#[async_trait]
+impl EventStore for Unavailable {
+    async fn record_event(&self, _: &AuditEvent) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn record_refusal(&self, _: &AuditEvent, _: u64) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn list_events(&self, _: &EventFilter) -> Result<Vec<AuditEvent>, StoreError> {
+        unavailable()
+    }
+
+    async fn purge_events(&self, _: i64) -> Result<u64, StoreError> {
+        unavailable()
+    }
+
+    async fn client_provenance(&self, _: &ClientId) -> Result<Option<Provenance>, StoreError> {
+        unavailable()
+    }
+}
+
+impl RecordedClientStore for Unavailable {}

@@ -120,7 +120,7 @@ pub async fn register_client(
             let bearer = Bearer::from_request_parts(&mut parts, &state).await?;
             state
                 .pipeline
-                .authorize_registration_with_key(bearer.token(), key.as_ref())
+                .authorize_registration_with_key(bearer.token(), &source, key.as_ref())
                 .await?
         }
     };
@@ -263,7 +263,7 @@ pub async fn update_client(
     let authorized = limit_failures(
         &state,
         address_key(&source),
-        state.pipeline.authorize_update(&client_id, token),
+        state.pipeline.authorize_update(&client_id, token, &source),
     )
     .await?;
     let MetadataJson(object) =

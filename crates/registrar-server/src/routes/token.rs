@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use registrar_core::audit::clip;
 use registrar_core::token::{AccessTokenClaims, NewAccessToken, TokenError, issue_access_token};
 use registrar_core::{AuthMethod, GrantType};
 use serde_json::json;
@@ -46,44 +47,64 @@ fn granted_scope(requested: Option<&str>, registered: &[&str]) -> Result<Vec<Str
     Ok(granted)
 }
 
-/// RFC 6749 §4.4.2 and §5.1, every answer counted in the token metrics.
+/// RFC 6749 §4.4.2 and §5.1. Every answer is counted in the token metrics and is an audit
+/// event in the log (target `registrar::audit`, action `token`), never a database write.
 pub async fn issue_token(
     State(state): State<AppState>,
     address: ClientAddress,
     headers: HeaderMap,
     form: Result<Form, ApiError>,
 ) -> Response {
+    let grant_type = form.as_ref().ok().and_then(|form| form.get("grant_type"));
     // Bounded: a grant type this server knows, else `unsupported`; empty when there is none.
-    let grant_label = form
-        .as_ref()
-        .ok()
-        .and_then(|form| form.get("grant_type"))
-        .map_or("", |grant_type| {
-            GrantType::parse(grant_type).map_or("unsupported", GrantType::as_str)
-        });
-    match answer_token_request(&state, address, &headers, form).await {
-        Ok((response, method)) => {
-            record::token_issued(grant_label, method.as_str());
-            response
-        }
-        Err(error) => {
-            let response = error.into_response();
-            let code = response
-                .extensions()
-                .get::<ErrorCode>()
-                .map_or("", |ErrorCode(code)| code);
-            record::token_refused(grant_label, code);
-            response
-        }
-    }
+    let grant_label = grant_type.map_or("", |grant_type| {
+        GrantType::parse(grant_type).map_or("unsupported", GrantType::as_str)
+    });
+    let grant_type = grant_type.map(clip);
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(clip);
+    let source_ip = address.0;
+    let mut client_id = None;
+    let (response, error) =
+        match answer_token_request(&state, address, &headers, form, &mut client_id).await {
+            Ok((response, method)) => {
+                record::token_issued(grant_label, method.as_str());
+                (response, None)
+            }
+            Err(error) => {
+                let response = error.into_response();
+                let code = response
+                    .extensions()
+                    .get::<ErrorCode>()
+                    .map_or("", |ErrorCode(code)| code);
+                record::token_refused(grant_label, code);
+                (response, Some(code))
+            }
+        };
+    tracing::info!(
+        target: "registrar::audit",
+        action = "token",
+        outcome = if error.is_none() { "success" } else { "refused" },
+        client_id = client_id.as_deref(),
+        grant_type = grant_type.as_deref(),
+        source_ip = source_ip.map(|ip| ip.to_string()).as_deref(),
+        user_agent = user_agent.as_deref(),
+        error,
+        "audit event"
+    );
+    response
 }
 
-/// The token response and the method the client authenticated with.
+/// The token response and the method the client authenticated with; `client_id` gets the
+/// client once it authenticated.
 async fn answer_token_request(
     state: &AppState,
     address: ClientAddress,
     headers: &HeaderMap,
     form: Result<Form, ApiError>,
+    client_id: &mut Option<String>,
 ) -> Result<(Response, AuthMethod), ApiError> {
     let form = form?;
     let pipeline = &state.pipeline;
@@ -92,6 +113,7 @@ async fn answer_token_request(
     };
     let authenticated = authenticate_client_limited(state, address, headers, &form).await?;
     let method = authenticated.method;
+    *client_id = Some(authenticated.client.client_id.as_str().to_owned());
     match GrantType::parse(grant_type) {
         Some(GrantType::ClientCredentials) => {}
         Some(GrantType::AuthorizationCode) => {

@@ -1,9 +1,10 @@
 //! `IdempotencyStore`, written once and implemented for each backend by
 //! `impl_idempotency_traits!`, which `impl_store_traits!` calls.
 //!
-//! The insert is one write transaction: the key's record first, so that the loser of a race
-//! waits there (PostgreSQL) or finds it (SQLite) before it has changed anything, then the initial
-//! access token's use, then the client, within its policy's cap when it has one.
+//! The insert is the client insert of `impl_store_traits!` (`apply_with`) with the key's record:
+//! one write transaction, the record first, so that the loser of a race waits there
+//! (PostgreSQL) or finds it (SQLite) before it has changed anything, then the initial access
+//! token's use, then the client, within its policy's cap when it has one.
 
 /// Implements `IdempotencyStore` for `$store`, mapping every sqlx error with `$store_error`;
 /// what the store must provide is listed at `impl_store_traits!`.
@@ -14,10 +15,12 @@ macro_rules! impl_idempotency_traits {
             use async_trait::async_trait;
             use registrar_core::error::StoreError;
             use registrar_core::secrets::TokenHash;
-            use registrar_core::store::{IdempotencyRecord, IdempotencyStore, RegisteredClient};
+            use registrar_core::store::{
+                ClientChange, IdempotencyRecord, IdempotencyStore, RegisteredClient,
+            };
 
-            use $crate::queries::{self, idempotency};
-            use $crate::rows::{ClientRow, IdempotencyRow};
+            use $crate::queries::idempotency;
+            use $crate::rows::IdempotencyRow;
 
             #[async_trait]
             impl IdempotencyStore for $store {
@@ -29,52 +32,14 @@ macro_rules! impl_idempotency_traits {
                     max_clients: Option<u64>,
                     record: &IdempotencyRecord,
                 ) -> Result<(), StoreError> {
-                    let row = ClientRow::from_client(client)?;
-                    let cap = match (max_clients, &client.policy) {
-                        (Some(max), Some(policy)) => {
-                            Some((policy.as_str(), i64::try_from(max).unwrap_or(i64::MAX)))
-                        }
-                        _ => None,
+                    let change = ClientChange::Insert {
+                        client,
+                        initial_token,
+                        now,
+                        max_clients,
+                        idempotency: Some(record),
                     };
-                    let mut transaction = self.begin_write().await.map_err($store_error)?;
-                    let recorded =
-                        idempotency::record_key(IdempotencyRow::from_record(record), now)
-                            .execute(&mut *transaction)
-                            .await
-                            .map_err($store_error)?;
-                    if recorded.rows_affected() != 1 {
-                        transaction.rollback().await.map_err($store_error)?;
-                        return Err(StoreError::Duplicate("idempotency_key"));
-                    }
-                    if let Some((policy, _)) = cap {
-                        Self::lock_policy(&mut transaction, policy)
-                            .await
-                            .map_err($store_error)?;
-                    }
-                    if let Some(token_hash) = initial_token {
-                        let consumed = queries::consume_initial_token(token_hash.to_hex(), now)
-                            .execute(&mut *transaction)
-                            .await
-                            .map_err($store_error)?;
-                        if consumed.rows_affected() != 1 {
-                            transaction.rollback().await.map_err($store_error)?;
-                            return Err(StoreError::InitialTokenRejected);
-                        }
-                    }
-                    let insert = match cap {
-                        Some((_, max)) => queries::insert_client_within(row, max),
-                        None => queries::insert_client(row),
-                    };
-                    // A failed insert drops the transaction, which rolls back the key and the use.
-                    let inserted = insert
-                        .execute(&mut *transaction)
-                        .await
-                        .map_err($store_error)?;
-                    if inserted.rows_affected() != 1 {
-                        transaction.rollback().await.map_err($store_error)?;
-                        return Err(StoreError::PolicyFull);
-                    }
-                    transaction.commit().await.map_err($store_error)
+                    self.apply_with(change, None).await.map(|_| ())
                 }
 
                 async fn find_idempotency_record(

@@ -3,6 +3,7 @@
 // A failed unwrap is a failed test, with its location; that is what tests want.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 pub mod authorization;
 mod availability;
 mod bad_input;

@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use registrar_core::audit::{AuditEvent, EventFilter, EventStore, Provenance};
 use registrar_core::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshRotation,
     RefreshToken, Session, StoredCode, User, UserStore,
 };
 use registrar_core::contract::check_all;
 use registrar_core::store::{
-    ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore, InitialAccessToken,
-    InitialAccessTokenStore, RegisteredClient, Store, TokenCheck,
+    ClientChange, ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore,
+    InitialAccessToken, InitialAccessTokenStore, RecordedClientStore, RegisteredClient, Store,
+    TokenCheck,
 };
 use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 use registrar_core::{ClientId, StoreError, TokenHash};
@@ -363,5 +365,42 @@ impl AuthorizationStore for StoreWithDatabase {
 
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
         self.store.purge_expired(now).await
+    }
+}
+
+#[async_trait]
+impl EventStore for StoreWithDatabase {
+    async fn record_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.store.record_event(event).await
+    }
+
+    async fn record_refusal(&self, event: &AuditEvent, keep: u64) -> Result<(), StoreError> {
+        self.store.record_refusal(event, keep).await
+    }
+
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<AuditEvent>, StoreError> {
+        self.store.list_events(filter).await
+    }
+
+    async fn purge_events(&self, before: i64) -> Result<u64, StoreError> {
+        self.store.purge_events(before).await
+    }
+
+    async fn client_provenance(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<Provenance>, StoreError> {
+        self.store.client_provenance(client_id).await
+    }
+}
+
+#[async_trait]
+impl RecordedClientStore for StoreWithDatabase {
+    async fn apply_recorded(
+        &self,
+        change: ClientChange<'_>,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.store.apply_recorded(change, event).await
     }
 }

@@ -1199,3 +1199,30 @@ fn metrics_listen_is_an_address_of_its_own_and_unset_by_default() {
         ),
     ]);
 }
+
+#[test]
+fn audit_retention_and_max_refusals_are_read_and_default_to_90_days_and_10000() {
+    let defaults = config("").settings.audit;
+    assert_eq!(defaults.retention, 90 * 24 * 3600);
+    assert_eq!(defaults.max_refusals, 10_000);
+
+    let audit = config("[audit]\nretention = \"7d\"\nmax_refusals = 50\n")
+        .settings
+        .audit;
+    assert_eq!(audit.retention, 7 * 24 * 3600);
+    assert_eq!(audit.max_refusals, 50);
+    assert_eq!(
+        config("[audit]\nretention = \"0s\"\n")
+            .settings
+            .audit
+            .retention,
+        0
+    );
+    check_errors(&[
+        (
+            "[audit]\nretention = \"soon\"\n",
+            "audit.retention: \"soon\" is not a duration such as 90d or 12h",
+        ),
+        ("[audit]\nkeep = 3\n", "unknown field `keep`"),
+    ]);
+}
