@@ -455,6 +455,12 @@ impl Pipeline {
     ) -> Result<Registration, RegistrationError> {
         let hashes = idempotency::key_hashes(cx, key)?;
         if let Some(replayed) = idempotency::replay(cx.services(), &hashes).await? {
+            // A replay changes nothing: its audit event names the client in the log, and
+            // records no second registration.
+            if let Some(client_id) = ClientId::parse(replayed.client_id()) {
+                cx.set_client_id(client_id);
+            }
+            cx.mark_change_recorded();
             return Ok(Registration::Replayed(replayed));
         }
         self.run_register(cx, Some(&hashes))

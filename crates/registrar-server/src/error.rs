@@ -8,7 +8,8 @@ use registrar_core::token::TokenError;
 use registrar_core::{RegistrationError, StoreError};
 use serde_json::json;
 
-use crate::metrics::{ErrorCode, record};
+use crate::metrics::http::ErrorCode;
+use crate::metrics::record;
 use crate::rate_limit::Limited;
 
 /// Every error a handler can return.

@@ -6,7 +6,7 @@ use registrar_core::Pipeline;
 use registrar_core::authz::{StoreUserAuthenticator, UserAuthenticator};
 use registrar_core::token::TokenError;
 
-use crate::metrics::METRICS_OBSERVER;
+use crate::metrics::observer::METRICS_OBSERVER;
 use crate::rate_limit::{PolicyAdmission, RateLimits};
 use crate::token::{ServerBearer, TokenOptions, TokenService};
 

@@ -20,8 +20,8 @@
 
 mod clients;
 mod exporter;
-mod http;
-mod observer;
+pub(crate) mod http;
+pub(crate) mod observer;
 pub(crate) mod record;
 
 pub use clients::ClientGauge;
@@ -36,6 +36,3 @@ pub use record::{
     REGISTRATIONS, STORE_ERRORS, TOKEN_REQUESTS_REFUSED, TOKENS_ISSUED, UNMATCHED_ROUTE,
     describe_metrics,
 };
-
-pub(crate) use http::ErrorCode;
-pub(crate) use observer::METRICS_OBSERVER;

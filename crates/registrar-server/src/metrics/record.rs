@@ -9,8 +9,6 @@ use metrics::{
 };
 use registrar_core::StoreError;
 
-use crate::outbound::FetchError;
-
 /// Requests answered, by route template, method, status and RFC error code.
 pub const HTTP_REQUESTS: &str = "registrar_http_requests_total";
 /// Seconds from routing to the answer, by route template.
@@ -142,7 +140,7 @@ pub(crate) enum Document {
 }
 
 /// One fetch: `Ok`, refused for want of a free fetch (`busy`, nothing was sent), or failed.
-pub(crate) fn outbound_fetch(document: Document, outcome: Result<(), FetchOutcome<'_>>) {
+pub(crate) fn outbound_fetch(document: Document, outcome: Result<(), FetchOutcome>) {
     let document = match document {
         Document::Jwks => "jwks",
         Document::SectorIdentifier => "sector_identifier",
@@ -150,30 +148,18 @@ pub(crate) fn outbound_fetch(document: Document, outcome: Result<(), FetchOutcom
     let outcome = match outcome {
         Ok(()) => "ok",
         Err(FetchOutcome::Busy) => "busy",
-        Err(FetchOutcome::Failed(error)) => fetch_error_label(error),
+        Err(FetchOutcome::Failed(label)) => label,
     };
     counter!(OUTBOUND_FETCHES, "document" => document, "outcome" => outcome).increment(1);
 }
 
 /// Why a fetch did not give a document.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum FetchOutcome<'a> {
+pub(crate) enum FetchOutcome {
     /// Every fetch permit was taken: nothing was sent.
     Busy,
-    /// The fetcher's error.
-    Failed(&'a FetchError),
-}
-
-fn fetch_error_label(error: &FetchError) -> &'static str {
-    match error {
-        FetchError::InvalidUrl | FetchError::NotHttps => "refused_url",
-        FetchError::ForbiddenAddress => "refused_address",
-        FetchError::Redirect | FetchError::Status(_) => "status",
-        FetchError::TooLarge => "too_large",
-        FetchError::Timeout => "timeout",
-        FetchError::InvalidJson | FetchError::InvalidJwks => "invalid",
-        FetchError::Network(_) => "network",
-    }
+    /// The fetcher's error, as its bounded label (`FetchError::metric_label`).
+    Failed(&'static str),
 }
 
 /// The number of clients registered under `policy` (`""` for clients registered before

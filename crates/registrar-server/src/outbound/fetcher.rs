@@ -54,6 +54,21 @@ pub enum FetchError {
     Network(String),
 }
 
+impl FetchError {
+    /// The outcome label of `registrar_outbound_fetches_total`: one of a bounded set.
+    pub(crate) fn metric_label(&self) -> &'static str {
+        match self {
+            Self::InvalidUrl | Self::NotHttps => "refused_url",
+            Self::ForbiddenAddress => "refused_address",
+            Self::Redirect | Self::Status(_) => "status",
+            Self::TooLarge => "too_large",
+            Self::Timeout => "timeout",
+            Self::InvalidJson | Self::InvalidJwks => "invalid",
+            Self::Network(_) => "network",
+        }
+    }
+}
+
 /// How a [`Fetcher`] behaves; the default is what production uses (security.md §5 decision 3).
 #[derive(Debug, Clone)]
 pub struct FetchConfig {

@@ -148,7 +148,10 @@ impl JwksCache {
             .and_then(check_jwk_set);
         record::outbound_fetch(
             Document::Jwks,
-            fetched.as_ref().map(|_| ()).map_err(FetchOutcome::Failed),
+            fetched
+                .as_ref()
+                .map(|_| ())
+                .map_err(|error| FetchOutcome::Failed(error.metric_label())),
         );
         match fetched {
             Ok(jwks) => {

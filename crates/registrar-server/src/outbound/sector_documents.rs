@@ -66,7 +66,10 @@ impl DocumentSource for SectorDocuments {
         let fetched = self.fetcher.fetch_json(uri).await;
         record::outbound_fetch(
             Document::SectorIdentifier,
-            fetched.as_ref().map(|_| ()).map_err(FetchOutcome::Failed),
+            fetched
+                .as_ref()
+                .map(|_| ())
+                .map_err(|error| FetchOutcome::Failed(error.metric_label())),
         );
         fetched.map_err(|error| {
             // The reason stays in the log: a network or TLS error could describe the network

@@ -13,7 +13,8 @@ use registrar_core::{AuthMethod, GrantType};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::metrics::{ErrorCode, record};
+use crate::metrics::http::ErrorCode;
+use crate::metrics::record;
 use crate::routes::limits::{ClientAddress, authenticate_client_limited};
 use crate::state::AppState;
 use crate::token::{Form, grants};

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use registrar_core::audit::{Action, EventFilter};
 use registrar_core::initial_token::InitialTokenOptions;
 use registrar_core::store::InitialAccessToken;
 use registrar_core::{Clock as _, ManualClock, RegistrationMode, SystemClock};
@@ -134,6 +135,22 @@ async fn a_retry_gets_the_same_answer_byte_for_byte_and_stores_one_client(backen
     }
     assert_eq!(client_count(&server).await, 1);
     assert_eq!(stored_token(&server).await.uses, 1);
+    // The replay registered nothing, so the audit trail holds one registration.
+    let filter = EventFilter {
+        client_id: None,
+        since: None,
+        limit: 100,
+    };
+    let events = server.stores().events().list_events(&filter).await.unwrap();
+    let registrations: Vec<_> = events
+        .iter()
+        .filter(|event| event.action == Action::Register)
+        .collect();
+    assert_eq!(registrations.len(), 1, "one registration event: {events:?}");
+    assert_eq!(
+        registrations[0].client_id.as_deref(),
+        client["client_id"].as_str()
+    );
     // A used-up token still cannot register anything new with another key.
     let other_key = register(&server, Some(&token), "another-key", BODY).await;
     expect_error(other_key, 401, "invalid_token").await;
