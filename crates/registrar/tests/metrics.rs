@@ -135,6 +135,24 @@ async fn metrics_count_registrations_and_tokens(store: &Store) {
         value(&metrics, registrations, &registration("dry_run")),
         0.0
     );
+    // Audit events: the registration and its refusal, the token issued and the one refused.
+    let events = "registrar_audit_events_total";
+    for (action, outcome) in [
+        ("register", "success"),
+        ("register", "refused"),
+        ("token", "success"),
+        ("token", "refused"),
+    ] {
+        assert_eq!(
+            value(
+                &metrics,
+                events,
+                &[("action", action), ("outcome", outcome)]
+            ),
+            1.0,
+            "{action} {outcome}"
+        );
+    }
     let requests = "registrar_http_requests_total";
     assert_eq!(
         value(&metrics, requests, &request("/connect/dcr", "201", "")),

@@ -18,5 +18,5 @@ mod store;
 
 pub use diff::metadata_changes;
 pub use event::{Action, AuditEvent, MAX_TEXT_CHARS, MetadataChange, Outcome, Provenance, clip};
-pub use log::log_event;
+pub use log::{AUDIT_EVENTS, count_event, log_event};
 pub use store::{EventFilter, EventStore, NoEvents};

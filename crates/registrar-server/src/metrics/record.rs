@@ -66,6 +66,11 @@ pub fn describe_metrics() {
         "Token requests refused, by grant type and RFC 6749 error code"
     );
     describe_counter!(
+        registrar_core::audit::AUDIT_EVENTS,
+        Unit::Count,
+        "Audit events, by action and outcome: every registration, read, update, delete and token request"
+    );
+    describe_counter!(
         STORE_ERRORS,
         Unit::Count,
         "Store errors answered with a 5xx status, by kind"

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use registrar_core::audit::clip;
+use registrar_core::audit::{clip, count_event};
 use registrar_core::token::{AccessTokenClaims, NewAccessToken, TokenError, issue_access_token};
 use registrar_core::{AuthMethod, GrantType};
 use serde_json::json;
@@ -84,10 +84,16 @@ pub async fn issue_token(
                 (response, Some(code))
             }
         };
+    let outcome = if error.is_none() {
+        "success"
+    } else {
+        "refused"
+    };
+    count_event("token", outcome);
     tracing::info!(
         target: "registrar::audit",
         action = "token",
-        outcome = if error.is_none() { "success" } else { "refused" },
+        outcome,
         client_id = client_id.as_deref(),
         grant_type = grant_type.as_deref(),
         source_ip = source_ip.map(|ip| ip.to_string()).as_deref(),
