@@ -80,6 +80,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod initial_token;
 pub mod json;
+pub mod lifecycle;
 pub mod metadata;
 pub mod net;
 pub mod observer;

@@ -20,6 +20,7 @@ use crate::context::{Operation, RegistrationContext, RequestSource, Services};
 use crate::error::{BuildError, RegistrationError};
 use crate::idempotency::{self, IdempotencyKey, KeyHashes, Registration};
 use crate::ids::ClientId;
+use crate::lifecycle::Standing;
 use crate::net::{DocumentSource, NoDocumentSource};
 use crate::observer::{RegistrationObserver, RegistrationOutcome};
 use crate::record::{self, Attempt};
@@ -728,6 +729,17 @@ impl Pipeline {
             clients.revoke_registration_token(&client.client_id).await?;
             return Err(RegistrationError::InvalidToken);
         }
+        // A blocked or expired client cannot manage itself, and is told what an unknown one is.
+        let lifecycle = &self.services.settings().lifecycle;
+        let standing = client.standing(lifecycle, check.now);
+        if !standing.is_active() {
+            tracing::debug!(client_id = %client.client_id, reason = standing.reason(), "registration access token refused");
+            return Err(RegistrationError::InvalidToken);
+        }
+        self.services
+            .stores()
+            .record_use(&client, lifecycle, check.now)
+            .await;
         let caller = Caller::Client {
             client_id: client.client_id.clone(),
             token_hash: presented,
@@ -756,6 +768,15 @@ impl Pipeline {
         else {
             return Err(RegistrationError::InvalidToken);
         };
+        // An administrator still manages a blocked client (to inspect or delete it), but an
+        // expired one is as good as deleted. An administrator's call is not the client's use.
+        let standing = client.standing(
+            &self.services.settings().lifecycle,
+            self.services.clock().now(),
+        );
+        if let Standing::Expired(_) = standing {
+            return Err(RegistrationError::InvalidToken);
+        }
         Ok(AuthorizedClient {
             client,
             caller: Caller::Bearer(principal),

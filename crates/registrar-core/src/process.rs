@@ -189,6 +189,8 @@ pub fn build_client(cx: &mut RegistrationContext) -> Result<(), RegistrationErro
             Some(current) => current.policy.clone(),
             None => cx.policy().map(|policy| policy.name.clone()),
         },
+        // A registration is not a use: `lifecycle.unused_ttl` counts from it.
+        state: current.map(|current| current.state).unwrap_or_default(),
     };
     cx.set_client(client);
     Ok(())

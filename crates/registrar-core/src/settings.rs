@@ -3,6 +3,7 @@
 
 use url::Url;
 
+use crate::lifecycle::LifecycleSettings;
 use crate::net::AllowedHost;
 use crate::policy::Policies;
 use crate::protocol::{AuthMethod, GrantType};
@@ -156,6 +157,8 @@ pub struct Settings {
     pub outbound_allow_hosts: Vec<AllowedHost>,
     /// What audit events are kept.
     pub audit: AuditSettings,
+    /// When unused and inactive clients expire (`lifecycle.*`); off by default.
+    pub lifecycle: LifecycleSettings,
     /// The path under the issuer where the registration and token route groups are mounted,
     /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
     base_path: String,
@@ -206,6 +209,7 @@ impl Settings {
             cors_allowed_origins: Vec::new(),
             outbound_allow_hosts: Vec::new(),
             audit: AuditSettings::default(),
+            lifecycle: LifecycleSettings::default(),
             base_path: String::new(),
         }
     }

@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use axum::Router;
 use registrar_core::error::StoreError;
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
+use registrar_core::lifecycle::{ExpiredClient, ExpiryCutoffs};
 use registrar_core::secrets::{OsRandom, TokenHash, random_token};
 use registrar_core::store::{ClientStore, ClientSummary, RegisteredClient, Store, TokenCheck};
 use registrar_core::{ClientId, Pipeline, Settings, Stores};
@@ -179,6 +180,7 @@ impl ClientStore for MemoryClients {
             initial_token_id: entry.client.initial_token_id.clone(),
             registered_anonymously: entry.client.registered_anonymously,
             policy: entry.client.policy.clone(),
+            state: entry.client.state,
             ..client.clone()
         };
         Ok(true)
@@ -241,6 +243,7 @@ impl ClientStore for MemoryClients {
             client_id_issued_at: entry.client.client_id_issued_at,
             initial_token_id: entry.client.initial_token_id.clone(),
             registered_anonymously: entry.client.registered_anonymously,
+            state: entry.client.state,
             ..client.clone()
         };
         Ok(true)
@@ -279,6 +282,69 @@ impl ClientStore for MemoryClients {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.entries().map(|_| ())
+    }
+
+    async fn record_client_use(&self, client_id: &ClientId, now: i64) -> Result<(), StoreError> {
+        if let Some(entry) = self.entries()?.get_mut(client_id) {
+            let last = entry.client.state.last_used_at.get_or_insert(now);
+            *last = (*last).max(now);
+        }
+        Ok(())
+    }
+
+    async fn set_client_blocked(
+        &self,
+        client_id: &ClientId,
+        blocked_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let mut entries = self.entries()?;
+        let Some(entry) = entries.get_mut(client_id) else {
+            return Ok(false);
+        };
+        entry.client.state.blocked_at = blocked_at;
+        Ok(true)
+    }
+
+    async fn expired_clients(
+        &self,
+        cutoffs: &ExpiryCutoffs,
+        limit: u32,
+    ) -> Result<Vec<ExpiredClient>, StoreError> {
+        // A scan again; `ExpiryCutoffs::expiry` is the rule every store applies.
+        let mut expired: Vec<(i64, ExpiredClient)> = self
+            .entries()?
+            .values()
+            .filter(|entry| entry.client.state.blocked_at.is_none())
+            .filter_map(|entry| {
+                let client = &entry.client;
+                let expiry = cutoffs.expiry(client.client_id_issued_at, &client.state)?;
+                let expired = ExpiredClient {
+                    client_id: client.client_id.clone(),
+                    expiry,
+                };
+                Some((client.client_id_issued_at, expired))
+            })
+            .collect();
+        expired.sort_by_key(|(issued_at, _)| *issued_at);
+        expired.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(expired.into_iter().map(|(_, expired)| expired).collect())
+    }
+
+    async fn delete_expired_client(
+        &self,
+        client_id: &ClientId,
+        cutoffs: &ExpiryCutoffs,
+    ) -> Result<bool, StoreError> {
+        // Check and delete under one lock, so that a use recorded since keeps the client.
+        let mut entries = self.entries()?;
+        let still_expired = entries.get(client_id).is_some_and(|entry| {
+            let client = &entry.client;
+            client.state.blocked_at.is_none()
+                && cutoffs
+                    .expiry(client.client_id_issued_at, &client.state)
+                    .is_some()
+        });
+        Ok(still_expired && entries.remove(client_id).is_some())
     }
 }
 

@@ -750,6 +750,7 @@ mod memory_client_store_example {
             updated_at: NOW,
             extensions: serde_json::Map::new(),
             policy: None,
+            state: Default::default(),
         };
 
         let inserted = store

@@ -15,6 +15,7 @@ use crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow, SummaryRow};
 pub(crate) mod audit;
 pub(crate) mod authorization;
 pub(crate) mod idempotency;
+pub(crate) mod lifecycle;
 pub(crate) mod users;
 
 type Statement<'q, DB> = Query<'q, DB, <DB as Database>::Arguments<'q>>;
@@ -25,7 +26,7 @@ macro_rules! client_columns {
     () => {
         "client_id, client_id_issued_at, updated_at, client_name, grant_types, metadata, \
          secret_hash, secret_expires_at, rat_hash, initial_token_id, secret_ciphertext, extensions, \
-         registered_anonymously, policy"
+         registered_anonymously, policy, last_used_at, blocked_at"
     };
 }
 
@@ -43,7 +44,7 @@ macro_rules! signing_key_columns {
     };
 }
 
-/// Binds a client row to `$1` … `$14`, in the order of `client_columns!`.
+/// Binds a client row to `$1` … `$16`, in the order of `client_columns!`.
 fn bind_client_row<'q, DB: Database>(query: Statement<'q, DB>, row: ClientRow) -> Statement<'q, DB>
 where
     String: Encode<'q, DB> + Type<DB>,
@@ -66,6 +67,8 @@ where
         .bind(row.extensions)
         .bind(row.registered_anonymously)
         .bind(row.policy)
+        .bind(row.last_used_at)
+        .bind(row.blocked_at)
 }
 
 pub(crate) fn insert_client<'q, DB: Database>(row: ClientRow) -> Statement<'q, DB>
@@ -78,7 +81,7 @@ where
     let query = sqlx::query(concat!(
         "INSERT INTO clients (",
         client_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ));
     bind_client_row(query, row)
 }
@@ -99,8 +102,8 @@ where
     let query = sqlx::query(concat!(
         "INSERT INTO clients (",
         client_columns!(),
-        ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
-         WHERE (SELECT COUNT(*) FROM clients WHERE policy = $14) < $15"
+        ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+         WHERE (SELECT COUNT(*) FROM clients WHERE policy = $14) < $17"
     ));
     bind_client_row(query, row).bind(max_clients)
 }

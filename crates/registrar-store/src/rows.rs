@@ -8,6 +8,7 @@
 
 use registrar_core::error::StoreError;
 use registrar_core::ids::ClientId;
+use registrar_core::lifecycle::ClientState;
 use registrar_core::secrets::TokenHash;
 use registrar_core::store::{ClientSummary, InitialAccessToken, RegisteredClient, StoredSecret};
 use registrar_core::token::{SigningAlgorithm, StoredSigningKey};
@@ -39,6 +40,8 @@ pub(crate) struct ClientRow {
     pub extensions: String,
     pub registered_anonymously: i64,
     pub policy: Option<String>,
+    pub last_used_at: Option<i64>,
+    pub blocked_at: Option<i64>,
 }
 
 impl ClientRow {
@@ -66,6 +69,8 @@ impl ClientRow {
             extensions: to_json(&client.extensions, "extensions")?,
             registered_anonymously: i64::from(client.registered_anonymously),
             policy: client.policy.clone(),
+            last_used_at: client.state.last_used_at,
+            blocked_at: client.state.blocked_at,
         })
     }
 
@@ -99,6 +104,10 @@ impl ClientRow {
             extensions: from_json(&self.extensions, "extensions")?,
             registered_anonymously: self.registered_anonymously != 0,
             policy: self.policy,
+            state: ClientState {
+                last_used_at: self.last_used_at,
+                blocked_at: self.blocked_at,
+            },
         })
     }
 }
@@ -219,7 +228,7 @@ fn parse_hash(hex: &str, column: &str) -> Result<TokenHash, StoreError> {
     TokenHash::from_hex(hex).ok_or_else(|| corrupt(&format!("{column} is not a hex hash")))
 }
 
-fn parse_client_id(text: &str) -> Result<ClientId, StoreError> {
+pub(crate) fn parse_client_id(text: &str) -> Result<ClientId, StoreError> {
     ClientId::parse(text).ok_or_else(|| corrupt("client_id is not a valid client identifier"))
 }
 

@@ -36,6 +36,7 @@ macro_rules! impl_store_traits {
             use registrar_core::audit::AuditEvent;
             use registrar_core::error::StoreError;
             use registrar_core::ids::ClientId;
+            use registrar_core::lifecycle::{ClientState, ExpiredClient, ExpiryCutoffs};
             use registrar_core::secrets::TokenHash;
             use registrar_core::store::{
                 ClientChange, ClientStore, ClientSummary, InitialAccessToken,
@@ -46,6 +47,7 @@ macro_rules! impl_store_traits {
 
             use $crate::queries::audit;
             use $crate::queries::authorization::{self, GrantsOf};
+            use $crate::queries::lifecycle;
             use $crate::queries::{self, JtiRecord, Replacement};
             use $crate::replay;
             use $crate::rows::{ClientRow, IdempotencyRow, InitialTokenRow, SigningKeyRow};
@@ -168,28 +170,61 @@ macro_rules! impl_store_traits {
                                 .execute(&mut **transaction)
                                 .await
                                 .map_err($store_error)?;
-                            // What users granted the client goes with it: its grants with their
-                            // codes and refresh tokens, every consent given to it, and its
-                            // provenance.
-                            for statement in
-                                authorization::forget_grants(GrantsOf::Client, client_id.clone())
-                            {
-                                statement
+                            Self::forget_client(transaction, client_id).await?;
+                            Ok(deleted.rows_affected() > 0)
+                        }
+                        ClientChange::DeleteExpired { client_id, cutoffs } => {
+                            let client_id = client_id.as_str().to_owned();
+                            let deleted =
+                                lifecycle::delete_expired_client(client_id.clone(), cutoffs)
                                     .execute(&mut **transaction)
                                     .await
                                     .map_err($store_error)?;
+                            if deleted.rows_affected() == 0 {
+                                return Ok(false);
                             }
-                            authorization::delete_client_consents(client_id.clone())
-                                .execute(&mut **transaction)
-                                .await
-                                .map_err($store_error)?;
-                            audit::delete_provenance(client_id)
-                                .execute(&mut **transaction)
-                                .await
-                                .map_err($store_error)?;
-                            Ok(deleted.rows_affected() > 0)
+                            Self::forget_client(transaction, client_id).await?;
+                            Ok(true)
+                        }
+                        ClientChange::SetBlocked {
+                            client_id,
+                            blocked_at,
+                        } => {
+                            let updated =
+                                lifecycle::set_blocked(client_id.as_str().to_owned(), blocked_at)
+                                    .execute(&mut **transaction)
+                                    .await
+                                    .map_err($store_error)?;
+                            Ok(updated.rows_affected() > 0)
                         }
                     }
+                }
+            }
+
+            impl $store {
+                /// What goes with a deleted client: what users granted it (its grants with
+                /// their codes and refresh tokens, every consent given to it) and its provenance.
+                async fn forget_client(
+                    transaction: &mut Transaction<'static, $database>,
+                    client_id: String,
+                ) -> Result<(), StoreError> {
+                    for statement in
+                        authorization::forget_grants(GrantsOf::Client, client_id.clone())
+                    {
+                        statement
+                            .execute(&mut **transaction)
+                            .await
+                            .map_err($store_error)?;
+                    }
+                    authorization::delete_client_consents(client_id.clone())
+                        .execute(&mut **transaction)
+                        .await
+                        .map_err($store_error)?;
+                    audit::delete_provenance(client_id)
+                        .execute(&mut **transaction)
+                        .await
+                        .map_err($store_error)?;
+                    Ok(())
                 }
             }
 
@@ -320,6 +355,68 @@ macro_rules! impl_store_traits {
                         .into_iter()
                         .map(|row| row.into_summary())
                         .collect()
+                }
+
+                async fn record_client_use(
+                    &self,
+                    client_id: &ClientId,
+                    now: i64,
+                ) -> Result<(), StoreError> {
+                    lifecycle::record_use(client_id.as_str().to_owned(), now)
+                        .execute(self.writer())
+                        .await
+                        .map_err($store_error)?;
+                    Ok(())
+                }
+
+                async fn set_client_blocked(
+                    &self,
+                    client_id: &ClientId,
+                    blocked_at: Option<i64>,
+                ) -> Result<bool, StoreError> {
+                    let change = ClientChange::SetBlocked {
+                        client_id,
+                        blocked_at,
+                    };
+                    self.apply_with(change, None).await
+                }
+
+                async fn expired_clients(
+                    &self,
+                    cutoffs: &ExpiryCutoffs,
+                    limit: u32,
+                ) -> Result<Vec<ExpiredClient>, StoreError> {
+                    if cutoffs.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let rows = lifecycle::expired_clients(cutoffs, i64::from(limit))
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err($store_error)?;
+                    let mut expired = Vec::with_capacity(rows.len());
+                    for (client_id, issued_at, last_used_at) in rows {
+                        let state = ClientState {
+                            last_used_at,
+                            blocked_at: None,
+                        };
+                        // The SQL selected it by the same rule, so it always has an expiry.
+                        if let Some(expiry) = cutoffs.expiry(issued_at, &state) {
+                            expired.push(ExpiredClient {
+                                client_id: $crate::rows::parse_client_id(&client_id)?,
+                                expiry,
+                            });
+                        }
+                    }
+                    Ok(expired)
+                }
+
+                async fn delete_expired_client(
+                    &self,
+                    client_id: &ClientId,
+                    cutoffs: &ExpiryCutoffs,
+                ) -> Result<bool, StoreError> {
+                    self.apply_with(ClientChange::DeleteExpired { client_id, cutoffs }, None)
+                        .await
                 }
 
                 async fn ping(&self) -> Result<(), StoreError> {

@@ -182,4 +182,15 @@ pub enum ClientsCommand {
         #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
+    /// Block a client: it can neither authenticate nor manage itself, and its access tokens
+    /// stop working, until it is unblocked.
+    Block {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
+    /// Unblock a blocked client.
+    Unblock {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }

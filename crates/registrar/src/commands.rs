@@ -404,6 +404,13 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
                         secret.expires_at.into(),
                     );
                 }
+                // Not metadata either: the lifecycle's record (`lifecycle`).
+                if let Some(last_used_at) = client.state.last_used_at {
+                    object.insert("last_used_at".to_owned(), last_used_at.into());
+                }
+                if let Some(blocked_at) = client.state.blocked_at {
+                    object.insert("blocked_at".to_owned(), blocked_at.into());
+                }
                 object.insert(
                     "registration_client_uri".to_owned(),
                     config
@@ -427,6 +434,15 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
         ClientsCommand::Delete { client_id: id } => {
             events::delete_client(&pipeline, &client_id(&id)?).await?;
             eprintln!("deleted client {id}");
+        }
+        ClientsCommand::Block { client_id: id } => {
+            let now = pipeline.services().clock().now();
+            events::set_blocked(&pipeline, &client_id(&id)?, Some(now)).await?;
+            eprintln!("blocked client {id}");
+        }
+        ClientsCommand::Unblock { client_id: id } => {
+            events::set_blocked(&pipeline, &client_id(&id)?, None).await?;
+            eprintln!("unblocked client {id}");
         }
     }
     Ok(())

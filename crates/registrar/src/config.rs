@@ -1,6 +1,7 @@
 //! Configuration: command-line flag > environment variable > TOML file > default.
 
 mod audit;
+mod lifecycle;
 mod lifetimes;
 mod log_format;
 mod metrics;
@@ -72,6 +73,9 @@ pub struct FileConfig {
     /// `[audit]`: `retention` and `max_refusals`.
     #[serde(default)]
     pub audit: audit::AuditSection,
+    /// `[lifecycle]`: `unused_ttl` and `inactive_ttl`.
+    #[serde(default)]
+    pub lifecycle: lifecycle::LifecycleSection,
     /// Seconds in-flight requests may take to finish once `serve` is told to stop.
     pub shutdown_grace_period: Option<u64>,
 }
@@ -371,6 +375,7 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
     settings.trusted_token_issuers = trust::token_issuers(file.registration.trusted_token_issuers)?;
     settings.software_statements = trust::statement_settings(file.software_statement)?;
     settings.audit = audit::audit(file.audit)?;
+    settings.lifecycle = lifecycle::lifecycle(file.lifecycle)?;
     let (outbound_allow_hosts, fetch) = outbound::outbound(file.outbound)?;
     settings.outbound_allow_hosts = outbound_allow_hosts;
     let mut warnings = Vec::new();

@@ -17,6 +17,13 @@ pub enum Action {
     Update,
     /// RFC 7592 delete, or `registrar clients delete`.
     Delete,
+    /// The housekeeping's delete of a client that outlived a `lifecycle.*` TTL (the route names
+    /// the setting).
+    Expire,
+    /// `registrar clients block`.
+    Block,
+    /// `registrar clients unblock`.
+    Unblock,
 }
 
 impl Action {
@@ -28,6 +35,9 @@ impl Action {
             Self::Read => "read",
             Self::Update => "update",
             Self::Delete => "delete",
+            Self::Expire => "expire",
+            Self::Block => "block",
+            Self::Unblock => "unblock",
         }
     }
 
@@ -39,6 +49,9 @@ impl Action {
             Self::Read,
             Self::Update,
             Self::Delete,
+            Self::Expire,
+            Self::Block,
+            Self::Unblock,
         ]
         .into_iter()
         .find(|action| action.as_str() == name)

@@ -5,7 +5,8 @@
 //! updates, deletes and refusals are also recorded in the [`EventStore`]: a change in the same
 //! transaction as the client change on the built-in SQL stores, a refusal in a bounded table
 //! (the newest `audit.max_refusals` kept). Reads, dry runs and token requests are logged only,
-//! so they never cost a database write.
+//! so their events never cost a database write (the record of a client's last use, in
+//! [`lifecycle`](crate::lifecycle), is written at most once an hour per client).
 //!
 //! **Invariant:** an event holds no secret, token or hash: credentials are named by their
 //! public handle (an initial access token's id, a bearer token's subject and issuer), and the

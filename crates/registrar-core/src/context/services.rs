@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::error::StoreError;
+use crate::ids::ClientId;
 use crate::net::DocumentSource;
 use crate::secrets::{SecretGenerator, TokenHasher};
 use crate::settings::Settings;
-use crate::store::Stores;
+use crate::store::{RegisteredClient, Stores};
 use crate::token::SecretCipher;
 use crate::trust::KeySource;
 
@@ -65,5 +67,23 @@ impl Services {
     /// Seals the secrets that must be kept (`client_secret_jwt`) under the server secret.
     pub fn cipher(&self) -> &SecretCipher {
         &self.cipher
+    }
+
+    /// The client with that id if it may be used now: `None` for an unknown client and for a
+    /// blocked or expired one alike (`lifecycle`), so that every endpoint that resolves a
+    /// client refuses them the same way. The reason is logged at debug level.
+    pub async fn usable_client(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<RegisteredClient>, StoreError> {
+        let Some(client) = self.stores.clients().get_client(client_id).await? else {
+            return Ok(None);
+        };
+        let standing = client.standing(&self.settings.lifecycle, self.clock.now());
+        if standing.is_active() {
+            return Ok(Some(client));
+        }
+        tracing::debug!(%client_id, reason = standing.reason(), "the client may not be used");
+        Ok(None)
     }
 }

@@ -8,6 +8,11 @@ use std::sync::Arc;
 
 use tokio::sync::Barrier;
 
+pub use super::lifecycle::{
+    client_state_survives_replacements, delete_expired_client_rechecks_the_rule,
+    expired_clients_follow_the_cutoffs, record_client_use_only_moves_forward,
+    set_client_blocked_blocks_and_unblocks,
+};
 use super::support::{
     NOW, check, client_id, find, full_client, get, minimal_client, ok, registration_token,
     replaced, sealed_secret, token_hash, unique,
@@ -47,6 +52,11 @@ macro_rules! __client_store_checks {
                 every_client_is_counted_once,
                 capped_inserts_stop_at_the_cap,
                 replace_client_keeping_token_leaves_the_token,
+                client_state_survives_replacements,
+                record_client_use_only_moves_forward,
+                set_client_blocked_blocks_and_unblocks,
+                expired_clients_follow_the_cutoffs,
+                delete_expired_client_rechecks_the_rule,
             ],
             shared: [
                 concurrent_replacements_have_one_winner,

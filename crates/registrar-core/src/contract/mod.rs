@@ -42,6 +42,7 @@
 //! use std::sync::Arc;
 //!
 //! use async_trait::async_trait;
+//! use registrar_core::lifecycle::{ExpiredClient, ExpiryCutoffs};
 //! use registrar_core::store::{ClientStore, ClientSummary, RegisteredClient, TokenCheck};
 //! use registrar_core::{ClientId, StoreError, TokenHash};
 //!
@@ -64,6 +65,10 @@
 //! #   async fn delete_client(&self, _: &ClientId) -> Result<bool, StoreError> { unimplemented!() }
 //! #   async fn list_clients(&self) -> Result<Vec<ClientSummary>, StoreError> { unimplemented!() }
 //! #   async fn ping(&self) -> Result<(), StoreError> { unimplemented!() }
+//! #   async fn record_client_use(&self, _: &ClientId, _: i64) -> Result<(), StoreError> { unimplemented!() }
+//! #   async fn set_client_blocked(&self, _: &ClientId, _: Option<i64>) -> Result<bool, StoreError> { unimplemented!() }
+//! #   async fn expired_clients(&self, _: &ExpiryCutoffs, _: u32) -> Result<Vec<ExpiredClient>, StoreError> { unimplemented!() }
+//! #   async fn delete_expired_client(&self, _: &ClientId, _: &ExpiryCutoffs) -> Result<bool, StoreError> { unimplemented!() }
 //! }
 //!
 //! // Writes `my_clients::clients_round_trip`, `my_clients::replace_client_is_a_compare_and_set`, …
@@ -99,6 +104,7 @@ pub mod clients;
 pub mod events;
 pub mod idempotency;
 pub mod initial_tokens;
+mod lifecycle;
 pub mod replay;
 pub mod signing_keys;
 mod support;

@@ -11,6 +11,7 @@ use crate::authz::{
 };
 use crate::error::StoreError;
 use crate::ids::ClientId;
+use crate::lifecycle::ClientState;
 use crate::metadata::ClientMetadata;
 use crate::secrets::{OsRandom, TokenHash, TokenHasher, random_token};
 use crate::store::{
@@ -49,6 +50,7 @@ pub(crate) fn minimal_client(prefix: &str) -> RegisteredClient {
         updated_at: NOW,
         extensions: serde_json::Map::new(),
         policy: None,
+        state: ClientState::default(),
     }
 }
 
@@ -140,6 +142,10 @@ pub(crate) fn full_client(prefix: &str) -> RegisteredClient {
             .cloned()
             .unwrap_or_default(),
         policy: Some("partner".to_owned()),
+        state: ClientState {
+            last_used_at: Some(NOW - 3_600),
+            blocked_at: Some(NOW - 60),
+        },
     }
 }
 

@@ -14,6 +14,7 @@ use crate::authz::{
 };
 use crate::error::StoreError;
 use crate::ids::ClientId;
+use crate::lifecycle::{ExpiredClient, Expiry, ExpiryCutoffs};
 use crate::secrets::TokenHash;
 use crate::store::{
     ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore, InitialAccessToken,
@@ -405,6 +406,7 @@ impl ClientStore for MemoryStore {
         let token = stored.client.registration_token.clone();
         stored.client = RegisteredClient {
             registration_token: token,
+            state: stored.client.state,
             ..client.clone()
         };
         Ok(true)
@@ -458,6 +460,7 @@ impl ClientStore for MemoryStore {
             client_id_issued_at: stored.client.client_id_issued_at,
             initial_token_id: stored.client.initial_token_id.clone(),
             registered_anonymously: stored.client.registered_anonymously,
+            state: stored.client.state,
             ..client.clone()
         };
         Ok(true)
@@ -505,6 +508,77 @@ impl ClientStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn record_client_use(&self, client_id: &ClientId, now: i64) -> Result<(), StoreError> {
+        if let Some(stored) = self.state().client_mut(client_id) {
+            let last = &mut stored.client.state.last_used_at;
+            *last = Some(last.map_or(now, |last| last.max(now)));
+        }
+        Ok(())
+    }
+
+    async fn set_client_blocked(
+        &self,
+        client_id: &ClientId,
+        blocked_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(stored) = state.client_mut(client_id) else {
+            return Ok(false);
+        };
+        stored.client.state.blocked_at = blocked_at;
+        Ok(true)
+    }
+
+    async fn expired_clients(
+        &self,
+        cutoffs: &ExpiryCutoffs,
+        limit: u32,
+    ) -> Result<Vec<ExpiredClient>, StoreError> {
+        let state = self.state();
+        let mut expired: Vec<(&RegisteredClient, Expiry)> = state
+            .clients
+            .iter()
+            .filter(|stored| stored.client.state.blocked_at.is_none())
+            .filter_map(|stored| {
+                let client = &stored.client;
+                let expiry = cutoffs.expiry(client.client_id_issued_at, &client.state)?;
+                Some((client, expiry))
+            })
+            .collect();
+        expired.sort_by_key(|(client, _)| {
+            (
+                client.client_id_issued_at,
+                client.client_id.as_str().to_owned(),
+            )
+        });
+        Ok(expired
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|(client, expiry)| ExpiredClient {
+                client_id: client.client_id.clone(),
+                expiry,
+            })
+            .collect())
+    }
+
+    async fn delete_expired_client(
+        &self,
+        client_id: &ClientId,
+        cutoffs: &ExpiryCutoffs,
+    ) -> Result<bool, StoreError> {
+        let still_expired = self.state().client_mut(client_id).is_some_and(|stored| {
+            let client = &stored.client;
+            client.state.blocked_at.is_none()
+                && cutoffs
+                    .expiry(client.client_id_issued_at, &client.state)
+                    .is_some()
+        });
+        if !still_expired {
+            return Ok(false);
+        }
+        self.delete_client(client_id).await
     }
 }
 
@@ -1085,7 +1159,7 @@ impl EventStore for MemoryStore {
                     .provenance
                     .insert(client_id.clone(), Provenance::of(event));
             }
-            (Outcome::Success, Action::Delete, Some(client_id)) => {
+            (Outcome::Success, Action::Delete | Action::Expire, Some(client_id)) => {
                 state.provenance.remove(client_id);
             }
             _ => {}

@@ -15,6 +15,9 @@ use crate::audit::{AuditEvent, EventStore, NoEvents};
 use crate::authz::{AuthorizationStore, UserStore};
 use crate::error::StoreError;
 use crate::ids::ClientId;
+use crate::lifecycle::{
+    self, ClientState, ExpiredClient, ExpiryCutoffs, LifecycleSettings, Standing,
+};
 use crate::metadata::ClientMetadata;
 use crate::secrets::TokenHash;
 use crate::token::{ReplayCache, SigningKeyStore};
@@ -75,6 +78,18 @@ pub struct RegisteredClient {
     /// Extension members a custom step kept (`RegistrationContext::keep_extension`): stored with
     /// the client and returned beside its metadata. Empty unless a step keeps one.
     pub extensions: Map<String, Value>,
+    /// Its last recorded use and whether it is blocked. Written only through
+    /// [`ClientStore::record_client_use`] and [`ClientStore::set_client_blocked`]: an insert stores
+    /// it as given, and no replacement changes it.
+    pub state: ClientState,
+}
+
+impl RegisteredClient {
+    /// Whether the client may be used at `now` under `settings`
+    /// ([`lifecycle::standing`]).
+    pub fn standing(&self, settings: &LifecycleSettings, now: i64) -> Standing {
+        lifecycle::standing(self.client_id_issued_at, &self.state, settings, now)
+    }
 }
 
 /// One row of `registrar clients list`.
@@ -195,6 +210,37 @@ pub trait ClientStore: Send + Sync + Debug {
 
     /// Every client, oldest first.
     async fn list_clients(&self) -> Result<Vec<ClientSummary>, StoreError>;
+
+    /// Records that the client was used at `now`: sets its last use unless the stored one is
+    /// already at or after `now`. Callers write only when [`LifecycleSettings::use_is_due`], so
+    /// this is at most one write per client per hour.
+    async fn record_client_use(&self, client_id: &ClientId, now: i64) -> Result<(), StoreError>;
+
+    /// Blocks the client (`blocked_at` set) or unblocks it (`None`). Returns false when there is
+    /// no such client.
+    async fn set_client_blocked(
+        &self,
+        client_id: &ClientId,
+        blocked_at: Option<i64>,
+    ) -> Result<bool, StoreError>;
+
+    /// Up to `limit` clients that have expired by `cutoffs` ([`ExpiryCutoffs::expiry`]) and
+    /// are not blocked, oldest first: what the housekeeping deletes. Empty when `cutoffs` is.
+    async fn expired_clients(
+        &self,
+        cutoffs: &ExpiryCutoffs,
+        limit: u32,
+    ) -> Result<Vec<ExpiredClient>, StoreError>;
+
+    /// Deletes the client with its secret, tokens and grants, as
+    /// [`ClientStore::delete_client`] does, but only if it is still expired by `cutoffs` and not
+    /// blocked, so that a use recorded since the client was selected keeps it. Returns whether
+    /// it was deleted.
+    async fn delete_expired_client(
+        &self,
+        client_id: &ClientId,
+        cutoffs: &ExpiryCutoffs,
+    ) -> Result<bool, StoreError>;
 
     /// Whether the backend answers; for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
@@ -325,6 +371,23 @@ pub struct Stores {
 }
 
 impl Stores {
+    /// Records `client`'s use at `now` when [`LifecycleSettings::use_is_due`]: at most one write
+    /// per client per [`LifecycleSettings::use_granularity`]. A failure is logged, never the
+    /// caller's error: the request it belongs to succeeded, and the next use writes again.
+    pub async fn record_use(
+        &self,
+        client: &RegisteredClient,
+        settings: &LifecycleSettings,
+        now: i64,
+    ) {
+        if !settings.use_is_due(&client.state, now) {
+            return;
+        }
+        if let Err(error) = self.clients.record_client_use(&client.client_id, now).await {
+            tracing::warn!(%error, client_id = %client.client_id, "cannot record the client's use");
+        }
+    }
+
     /// Every store from one backend, which consumes initial access token uses in its inserts.
     pub fn from_backend(backend: Arc<dyn Store>) -> Self {
         Self {

@@ -6,6 +6,7 @@ use super::{ClientStore, IdempotencyRecord, RegisteredClient, TokenCheck};
 use crate::audit::{AuditEvent, EventStore};
 use crate::error::StoreError;
 use crate::ids::ClientId;
+use crate::lifecycle::ExpiryCutoffs;
 use crate::secrets::TokenHash;
 
 /// A write of [`ClientStore`], named so that it can travel with its event.
@@ -44,6 +45,20 @@ pub enum ClientChange<'a> {
     Delete {
         /// The client to delete.
         client_id: &'a ClientId,
+    },
+    /// [`ClientStore::delete_expired_client`]: the housekeeping's delete of an expired client.
+    DeleteExpired {
+        /// The client to delete.
+        client_id: &'a ClientId,
+        /// The cut-offs it must still have expired by.
+        cutoffs: &'a ExpiryCutoffs,
+    },
+    /// [`ClientStore::set_client_blocked`].
+    SetBlocked {
+        /// The client to block or unblock.
+        client_id: &'a ClientId,
+        /// When it was blocked; `None` unblocks it.
+        blocked_at: Option<i64>,
     },
 }
 
@@ -89,6 +104,13 @@ pub async fn apply_change<C: ClientStore + ?Sized>(
             clients.replace_client_keeping_token(client).await
         }
         ClientChange::Delete { client_id } => clients.delete_client(client_id).await,
+        ClientChange::DeleteExpired { client_id, cutoffs } => {
+            clients.delete_expired_client(client_id, cutoffs).await
+        }
+        ClientChange::SetBlocked {
+            client_id,
+            blocked_at,
+        } => clients.set_client_blocked(client_id, blocked_at).await,
     }
 }
 

@@ -13,6 +13,7 @@ use crate::authz::{
 };
 use crate::error::StoreError;
 use crate::ids::ClientId;
+use crate::lifecycle::{ExpiredClient, ExpiryCutoffs};
 use crate::secrets::TokenHash;
 use crate::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
 
@@ -73,6 +74,34 @@ impl ClientStore for Unavailable {
         _client: &RegisteredClient,
         _check: TokenCheck<'_>,
         _previous_valid_until: i64,
+    ) -> Result<bool, StoreError> {
+        unavailable()
+    }
+
+    async fn record_client_use(&self, _client_id: &ClientId, _now: i64) -> Result<(), StoreError> {
+        unavailable()
+    }
+
+    async fn set_client_blocked(
+        &self,
+        _client_id: &ClientId,
+        _blocked_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        unavailable()
+    }
+
+    async fn expired_clients(
+        &self,
+        _cutoffs: &ExpiryCutoffs,
+        _limit: u32,
+    ) -> Result<Vec<ExpiredClient>, StoreError> {
+        unavailable()
+    }
+
+    async fn delete_expired_client(
+        &self,
+        _client_id: &ClientId,
+        _cutoffs: &ExpiryCutoffs,
     ) -> Result<bool, StoreError> {
         unavailable()
     }

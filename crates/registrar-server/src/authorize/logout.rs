@@ -174,9 +174,7 @@ async fn check(state: &AppState, raw: &str) -> Result<LogoutRequest, Response> {
     }
     let client = match client_id.as_deref().and_then(ClientId::parse) {
         Some(client_id) => services
-            .stores()
-            .clients()
-            .get_client(&client_id)
+            .usable_client(&client_id)
             .await
             .map_err(|error| ApiError::from(error).into_response())?,
         None => None,

@@ -220,12 +220,11 @@ async fn find_client(
     };
     let unknown = || AuthorizeError::Page("the client is not registered here".to_owned());
     let client_id = ClientId::parse(client_id).ok_or_else(unknown)?;
+    // A blocked or expired client is as unknown here as everywhere.
     state
         .pipeline
         .services()
-        .stores()
-        .clients()
-        .get_client(&client_id)
+        .usable_client(&client_id)
         .await
         .map_err(|error| AuthorizeError::Server(error.into()))?
         .ok_or_else(unknown)

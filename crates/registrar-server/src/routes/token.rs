@@ -17,7 +17,7 @@ use crate::metrics::http::ErrorCode;
 use crate::metrics::record;
 use crate::routes::limits::{ClientAddress, authenticate_client_limited};
 use crate::state::AppState;
-use crate::token::{Form, grants};
+use crate::token::{AuthenticatedClient, Form, grants, record_use};
 
 pub(crate) fn routes(base: &str) -> Router<AppState> {
     Router::new().route(&format!("{base}/connect/token"), post(issue_token))
@@ -121,15 +121,29 @@ async fn answer_token_request(
     let authenticated = authenticate_client_limited(state, address, headers, &form).await?;
     let method = authenticated.method;
     *client_id = Some(authenticated.client.client_id.as_str().to_owned());
+    let response = grant(state, &authenticated, grant_type, &form).await?;
+    // A public client proved nothing by naming itself: its use is the token it got.
+    if method == AuthMethod::None {
+        record_use(pipeline, &authenticated.client).await;
+    }
+    Ok((response, method))
+}
+
+/// The response of the grant `grant_type` to an authenticated client.
+async fn grant(
+    state: &AppState,
+    authenticated: &AuthenticatedClient,
+    grant_type: &str,
+    form: &Form,
+) -> Result<Response, ApiError> {
+    let pipeline = &state.pipeline;
     match GrantType::parse(grant_type) {
         Some(GrantType::ClientCredentials) => {}
         Some(GrantType::AuthorizationCode) => {
-            let response = grants::authorization_code(state, &authenticated, &form).await?;
-            return Ok((response, method));
+            return grants::authorization_code(state, authenticated, form).await;
         }
         Some(GrantType::RefreshToken) => {
-            let response = grants::refresh_token(state, &authenticated, &form).await?;
-            return Ok((response, method));
+            return grants::refresh_token(state, authenticated, form).await;
         }
         _ => {
             return Err(TokenError::UnsupportedGrantType(format!(
@@ -214,7 +228,7 @@ async fn answer_token_request(
     response
         .headers_mut()
         .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok((response, method))
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -52,12 +52,12 @@ impl ServerBearer {
         if !claims.aud.iter().any(|audience| audience == issuer) || !claims.is_client_token() {
             return Ok(None);
         }
-        // A deleted client's tokens die with it, and so does the registration scope of a
+        // A deleted, blocked or expired client's tokens die with it, and so does the registration scope of a
         // client that no longer has it or whose policy no longer allows it.
         let Some(client_id) = ClientId::parse(&claims.client_id) else {
             return Ok(None);
         };
-        let Some(client) = services.stores().clients().get_client(&client_id).await? else {
+        let Some(client) = services.usable_client(&client_id).await? else {
             return Ok(None);
         };
         // Revoked at /connect/revoke (RFC 7009): an administrator's leaked token must stop at once.

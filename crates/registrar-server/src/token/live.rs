@@ -35,11 +35,11 @@ pub async fn live_access_token(
         }
     };
     let stores = services.stores();
-    // A deleted client's tokens die with it.
+    // A deleted, blocked or expired client's tokens die with it.
     let Some(client_id) = ClientId::parse(&claims.client_id) else {
         return Ok(None);
     };
-    if stores.clients().get_client(&client_id).await?.is_none() {
+    if services.usable_client(&client_id).await?.is_none() {
         return Ok(None);
     }
     match &claims.grant_id {

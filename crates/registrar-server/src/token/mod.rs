@@ -14,7 +14,7 @@ use registrar_core::Pipeline;
 use registrar_core::token::TokenError;
 
 pub use bearer::ServerBearer;
-pub use client_auth::{AuthenticatedClient, authenticate_client, claimed_client_id};
+pub use client_auth::{AuthenticatedClient, authenticate_client, claimed_client_id, record_use};
 pub use form::Form;
 pub use key_ring_cell::KeyRingCell;
 

@@ -32,6 +32,7 @@ fn client(client_id: &str, registration_token: &str) -> RegisteredClient {
         updated_at: 1_700_000_000,
         extensions: serde_json::Map::new(),
         policy: None,
+        state: Default::default(),
     }
 }
 

@@ -44,8 +44,14 @@ macro_rules! impl_audit_traits {
                         Action::Register => {
                             audit::upsert_provenance(ProvenanceRow::from_event(client_id, event))
                         }
-                        Action::Delete => audit::delete_provenance(client_id.clone()),
-                        Action::DryRun | Action::Read | Action::Update => return Ok(()),
+                        Action::Delete | Action::Expire => {
+                            audit::delete_provenance(client_id.clone())
+                        }
+                        Action::DryRun
+                        | Action::Read
+                        | Action::Update
+                        | Action::Block
+                        | Action::Unblock => return Ok(()),
                     };
                     statement
                         .execute(&mut **transaction)

@@ -12,6 +12,7 @@ mod discovery;
 mod idempotency;
 mod instances;
 mod library;
+mod lifecycle;
 mod management;
 mod metrics;
 mod oidc_client;

@@ -10,6 +10,7 @@ use registrar_core::authz::{
     RefreshToken, Session, StoredCode, User, UserStore,
 };
 use registrar_core::contract::check_all;
+use registrar_core::lifecycle::{ExpiredClient, ExpiryCutoffs};
 use registrar_core::store::{
     ClientChange, ClientStore, ClientSummary, IdempotencyRecord, IdempotencyStore,
     InitialAccessToken, InitialAccessTokenStore, RecordedClientStore, RegisteredClient, Store,
@@ -150,6 +151,34 @@ impl ClientStore for StoreWithDatabase {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await
+    }
+
+    async fn record_client_use(&self, client_id: &ClientId, now: i64) -> Result<(), StoreError> {
+        self.store.record_client_use(client_id, now).await
+    }
+
+    async fn set_client_blocked(
+        &self,
+        client_id: &ClientId,
+        blocked_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        self.store.set_client_blocked(client_id, blocked_at).await
+    }
+
+    async fn expired_clients(
+        &self,
+        cutoffs: &ExpiryCutoffs,
+        limit: u32,
+    ) -> Result<Vec<ExpiredClient>, StoreError> {
+        self.store.expired_clients(cutoffs, limit).await
+    }
+
+    async fn delete_expired_client(
+        &self,
+        client_id: &ClientId,
+        cutoffs: &ExpiryCutoffs,
+    ) -> Result<bool, StoreError> {
+        self.store.delete_expired_client(client_id, cutoffs).await
     }
 }
 

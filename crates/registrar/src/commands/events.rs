@@ -1,7 +1,7 @@
 //! `events list`, and the event of `clients delete`.
 
 use anyhow::bail;
-use registrar_core::audit::{Action, AuditEvent, EventFilter, Outcome};
+use registrar_core::audit::{Action, AuditEvent, EventFilter, Outcome, log_event};
 use registrar_core::store::ClientChange;
 use registrar_core::{ClientId, Pipeline};
 
@@ -88,14 +88,12 @@ fn row(event: &AuditEvent) -> String {
     )
 }
 
-/// `clients delete`: deletes the client and records the delete, route `cli`, with it.
-pub async fn delete_client(pipeline: &Pipeline, client_id: &ClientId) -> anyhow::Result<()> {
-    let services = pipeline.services();
-    let stores = services.stores();
-    let event = AuditEvent {
+/// The event of an operator's `action` on a client, route `cli`.
+fn cli_event(pipeline: &Pipeline, action: Action, client_id: &ClientId) -> AuditEvent {
+    AuditEvent {
         id: None,
-        time: services.clock().now(),
-        action: Action::Delete,
+        time: pipeline.services().clock().now(),
+        action,
         outcome: Outcome::Success,
         client_id: Some(client_id.as_str().to_owned()),
         route: Some("cli".to_owned()),
@@ -106,12 +104,48 @@ pub async fn delete_client(pipeline: &Pipeline, client_id: &ClientId) -> anyhow:
         user_agent: None,
         error: None,
         changes: Vec::new(),
-    };
-    let deleted = stores
+    }
+}
+
+/// `clients delete`: deletes the client and records the delete, route `cli`, with it.
+pub async fn delete_client(pipeline: &Pipeline, client_id: &ClientId) -> anyhow::Result<()> {
+    let event = cli_event(pipeline, Action::Delete, client_id);
+    let deleted = pipeline
+        .services()
+        .stores()
         .apply_recorded(ClientChange::Delete { client_id }, &event)
         .await?;
     if !deleted {
         bail!("no client has the id {client_id}");
     }
+    log_event(&event);
+    Ok(())
+}
+
+/// `clients block` (`blocked_at` set) and `clients unblock` (`None`), recorded with a `block` or
+/// `unblock` event, route `cli`.
+pub async fn set_blocked(
+    pipeline: &Pipeline,
+    client_id: &ClientId,
+    blocked_at: Option<i64>,
+) -> anyhow::Result<()> {
+    let action = match blocked_at {
+        Some(_) => Action::Block,
+        None => Action::Unblock,
+    };
+    let event = cli_event(pipeline, action, client_id);
+    let change = ClientChange::SetBlocked {
+        client_id,
+        blocked_at,
+    };
+    if !pipeline
+        .services()
+        .stores()
+        .apply_recorded(change, &event)
+        .await?
+    {
+        bail!("no client has the id {client_id}");
+    }
+    log_event(&event);
     Ok(())
 }

@@ -1226,3 +1226,34 @@ fn audit_retention_and_max_refusals_are_read_and_default_to_90_days_and_10000() 
         ("[audit]\nkeep = 3\n", "unknown field `keep`"),
     ]);
 }
+
+#[test]
+fn lifecycle_ttls_are_durations_off_by_default() {
+    let defaults = config("").settings.lifecycle;
+    assert_eq!((defaults.unused_ttl, defaults.inactive_ttl), (0, 0));
+    assert!(!defaults.is_enabled());
+
+    let lifecycle = config("[lifecycle]\nunused_ttl = \"24h\"\ninactive_ttl = \"90d\"\n")
+        .settings
+        .lifecycle;
+    assert_eq!(lifecycle.unused_ttl, 24 * 3600);
+    assert_eq!(lifecycle.inactive_ttl, 90 * 24 * 3600);
+    assert_eq!(
+        config("[lifecycle]\ninactive_ttl = \"0s\"\n")
+            .settings
+            .lifecycle
+            .inactive_ttl,
+        0
+    );
+    check_errors(&[
+        (
+            "[lifecycle]\nunused_ttl = \"a while\"\n",
+            "lifecycle.unused_ttl: \"a while\" is not a duration such as 24h or 90d",
+        ),
+        (
+            "[lifecycle]\ninactive_ttl = \"30s\"\n",
+            "lifecycle.inactive_ttl must be at least 1 minute, or 0s to turn it off",
+        ),
+        ("[lifecycle]\nttl = \"1d\"\n", "unknown field `ttl`"),
+    ]);
+}
