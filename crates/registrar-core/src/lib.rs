@@ -109,7 +109,9 @@ pub use idempotency::{IdempotencyKey, Registration};
 pub use ids::ClientId;
 pub use metadata::ClientMetadata;
 pub use observer::{RegistrationObserver, RegistrationOutcome};
-pub use pipeline::{AuthorizedClient, MIN_SERVER_SECRET_BYTES, Pipeline, PipelineBuilder};
+pub use pipeline::{
+    AuthorizedClient, EarlyRefusal, MIN_SERVER_SECRET_BYTES, Pipeline, PipelineBuilder,
+};
 pub use policy::{Policies, Policy};
 pub use protocol::{ApplicationType, AuthMethod, GrantType};
 pub use respond::ClientInformation;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::admission::Admission;
-use crate::audit::log_event;
+use crate::audit::{AuditEvent, log_event};
 use crate::bearer::BearerAuthenticator;
 use crate::caller::{Caller, Principal};
 use crate::clock::{Clock, SystemClock};
@@ -301,14 +301,9 @@ impl Pipeline {
         key: Option<&IdempotencyKey>,
     ) -> Result<Caller, RegistrationError> {
         let result = self.find_registration_caller(bearer, key).await;
-        let route = match bearer {
-            None => "open",
-            Some(token) if looks_like_jwt(token) => "bearer",
-            Some(_) => "initial_token",
-        };
         let attempt = Attempt {
             source,
-            route,
+            route: record::attempt_route(Operation::Register, bearer),
             client_id: None,
         };
         self.answer(Operation::Register, Audited::Attempt(attempt), result)
@@ -693,14 +688,9 @@ impl Pipeline {
         client_id: &'a str,
         token: &str,
     ) -> Attempt<'a> {
-        let route = if looks_like_jwt(token) {
-            "bearer"
-        } else {
-            "registration_access_token"
-        };
         Attempt {
             source,
-            route,
+            route: record::attempt_route(Operation::Read, Some(token)),
             client_id: Some(client_id),
         }
     }
@@ -839,19 +829,49 @@ impl Pipeline {
         // dry run, like a read that succeeds, costs no write.
         let recorded_already = cx.is_some_and(RegistrationContext::change_recorded);
         let dry_run = cx.is_some_and(RegistrationContext::is_dry_run);
-        let keep = self.settings().audit.max_refusals;
-        if !recorded_already && !dry_run && keep > 0 {
-            let recorded = self
-                .services
-                .stores()
-                .events()
-                .record_refusal(&event, keep)
-                .await;
-            if let Err(store_error) = recorded {
-                tracing::warn!(error = %store_error, "cannot record the audit event of a refusal");
-            }
+        if !recorded_already && !dry_run {
+            self.store_refusal(&event).await;
         }
         Err(error)
+    }
+
+    /// Stores a refusal's event within `audit.max_refusals`; a failure to store is logged, since
+    /// the request is refused either way.
+    async fn store_refusal(&self, event: &AuditEvent) {
+        let keep = self.settings().audit.max_refusals;
+        if keep == 0 {
+            return;
+        }
+        let recorded = self
+            .services
+            .stores()
+            .events()
+            .record_refusal(event, keep)
+            .await;
+        if let Err(store_error) = recorded {
+            tracing::warn!(error = %store_error, "cannot record the audit event of a refusal");
+        }
+    }
+
+    /// Audits a registration or management request the host refused before the pipeline saw
+    /// it (a malformed header, parameter or body, a rate limit): logged and counted like every
+    /// event, and stored within `audit.max_refusals` when `refusal.stored` says so.
+    pub async fn audit_refusal(&self, refusal: EarlyRefusal<'_>) {
+        let attempt = Attempt {
+            source: refusal.source,
+            route: record::attempt_route(refusal.operation, refusal.token),
+            client_id: refusal.client_id,
+        };
+        let event = record::early_refusal_event(
+            refusal.operation,
+            &attempt,
+            self.services.clock().now(),
+            refusal.error,
+        );
+        log_event(&event);
+        if refusal.stored {
+            self.store_refusal(&event).await;
+        }
     }
 
     /// Logs the event of a request that succeeded, and records a create's, update's or
@@ -875,6 +895,25 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// A request refused before the pipeline saw it, for [`Pipeline::audit_refusal`].
+#[derive(Debug, Clone, Copy)]
+pub struct EarlyRefusal<'a> {
+    /// What the request asked for.
+    pub operation: Operation,
+    /// Where it came from.
+    pub source: &'a RequestSource,
+    /// The token it presented, if one could be read: it names the event's route and is never
+    /// recorded.
+    pub token: Option<&'a str>,
+    /// The client a management request named.
+    pub client_id: Option<&'a str>,
+    /// The RFC error code the request was answered with.
+    pub error: &'static str,
+    /// Whether the event is stored as well as logged: the server passes `false` for a request a
+    /// rate limit refused, so that a flood the limiter absorbs costs no write per request.
+    pub stored: bool,
 }
 
 /// What the audit event of an answer is made from.

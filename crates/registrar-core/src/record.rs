@@ -7,6 +7,7 @@ use crate::caller::Caller;
 use crate::context::{Operation, RegistrationContext, RequestSource};
 use crate::error::RegistrationError;
 use crate::ids::ClientId;
+use crate::trust::looks_like_jwt;
 use crate::validate::route_of_registration;
 
 /// What is known of a request that failed before its context existed (its caller could not be
@@ -140,6 +141,32 @@ pub fn attempt_event(
     now: i64,
     error: &RegistrationError,
 ) -> AuditEvent {
+    refused_attempt_event(operation, attempt, now, outcome_of(error), error.code())
+}
+
+/// The event of a request the host refused before the pipeline saw it, answered with the RFC
+/// error `code`.
+pub fn early_refusal_event(
+    operation: Operation,
+    attempt: &Attempt<'_>,
+    now: i64,
+    code: &'static str,
+) -> AuditEvent {
+    // The server's own failures, not the caller's: what a store error is answered with.
+    let outcome = match code {
+        "server_error" | "temporarily_unavailable" => Outcome::Failed,
+        _ => Outcome::Refused,
+    };
+    refused_attempt_event(operation, attempt, now, outcome, code)
+}
+
+fn refused_attempt_event(
+    operation: Operation,
+    attempt: &Attempt<'_>,
+    now: i64,
+    outcome: Outcome,
+    code: &str,
+) -> AuditEvent {
     let (source_ip, user_agent) = source_parts(attempt.source);
     let action = match operation {
         Operation::Register => Action::Register,
@@ -151,7 +178,7 @@ pub fn attempt_event(
         id: None,
         time: now,
         action,
-        outcome: outcome_of(error),
+        outcome,
         // Only a well-formed identifier: the path is the caller's text.
         client_id: attempt
             .client_id
@@ -163,7 +190,18 @@ pub fn attempt_event(
         software_id: None,
         source_ip,
         user_agent,
-        error: Some(error.code().to_owned()),
+        error: Some(code.to_owned()),
         changes: Vec::new(),
+    }
+}
+
+/// The route an event of a request refused before its caller was known names: from the token
+/// it presented, never from anything the token would have proved.
+pub fn attempt_route(operation: Operation, token: Option<&str>) -> &'static str {
+    match (operation, token) {
+        (_, Some(token)) if looks_like_jwt(token) => "bearer",
+        (Operation::Register, None) => "open",
+        (Operation::Register, Some(_)) => "initial_token",
+        (_, _) => "registration_access_token",
     }
 }

@@ -270,6 +270,7 @@ impl ClientStore for MemoryClients {
                 client_name: entry.client.metadata.client_name.clone(),
                 client_id_issued_at: entry.client.client_id_issued_at,
                 grant_types: entry.client.metadata.grant_types.clone(),
+                state: entry.client.state,
             })
             .collect();
         // Oldest first; clients issued in the same second by id, as the SQL backends order them.

@@ -284,7 +284,8 @@ where
     SummaryRow: for<'r> FromRow<'r, DB::Row>,
 {
     sqlx::query_as(
-        "SELECT client_id, client_name, client_id_issued_at, grant_types FROM clients \
+        "SELECT client_id, client_name, client_id_issued_at, grant_types, last_used_at, \
+         blocked_at FROM clients \
          ORDER BY client_id_issued_at, client_id",
     )
 }

@@ -119,6 +119,8 @@ pub(crate) struct SummaryRow {
     pub client_name: Option<String>,
     pub client_id_issued_at: i64,
     pub grant_types: String,
+    pub last_used_at: Option<i64>,
+    pub blocked_at: Option<i64>,
 }
 
 impl SummaryRow {
@@ -128,6 +130,10 @@ impl SummaryRow {
             client_name: self.client_name,
             client_id_issued_at: self.client_id_issued_at,
             grant_types: from_json(&self.grant_types, "grant_types")?,
+            state: ClientState {
+                last_used_at: self.last_used_at,
+                blocked_at: self.blocked_at,
+            },
         })
     }
 }

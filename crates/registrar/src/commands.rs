@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use registrar_core::StoreError;
 use registrar_core::authz::{User, hash_password};
 use registrar_core::initial_token::{InitialTokenOptions, mint_initial_token};
+use registrar_core::lifecycle::Standing;
 use registrar_core::policy::{Binding, Policies, Policy};
 use registrar_core::secrets::random_token;
 use registrar_core::token::{
@@ -370,15 +371,22 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
     match command {
         ClientsCommand::List => {
             println!(
-                "{:<28} {:<21} {:<40} NAME",
-                "CLIENT_ID", "CREATED", "GRANT_TYPES"
+                "{:<28} {:<21} {:<40} {:<8} NAME",
+                "CLIENT_ID", "CREATED", "GRANT_TYPES", "STATE"
             );
+            let now = pipeline.services().clock().now();
             for client in store.list_clients().await? {
+                let state = match client.standing(&config.settings.lifecycle, now) {
+                    Standing::Active => "active",
+                    Standing::Blocked => "blocked",
+                    Standing::Expired(_) => "expired",
+                };
                 println!(
-                    "{:<28} {:<21} {:<40} {}",
+                    "{:<28} {:<21} {:<40} {:<8} {}",
                     client.client_id,
                     timestamp(client.client_id_issued_at),
                     client.grant_types.join(","),
+                    state,
                     printable(&client.client_name.unwrap_or_default())
                 );
             }

@@ -26,6 +26,18 @@ async fn clients_block_and_unblock_a_running_servers_client_on_postgres() {
     block_and_unblock(Store::postgres(&server_url).await).await;
 }
 
+/// The STATE column of `clients list` for `client_id`.
+fn listed_state(store: &Store, client_id: &str) -> String {
+    let list = store.cli(&["clients", "list"], "");
+    let header = list.lines().next().unwrap_or_default();
+    assert!(header.contains("STATE"), "{list}");
+    let row = list
+        .lines()
+        .find(|line| line.starts_with(client_id))
+        .unwrap_or_else(|| panic!("{client_id} is not listed: {list}"));
+    row.split_whitespace().nth(3).unwrap_or_default().to_owned()
+}
+
 async fn block_and_unblock(store: Store) {
     let token = store
         .cli(&["initial-token", "create"], "")
@@ -87,8 +99,10 @@ async fn block_and_unblock(store: Store) {
     let shown: Value =
         serde_json::from_str(&store.cli(&["clients", "show", &client_id], "")).unwrap();
     assert!(shown["blocked_at"].is_i64(), "{shown}");
+    assert_eq!(listed_state(&store, &client_id), "blocked");
 
     store.cli(&["clients", "unblock", &client_id], "");
+    assert_eq!(listed_state(&store, &client_id), "active");
     assert_eq!(token_status().await, 200);
     assert_eq!(read_status().await, 200);
 

@@ -483,6 +483,7 @@ pub async fn list_clients_is_oldest_first(store: &dyn ClientStore) {
             client_name: client.metadata.client_name.clone(),
             client_id_issued_at: client.client_id_issued_at,
             grant_types: client.metadata.grant_types.clone(),
+            state: client.state,
         })
         .collect();
     assert_eq!(

@@ -502,6 +502,7 @@ impl ClientStore for MemoryStore {
                 client_name: client.metadata.client_name.clone(),
                 client_id_issued_at: client.client_id_issued_at,
                 grant_types: client.metadata.grant_types.clone(),
+                state: client.state,
             })
             .collect())
     }

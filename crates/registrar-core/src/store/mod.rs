@@ -103,6 +103,16 @@ pub struct ClientSummary {
     pub client_id_issued_at: i64,
     /// Its registered grant types.
     pub grant_types: Vec<String>,
+    /// When it was last used and whether it is blocked, for its standing.
+    pub state: ClientState,
+}
+
+impl ClientSummary {
+    /// Whether the client may be used at `now` under `settings`
+    /// ([`lifecycle::standing`]).
+    pub fn standing(&self, settings: &LifecycleSettings, now: i64) -> Standing {
+        lifecycle::standing(self.client_id_issued_at, &self.state, settings, now)
+    }
 }
 
 /// How many clients one policy holds ([`ClientStore::count_clients_by_policy`]).

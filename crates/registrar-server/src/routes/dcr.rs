@@ -6,19 +6,22 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use registrar_core::{
-    Caller, ClientInformation, Principal, Registration, RegistrationError, RequestSource,
+    Caller, ClientInformation, Operation, Principal, Registration, RegistrationError, RequestSource,
 };
+use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::extract::{Bearer, MetadataJson};
 use crate::idempotency_key::{IDEMPOTENT_REPLAYED, idempotency_key};
 use crate::rate_limit::LimitKind;
+use crate::routes::refusal::{self, Failure, answered};
 use crate::state::AppState;
 
 /// The principal the host application authenticated, for an app that puts registration
@@ -96,19 +99,32 @@ fn is_dry_run(parts: &Parts) -> Result<bool, ApiError> {
 }
 
 /// RFC 7591 §3.1, and `?dry_run=true`: the same checks, storing nothing.
-pub async fn register_client(
-    State(state): State<AppState>,
-    request: Request,
-) -> Result<Response, ApiError> {
+pub async fn register_client(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
     let source = request_source(&parts, &state);
-    if let Some(key) = address_key(&source) {
+    let result = register(&state, &mut parts, body, &source).await;
+    let request = refusal::Request {
+        operation: Operation::Register,
+        source: &source,
+        parts: &parts,
+        client_id: None,
+    };
+    refusal::answer(&state, request, result).await
+}
+
+async fn register(
+    state: &AppState,
+    parts: &mut Parts,
+    body: Body,
+    source: &RequestSource,
+) -> Result<Response, Failure> {
+    if let Some(key) = address_key(source) {
         state
             .rate_limits
             .check(LimitKind::Registration, &key)
             .await?;
     }
-    let dry_run = is_dry_run(&parts)?;
+    let dry_run = is_dry_run(parts)?;
     // A window of 0 turns the feature off: the header is then ignored, as by a server without it.
     let key = match state.pipeline.settings().idempotency_window {
         0 => None,
@@ -117,36 +133,43 @@ pub async fn register_client(
     let caller = match parts.extensions.get::<HostCaller>() {
         Some(HostCaller(principal)) => Caller::Principal(principal.clone()),
         None => {
-            let bearer = Bearer::from_request_parts(&mut parts, &state).await?;
+            let bearer = Bearer::from_request_parts(parts, state).await?;
             state
                 .pipeline
-                .authorize_registration_with_key(bearer.token(), &source, key.as_ref())
-                .await?
+                .authorize_registration_with_key(bearer.token(), source, key.as_ref())
+                .await
+                .map_err(answered)?
         }
     };
     if let Caller::InitialAccessToken { id, .. } = &caller {
         state.rate_limits.check(LimitKind::InitialToken, id).await?;
     }
-    let MetadataJson(object) =
-        MetadataJson::from_request(Request::from_parts(parts, body), &state).await?;
+    let object = metadata_body(parts, body, state).await?;
+    let source = source.clone();
     if dry_run {
         let information = state
             .pipeline
             .register_dry_run(caller, object, source)
-            .await?;
+            .await
+            .map_err(answered)?;
         return Ok(Json(dry_run_answer(&information)?).into_response());
     }
     // A dry run stores nothing, so its key neither replays nor is kept.
     let Some(key) = key else {
-        let information = state.pipeline.register(caller, object, source).await?;
+        let information = state
+            .pipeline
+            .register(caller, object, source)
+            .await
+            .map_err(answered)?;
         tracing::info!(client_id = %information.client_id, "client registered");
         return Ok((StatusCode::CREATED, Json(information)).into_response());
     };
-    match state
+    let registration = state
         .pipeline
         .register_idempotent(caller, object, source, &key)
-        .await?
-    {
+        .await
+        .map_err(answered)?;
+    match registration {
         Registration::Created(information) => {
             tracing::info!(client_id = %information.client_id, "client registered");
             Ok((StatusCode::CREATED, Json(information)).into_response())
@@ -170,6 +193,17 @@ pub async fn register_client(
                 .into_response())
         }
     }
+}
+
+/// The metadata object of the body; the parts stay with the caller for the audit event.
+async fn metadata_body(
+    parts: &Parts,
+    body: Body,
+    state: &AppState,
+) -> Result<Map<String, Value>, ApiError> {
+    let request = Request::from_parts(parts.clone(), body);
+    let MetadataJson(object) = MetadataJson::from_request(request, state).await?;
+    Ok(object)
 }
 
 /// What a dry run answers: the metadata that would be registered, with the server's defaults
@@ -212,7 +246,7 @@ async fn limit_failures<T>(
     state: &AppState,
     key: Option<String>,
     attempt: impl std::future::Future<Output = Result<T, RegistrationError>>,
-) -> Result<T, ApiError> {
+) -> Result<T, Failure> {
     if let Some(key) = &key {
         state
             .rate_limits
@@ -226,69 +260,102 @@ async fn limit_failures<T>(
             .record_failure(LimitKind::ManagementFailure, key)
             .await;
     }
-    Ok(result?)
+    result.map_err(answered)
+}
+
+/// The token a management request must carry, from the one place it is read.
+async fn management_token(parts: &mut Parts, state: &AppState) -> Result<String, ApiError> {
+    let bearer = Bearer::from_request_parts(parts, state).await?;
+    required(&bearer).map(str::to_owned)
+}
+
+/// Runs a management request, auditing a refusal made before the pipeline saw it.
+async fn manage<F, T>(
+    state: &AppState,
+    operation: Operation,
+    client_id: &str,
+    request: Request,
+    handle: F,
+) -> Response
+where
+    F: AsyncFnOnce(&mut Parts, Body, &RequestSource) -> Result<T, Failure>,
+    T: IntoResponse,
+{
+    let (mut parts, body) = request.into_parts();
+    let source = request_source(&parts, state);
+    let result = handle(&mut parts, body, &source).await;
+    let request = refusal::Request {
+        operation,
+        source: &source,
+        parts: &parts,
+        client_id: Some(client_id),
+    };
+    refusal::answer(state, request, result).await
 }
 
 /// RFC 7592 §2.1.
 pub async fn read_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
-    bearer: Bearer,
     request: Request,
-) -> Result<Response, ApiError> {
-    let (parts, _) = request.into_parts();
-    let token = required(&bearer)?;
-    let source = request_source(&parts, &state);
-    let information = limit_failures(
-        &state,
-        address_key(&source),
-        state.pipeline.read(&client_id, token, source),
-    )
-    .await?;
-    Ok(Json(information).into_response())
+) -> Response {
+    let handle = async |parts: &mut Parts, _body: Body, source: &RequestSource| {
+        let token = management_token(parts, &state).await?;
+        let information = limit_failures(
+            &state,
+            address_key(source),
+            state.pipeline.read(&client_id, &token, source.clone()),
+        )
+        .await?;
+        Ok::<_, Failure>(Json(information))
+    };
+    manage(&state, Operation::Read, &client_id, request, handle).await
 }
 
 /// RFC 7592 §2.2.
 pub async fn update_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
-    bearer: Bearer,
     request: Request,
-) -> Result<Response, ApiError> {
-    let token = required(&bearer)?;
-    let (parts, body) = request.into_parts();
-    let source = request_source(&parts, &state);
-    // Authenticate first: a caller without a valid token costs no body read and learns nothing
-    // from body errors.
-    let authorized = limit_failures(
-        &state,
-        address_key(&source),
-        state.pipeline.authorize_update(&client_id, token, &source),
-    )
-    .await?;
-    let MetadataJson(object) =
-        MetadataJson::from_request(Request::from_parts(parts, body), &state).await?;
-    let information = state.pipeline.update(authorized, object, source).await?;
-    tracing::info!(client_id = %information.client_id, "client updated");
-    Ok(Json(information).into_response())
+) -> Response {
+    let handle = async |parts: &mut Parts, body: Body, source: &RequestSource| {
+        let token = management_token(parts, &state).await?;
+        // Authenticate first: a caller without a valid token costs no body read and learns
+        // nothing from body errors.
+        let authorized = limit_failures(
+            &state,
+            address_key(source),
+            state.pipeline.authorize_update(&client_id, &token, source),
+        )
+        .await?;
+        let object = metadata_body(parts, body, &state).await?;
+        let information = state
+            .pipeline
+            .update(authorized, object, source.clone())
+            .await
+            .map_err(answered)?;
+        tracing::info!(client_id = %information.client_id, "client updated");
+        Ok::<_, Failure>(Json(information))
+    };
+    manage(&state, Operation::Update, &client_id, request, handle).await
 }
 
 /// RFC 7592 §2.3.
 pub async fn delete_client(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
-    bearer: Bearer,
     request: Request,
-) -> Result<StatusCode, ApiError> {
-    let (parts, _) = request.into_parts();
-    let token = required(&bearer)?;
-    let source = request_source(&parts, &state);
-    limit_failures(
-        &state,
-        address_key(&source),
-        state.pipeline.delete(&client_id, token, source),
-    )
-    .await?;
-    tracing::info!(%client_id, "client deleted");
-    Ok(StatusCode::NO_CONTENT)
+) -> Response {
+    let handle = async |parts: &mut Parts, _body: Body, source: &RequestSource| {
+        let token = management_token(parts, &state).await?;
+        limit_failures(
+            &state,
+            address_key(source),
+            state.pipeline.delete(&client_id, &token, source.clone()),
+        )
+        .await?;
+        tracing::info!(%client_id, "client deleted");
+        Ok::<_, Failure>(StatusCode::NO_CONTENT)
+    };
+    manage(&state, Operation::Delete, &client_id, request, handle).await
 }

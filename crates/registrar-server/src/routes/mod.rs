@@ -6,6 +6,7 @@ pub mod health;
 pub mod introspect;
 pub mod jwks;
 pub mod limits;
+mod refusal;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

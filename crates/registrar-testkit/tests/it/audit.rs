@@ -6,6 +6,7 @@ use registrar_core::ClientId;
 use registrar_core::audit::{Action, AuditEvent, EventFilter, Outcome};
 use registrar_core::initial_token::InitialTokenOptions;
 use registrar_server::TokenOptions;
+use registrar_server::rate_limit::Quota;
 use registrar_testkit::{Backend, TestServer, backends};
 use serde_json::{Value, json};
 
@@ -14,6 +15,7 @@ use crate::{expect_error, expect_json};
 backends!(
     changes_and_refusals_are_recorded_and_reads_and_tokens_are_not,
     refusals_are_bounded_by_max_refusals,
+    refusals_before_the_pipeline_are_recorded_and_rate_limits_only_logged,
 );
 
 const USER_AGENT: &str = "audit-test/1.0 (x11; like nothing)";
@@ -340,4 +342,147 @@ async fn refusals_are_bounded_by_max_refusals(backend: Backend) {
         [registered["client_id"].as_str().map(str::to_owned)],
         "a change's event is never dropped for refusals"
     );
+}
+
+/// What the server refuses before the pipeline sees a request (a malformed header, parameter
+/// or body) is an event like the pipeline's refusals; a rate-limited request is logged and
+/// counted but not stored, so a flood the limiter absorbs costs no write.
+async fn refusals_before_the_pipeline_are_recorded_and_rate_limits_only_logged(backend: Backend) {
+    let mut options = TokenOptions::default();
+    options.rate_limits.registration = Quota::new(5, 3600);
+    options.rate_limits.initial_token = Quota::new(1000, 1);
+    let server = TestServer::builder(backend).tokens(options).spawn().await;
+    let http = server.http();
+    let token = server.initial_token(InitialTokenOptions::default()).await;
+    let endpoint = server.url("/connect/dcr");
+
+    let registered = expect_json(
+        http.post(&endpoint)
+            .bearer_auth(&token)
+            .json(&json!({"grant_types": ["client_credentials"]}))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let uri = registered["registration_client_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // An authorized caller's body that is not JSON, and one that is not an object.
+    expect_error(
+        http.post(&endpoint)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("user-agent", USER_AGENT)
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_request",
+    )
+    .await;
+    let unsupported = http
+        .post(&endpoint)
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsupported.status(), 415);
+    // A malformed Authorization header, and a dry_run that is neither true nor false.
+    expect_error(
+        http.post(&endpoint)
+            .header("authorization", "Bearer not a b64token")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "invalid_token",
+    )
+    .await;
+    expect_error(
+        http.post(format!("{endpoint}?dry_run=yes"))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_request",
+    )
+    .await;
+    // A management request without a token.
+    expect_error(http.get(&uri).send().await.unwrap(), 401, "invalid_token").await;
+    let stored_before_limit = all_events(&server).await.len();
+
+    // The registration limit (5 an hour) is spent by the five registrations above; the rest are 429.
+    for _ in 0..3 {
+        let limited = http
+            .post(&endpoint)
+            .bearer_auth(&token)
+            .json(&json!({"grant_types": ["client_credentials"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(limited.status(), 429);
+    }
+
+    let events = all_events(&server).await;
+    assert_eq!(
+        events.len(),
+        stored_before_limit,
+        "a rate-limited request stores no event"
+    );
+    let client = Some(client_id);
+    let text = |value: &str| Some(value.to_owned());
+    let refusals: Vec<Summary> = summary(&events).into_iter().skip(1).collect();
+    assert_eq!(
+        refusals,
+        [
+            (
+                Action::Register,
+                Outcome::Refused,
+                None,
+                "initial_token".to_owned(),
+                text("invalid_request")
+            ),
+            (
+                Action::Register,
+                Outcome::Refused,
+                None,
+                "initial_token".to_owned(),
+                text("invalid_request")
+            ),
+            (
+                Action::Register,
+                Outcome::Refused,
+                None,
+                "initial_token".to_owned(),
+                text("invalid_token")
+            ),
+            (
+                Action::Register,
+                Outcome::Refused,
+                None,
+                "initial_token".to_owned(),
+                text("invalid_request")
+            ),
+            (
+                Action::Read,
+                Outcome::Refused,
+                client,
+                "registration_access_token".to_owned(),
+                text("invalid_token")
+            ),
+        ]
+    );
+    assert_eq!(events[1].user_agent.as_deref(), Some(USER_AGENT));
+    assert_eq!(events[1].source_ip.as_deref(), Some("127.0.0.1"));
 }
