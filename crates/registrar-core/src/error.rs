@@ -91,7 +91,7 @@ impl RegistrationError {
 }
 
 /// A failure of a store backend.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A unique constraint was violated; the name says which.
     #[error("duplicate {0}")]

@@ -19,6 +19,7 @@ mod connect;
 mod error;
 mod pool;
 pub mod postgres;
+mod prepared;
 mod queries;
 mod replay;
 mod rows;

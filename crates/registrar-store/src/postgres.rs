@@ -13,10 +13,11 @@ use std::sync::Arc;
 
 use registrar_core::error::StoreError;
 use sqlx::Transaction;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
 
 use crate::error::{migration_error, store_error};
 use crate::pool::PoolOptions;
+use crate::prepared::PreparedWrite;
 use crate::replay::PurgeSchedule;
 use crate::store_impls::impl_store_traits;
 
@@ -89,15 +90,18 @@ impl PgStore {
 
     /// Under `READ COMMITTED` two inserts would each count the other's row as absent: a
     /// transaction-scoped advisory lock on the policy's name makes them take turns.
-    async fn lock_policy(
-        transaction: &mut Transaction<'static, Postgres>,
-        policy: &str,
-    ) -> Result<(), sqlx::Error> {
+    async fn lock_policy(connection: &mut PgConnection, policy: &str) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(policy)
-            .execute(&mut **transaction)
+            .execute(connection)
             .await
             .map(|_| ())
+    }
+
+    /// A client write and its event, in a transaction of their own: concurrent transactions
+    /// commit side by side on PostgreSQL's connections.
+    async fn commit_write(&self, write: PreparedWrite) -> Result<bool, StoreError> {
+        self.commit_alone(write).await
     }
 }
 

@@ -25,7 +25,10 @@ pub(crate) mod idempotency;
 /// - a `purge_schedule: Arc<PurgeSchedule>` field, shared by clones;
 /// - `async fn begin_write(&self) -> Result<Transaction<'static, _>, sqlx::Error>`, which begins a
 ///   transaction on the writer, the way the backend needs;
-/// - `async fn lock_policy(transaction, policy) -> Result<(), sqlx::Error>`, which makes
+/// - `async fn commit_write(&self, write: PreparedWrite) -> Result<bool, StoreError>`, which
+///   commits a client change with its event: `commit_alone` (a transaction of its own), or
+///   SQLite's group commit, which runs it with `run_write` in a savepoint of a shared commit;
+/// - `async fn lock_policy(connection, policy) -> Result<(), sqlx::Error>`, which makes
 ///   concurrent inserts under one policy wait for each other within their transactions, so that
 ///   a policy's count and insert are one atomic step.
 macro_rules! impl_store_traits {
@@ -43,81 +46,90 @@ macro_rules! impl_store_traits {
                 InitialAccessTokenStore, PolicyCount, RegisteredClient, TokenCheck,
             };
             use registrar_core::token::{ReplayCache, SigningKeyStore, StoredSigningKey};
-            use sqlx::Transaction;
 
+            use $crate::prepared::{PreparedChange, PreparedWrite};
             use $crate::queries::audit;
             use $crate::queries::authorization::{self, GrantsOf};
             use $crate::queries::lifecycle;
-            use $crate::queries::{self, JtiRecord, Replacement};
+            use $crate::queries::{self, JtiRecord};
             use $crate::replay;
-            use $crate::rows::{ClientRow, IdempotencyRow, InitialTokenRow, SigningKeyRow};
+            use $crate::rows::{ClientRow, InitialTokenRow, SigningKeyRow};
 
             impl $store {
-                /// Applies `change` in one write transaction, with `event` when it applied: the
-                /// change and its audit event commit together or not at all.
+                /// Applies `change` with `event` when it applied: the change and its audit event
+                /// commit together or not at all, through the backend's `commit_write`.
                 async fn apply_with(
                     &self,
                     change: ClientChange<'_>,
                     event: Option<&AuditEvent>,
                 ) -> Result<bool, StoreError> {
+                    self.commit_write(PreparedWrite::new(change, event)?).await
+                }
+
+                /// `write` in a write transaction of its own.
+                async fn commit_alone(&self, write: PreparedWrite) -> Result<bool, StoreError> {
                     let mut transaction = self.begin_write().await.map_err($store_error)?;
                     // An error drops the transaction, which rolls back what ran before it.
-                    if !Self::apply_in(&mut transaction, change).await? {
+                    if !Self::run_write(&mut transaction, write).await? {
                         transaction.rollback().await.map_err($store_error)?;
                         return Ok(false);
-                    }
-                    if let Some(event) = event {
-                        Self::record_in(&mut transaction, event).await?;
                     }
                     transaction.commit().await.map_err($store_error)?;
                     Ok(true)
                 }
 
-                /// The statements of `change` within `transaction`: an insert takes the initial
-                /// access token's use first, and counts its policy's clients in the insert itself
-                /// under the policy's lock.
+                /// The statements of `write` on a connection inside a transaction: the change,
+                /// then its event if it applied. Whether it applied is returned; a caller that
+                /// gets `false` or an error rolls back what ran.
+                pub(crate) async fn run_write(
+                    connection: &mut <$database as sqlx::Database>::Connection,
+                    write: PreparedWrite,
+                ) -> Result<bool, StoreError> {
+                    if !Self::apply_in(connection, write.change).await? {
+                        return Ok(false);
+                    }
+                    if let Some(event) = &write.event {
+                        Self::record_in(connection, event).await?;
+                    }
+                    Ok(true)
+                }
+
+                /// The statements of `change`: an insert takes the initial access token's use
+                /// first, and counts its policy's clients in the insert itself under the
+                /// policy's lock.
                 async fn apply_in(
-                    transaction: &mut Transaction<'static, $database>,
-                    change: ClientChange<'_>,
+                    connection: &mut <$database as sqlx::Database>::Connection,
+                    change: PreparedChange,
                 ) -> Result<bool, StoreError> {
                     match change {
-                        ClientChange::Insert {
-                            client,
+                        PreparedChange::Insert {
+                            row,
+                            cap,
                             initial_token,
                             now,
-                            max_clients,
                             idempotency,
                         } => {
-                            let row = ClientRow::from_client(client)?;
                             // The key's record first, so that the loser of a race waits there
                             // (PostgreSQL) or finds it (SQLite) before it has changed anything.
                             if let Some(record) = idempotency {
-                                let recorded = queries::idempotency::record_key(
-                                    IdempotencyRow::from_record(record),
-                                    now,
-                                )
-                                .execute(&mut **transaction)
-                                .await
-                                .map_err($store_error)?;
+                                let recorded = queries::idempotency::record_key(record, now)
+                                    .execute(&mut *connection)
+                                    .await
+                                    .map_err($store_error)?;
                                 if recorded.rows_affected() != 1 {
                                     return Err(StoreError::Duplicate("idempotency_key"));
                                 }
                             }
-                            let cap = match (&client.policy, max_clients) {
-                                (Some(policy), Some(max)) => Some((policy, max)),
-                                _ => None,
-                            };
-                            if let Some((policy, _)) = cap {
-                                Self::lock_policy(transaction, policy)
+                            if let Some((policy, _)) = &cap {
+                                Self::lock_policy(connection, policy)
                                     .await
                                     .map_err($store_error)?;
                             }
                             if let Some(token_hash) = initial_token {
-                                let consumed =
-                                    queries::consume_initial_token(token_hash.to_hex(), now)
-                                        .execute(&mut **transaction)
-                                        .await
-                                        .map_err($store_error)?;
+                                let consumed = queries::consume_initial_token(token_hash, now)
+                                    .execute(&mut *connection)
+                                    .await
+                                    .map_err($store_error)?;
                                 if consumed.rows_affected() != 1 {
                                     return Err(StoreError::InitialTokenRejected);
                                 }
@@ -130,7 +142,7 @@ macro_rules! impl_store_traits {
                                 None => queries::insert_client(row),
                             };
                             let inserted = statement
-                                .execute(&mut **transaction)
+                                .execute(&mut *connection)
                                 .await
                                 .map_err($store_error)?;
                             if inserted.rows_affected() != 1 {
@@ -138,63 +150,48 @@ macro_rules! impl_store_traits {
                             }
                             Ok(true)
                         }
-                        ClientChange::Replace {
-                            client,
-                            check,
-                            previous_valid_until,
-                        } => {
-                            let replacement = Replacement {
-                                row: ClientRow::from_client(client)?,
-                                presented: check.presented.to_hex(),
-                                now: check.now,
-                                previous_valid_until,
-                            };
+                        PreparedChange::Replace(replacement) => {
                             let replaced = queries::replace_client(replacement)
-                                .execute(&mut **transaction)
+                                .execute(&mut *connection)
                                 .await
                                 .map_err($store_error)?;
                             Ok(replaced.rows_affected() == 1)
                         }
-                        ClientChange::ReplaceKeepingToken { client } => {
-                            let replaced = queries::replace_client_keeping_token(
-                                ClientRow::from_client(client)?,
-                            )
-                            .execute(&mut **transaction)
-                            .await
-                            .map_err($store_error)?;
+                        PreparedChange::ReplaceKeepingToken(row) => {
+                            let replaced = queries::replace_client_keeping_token(row)
+                                .execute(&mut *connection)
+                                .await
+                                .map_err($store_error)?;
                             Ok(replaced.rows_affected() == 1)
                         }
-                        ClientChange::Delete { client_id } => {
-                            let client_id = client_id.as_str().to_owned();
+                        PreparedChange::Delete(client_id) => {
                             let deleted = queries::delete_client(client_id.clone())
-                                .execute(&mut **transaction)
+                                .execute(&mut *connection)
                                 .await
                                 .map_err($store_error)?;
-                            Self::forget_client(transaction, client_id).await?;
+                            Self::forget_client(connection, client_id).await?;
                             Ok(deleted.rows_affected() > 0)
                         }
-                        ClientChange::DeleteExpired { client_id, cutoffs } => {
-                            let client_id = client_id.as_str().to_owned();
+                        PreparedChange::DeleteExpired { client_id, cutoffs } => {
                             let deleted =
-                                lifecycle::delete_expired_client(client_id.clone(), cutoffs)
-                                    .execute(&mut **transaction)
+                                lifecycle::delete_expired_client(client_id.clone(), &cutoffs)
+                                    .execute(&mut *connection)
                                     .await
                                     .map_err($store_error)?;
                             if deleted.rows_affected() == 0 {
                                 return Ok(false);
                             }
-                            Self::forget_client(transaction, client_id).await?;
+                            Self::forget_client(connection, client_id).await?;
                             Ok(true)
                         }
-                        ClientChange::SetBlocked {
+                        PreparedChange::SetBlocked {
                             client_id,
                             blocked_at,
                         } => {
-                            let updated =
-                                lifecycle::set_blocked(client_id.as_str().to_owned(), blocked_at)
-                                    .execute(&mut **transaction)
-                                    .await
-                                    .map_err($store_error)?;
+                            let updated = lifecycle::set_blocked(client_id, blocked_at)
+                                .execute(&mut *connection)
+                                .await
+                                .map_err($store_error)?;
                             Ok(updated.rows_affected() > 0)
                         }
                     }
@@ -205,23 +202,23 @@ macro_rules! impl_store_traits {
                 /// What goes with a deleted client: what users granted it (its grants with
                 /// their codes and refresh tokens, every consent given to it) and its provenance.
                 async fn forget_client(
-                    transaction: &mut Transaction<'static, $database>,
+                    connection: &mut <$database as sqlx::Database>::Connection,
                     client_id: String,
                 ) -> Result<(), StoreError> {
                     for statement in
                         authorization::forget_grants(GrantsOf::Client, client_id.clone())
                     {
                         statement
-                            .execute(&mut **transaction)
+                            .execute(&mut *connection)
                             .await
                             .map_err($store_error)?;
                     }
                     authorization::delete_client_consents(client_id.clone())
-                        .execute(&mut **transaction)
+                        .execute(&mut *connection)
                         .await
                         .map_err($store_error)?;
                     audit::delete_provenance(client_id)
-                        .execute(&mut **transaction)
+                        .execute(&mut *connection)
                         .await
                         .map_err($store_error)?;
                     Ok(())

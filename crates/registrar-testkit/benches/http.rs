@@ -22,7 +22,8 @@ use registrar_core::ClientId;
 use registrar_core::authz::{AuthorizationCode, Grant, User, hash_password};
 use registrar_core::initial_token::InitialTokenOptions;
 use registrar_core::secrets::{OsRandom, random_token};
-use registrar_testkit::{Backend, TestServer};
+use registrar_store::SqliteStore;
+use registrar_testkit::{Backend, TestDatabase, TestServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
@@ -363,7 +364,10 @@ async fn run_backend(name: &str, backend: Backend, plan: Plan) {
     if std::env::var("REGISTRAR_BENCH_LIMITS").is_ok_and(|value| value == "off") {
         options.rate_limits.enabled = false;
     }
-    let server = TestServer::builder(backend).tokens(options).spawn().await;
+    let server = TestServer::builder(backend.clone())
+        .tokens(options.clone())
+        .spawn()
+        .await;
     // One client for every scenario: `no_proxy`, so nothing but 127.0.0.1 is ever spoken to.
     let http = reqwest::Client::builder()
         .no_proxy()
@@ -405,6 +409,30 @@ async fn run_backend(name: &str, backend: Backend, plan: Plan) {
     report(name, "register (1 token)", plan, &run, 201);
     let registered = run.bodies();
 
+    // (a0) On SQLite, the same on a second server whose store commits each write alone (one
+    // fsync per registration), side by side with the group commit above.
+    if matches!(backend, Backend::Sqlite) {
+        let database = TestDatabase::create(&backend).await;
+        let store = SqliteStore::open(&database.url)
+            .await
+            .expect("open the baseline store")
+            .without_group_commit();
+        let baseline = TestServer::builder(backend.clone())
+            .tokens(options.clone())
+            .on(database, Arc::new(store))
+            .spawn()
+            .await;
+        let token = baseline.initial_token(InitialTokenOptions::default()).await;
+        let run = {
+            let (http, url) = (http.clone(), baseline.url("/connect/dcr"));
+            load(plan, move |_| {
+                http.post(&url).bearer_auth(&token).json(&web_app()).send()
+            })
+            .await
+        };
+        report(name, "register, commit each", plan, &run, 201);
+    }
+
     // (a') The same with one initial access token per concurrent request, to tell the cost of
     // counting uses of a single token row apart from the cost of the insert.
     let mut initial_tokens = Vec::new();
@@ -422,6 +450,21 @@ async fn run_backend(name: &str, backend: Backend, plan: Plan) {
         .await
     };
     report(name, "register (n tokens)", plan, &run, 201);
+
+    // (a'') Refused registrations: each an audit event stored with the pruning of refusals past
+    // `audit.max_refusals`, for what a flood of bad requests costs beside good ones.
+    let refusal_token = server.initial_token(InitialTokenOptions::default()).await;
+    let run = {
+        let (http, url) = (http.clone(), registration_endpoint.clone());
+        load(plan, move |_| {
+            http.post(&url)
+                .bearer_auth(&refusal_token)
+                .json(&json!({"redirect_uris": ["https://app.example.com/cb#fragment"]}))
+                .send()
+        })
+        .await
+    };
+    report(name, "register refused", plan, &run, 400);
 
     // (b) client_credentials with client_secret_basic, for one registered client.
     let client = register_one(&server, machine()).await;

@@ -291,3 +291,110 @@ async fn a_secret_ciphertext_without_a_secret_hash_is_a_corrupt_row() {
         "corrupt stored row: secret_ciphertext without secret_hash"
     );
 }
+
+/// Concurrent registrations with one initial access token of `max_uses` uses, while the writer
+/// is held so that they queue: the group commit takes them in few commits, exactly `max_uses`
+/// of them succeed (the others fail alone, changing nothing), and a duplicate client id in the
+/// same batch fails without failing its neighbours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_commit_keeps_initial_token_limits_exact_and_fails_writes_alone() {
+    use std::sync::atomic::Ordering;
+
+    use registrar_core::store::{InitialAccessToken, InitialAccessTokenStore};
+
+    const WRITES: usize = 120;
+    const MAX_USES: u32 = 50;
+    let folder = TempDir::new().expect("temporary folder");
+    let store = open_in(&folder).await;
+    let hasher = TokenHasher::new(b"sqlite tests");
+    let token_hash = hasher.hash("initial token");
+    store
+        .insert_initial_token(&InitialAccessToken {
+            id: "group".to_owned(),
+            token_hash: token_hash.clone(),
+            created_at: 1_700_000_000,
+            expires_at: None,
+            max_uses: Some(MAX_USES),
+            uses: 0,
+            note: None,
+            policy: None,
+        })
+        .await
+        .expect("insert the token");
+    let group_commit = store.group_commit.clone().expect("group commit is on");
+    let stats = group_commit.stats();
+    let commits_before = stats.commits.load(Ordering::Relaxed);
+    let taken_before = stats.taken.load(Ordering::Relaxed);
+
+    // Held, the writer cannot begin: every write below waits in its queue.
+    let held = store.pool().acquire().await.expect("hold the writer");
+    let mut tasks = Vec::new();
+    for index in 0..WRITES {
+        let store = store.clone();
+        let token_hash = token_hash.clone();
+        tasks.push(tokio::spawn(async move {
+            // Two writes share each of the first ten ids: one of each pair is a duplicate.
+            let id = if index < 20 {
+                format!("pair-{}", index / 2)
+            } else {
+                format!("client-{index}")
+            };
+            let client = client(&id, &format!("rat-{index}"));
+            store
+                .insert_client(&client, Some(&token_hash), 1_700_000_000)
+                .await
+        }));
+    }
+    // Every write handed over: queued, or taken into the batch that waits for the writer.
+    let handed_over = || {
+        let taken = stats.taken.load(Ordering::Relaxed) - taken_before;
+        group_commit.queued() + usize::try_from(taken).unwrap_or(usize::MAX)
+    };
+    while handed_over() < WRITES {
+        tokio::task::yield_now().await;
+    }
+    drop(held);
+
+    let mut created = 0;
+    let mut rejected = 0;
+    let mut duplicates = 0;
+    for task in tasks {
+        match task.await.expect("the task") {
+            Ok(()) => created += 1,
+            Err(StoreError::InitialTokenRejected) => rejected += 1,
+            Err(StoreError::Duplicate(_)) => duplicates += 1,
+            Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+    let token = store
+        .find_initial_token(&token_hash)
+        .await
+        .unwrap()
+        .expect("the token");
+    assert_eq!(created, MAX_USES as usize, "exactly max_uses registrations");
+    assert_eq!(token.uses, MAX_USES, "a failed write gives its use back");
+    assert_eq!(created + rejected + duplicates, WRITES);
+    assert!(duplicates <= 10, "a duplicate fails alone: {duplicates}");
+    assert_eq!(store.list_clients().await.unwrap().len(), created);
+    let commits = stats.commits.load(Ordering::Relaxed) - commits_before;
+    assert!(
+        commits <= 3,
+        "{WRITES} queued writes take few commits, not {commits}"
+    );
+}
+
+/// Without group commit (the benchmark's baseline) every write still commits on its own.
+#[tokio::test]
+async fn without_group_commit_each_write_commits_alone() {
+    let folder = TempDir::new().expect("temporary folder");
+    let store = open_in(&folder).await.without_group_commit();
+    store
+        .insert_client(&client("alone", "rat"), None, 1_700_000_000)
+        .await
+        .expect("insert");
+    let stored = store
+        .get_client(&ClientId::parse("alone").unwrap())
+        .await
+        .unwrap();
+    assert!(stored.is_some());
+}

@@ -20,7 +20,6 @@ macro_rules! impl_audit_traits {
             use registrar_core::error::StoreError;
             use registrar_core::ids::ClientId;
             use registrar_core::store::{ClientChange, RecordedClientStore};
-            use sqlx::Transaction;
 
             use $crate::queries::audit;
             use $crate::rows::{EventRow, ProvenanceRow};
@@ -29,11 +28,11 @@ macro_rules! impl_audit_traits {
                 /// Writes `event` within `transaction`: a registration's with the client's
                 /// provenance, a delete's without it.
                 async fn record_in(
-                    transaction: &mut Transaction<'static, $database>,
+                    connection: &mut <$database as sqlx::Database>::Connection,
                     event: &AuditEvent,
                 ) -> Result<(), StoreError> {
                     audit::insert_event(EventRow::from_event(event)?)
-                        .execute(&mut **transaction)
+                        .execute(&mut *connection)
                         .await
                         .map_err($store_error)?;
                     let (Outcome::Success, Some(client_id)) = (event.outcome, &event.client_id)
@@ -54,7 +53,7 @@ macro_rules! impl_audit_traits {
                         | Action::Unblock => return Ok(()),
                     };
                     statement
-                        .execute(&mut **transaction)
+                        .execute(&mut *connection)
                         .await
                         .map_err($store_error)?;
                     Ok(())
