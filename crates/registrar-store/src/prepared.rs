@@ -1,4 +1,5 @@
-//! A client change and its audit event as owned rows, ready to run on any connection: what
+//! A client change (or another write of the SQLite writer's: a use, a refusal) and its audit
+//! event as owned rows, ready to run on any connection: what
 //! `apply_with` hands to the backend, which runs it in a transaction of its own (PostgreSQL) or
 //! in the SQLite writer's next group commit (`group_commit`), on another task than the request's.
 
@@ -8,7 +9,7 @@ use registrar_core::lifecycle::ExpiryCutoffs;
 use registrar_core::store::ClientChange;
 
 use crate::queries::Replacement;
-use crate::rows::{ClientRow, IdempotencyRow};
+use crate::rows::{ClientRow, EventRow, IdempotencyRow};
 
 /// [`ClientChange`] with every row built and nothing borrowed.
 #[derive(Debug)]
@@ -33,6 +34,18 @@ pub(crate) enum PreparedChange {
         client_id: String,
         blocked_at: Option<i64>,
     },
+    /// A use of the client (`ClientStore::record_client_use`); always applies.
+    RecordUse {
+        client_id: String,
+        now: i64,
+    },
+    /// A refusal's event with the pruning of refusals past `keep`; always applies.
+    Refusal {
+        row: EventRow,
+        keep: i64,
+    },
+    /// Nothing but the write's event (`EventStore::record_event`).
+    EventOnly,
 }
 
 impl PreparedChange {
@@ -88,6 +101,14 @@ pub(crate) struct PreparedWrite {
 }
 
 impl PreparedWrite {
+    /// A write of this crate's own that no [`ClientChange`] names.
+    pub(crate) fn of(change: PreparedChange) -> Self {
+        Self {
+            change,
+            event: None,
+        }
+    }
+
     pub(crate) fn new(
         change: ClientChange<'_>,
         event: Option<&AuditEvent>,

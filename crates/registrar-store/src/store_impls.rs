@@ -194,6 +194,25 @@ macro_rules! impl_store_traits {
                                 .map_err($store_error)?;
                             Ok(updated.rows_affected() > 0)
                         }
+                        PreparedChange::RecordUse { client_id, now } => {
+                            lifecycle::record_use(client_id, now)
+                                .execute(&mut *connection)
+                                .await
+                                .map_err($store_error)?;
+                            Ok(true)
+                        }
+                        PreparedChange::Refusal { row, keep } => {
+                            audit::insert_event(row)
+                                .execute(&mut *connection)
+                                .await
+                                .map_err($store_error)?;
+                            audit::drop_old_refusals(keep)
+                                .execute(&mut *connection)
+                                .await
+                                .map_err($store_error)?;
+                            Ok(true)
+                        }
+                        PreparedChange::EventOnly => Ok(true),
                     }
                 }
             }
@@ -359,10 +378,11 @@ macro_rules! impl_store_traits {
                     client_id: &ClientId,
                     now: i64,
                 ) -> Result<(), StoreError> {
-                    lifecycle::record_use(client_id.as_str().to_owned(), now)
-                        .execute(self.writer())
-                        .await
-                        .map_err($store_error)?;
+                    let change = PreparedChange::RecordUse {
+                        client_id: client_id.as_str().to_owned(),
+                        now,
+                    };
+                    self.commit_write(PreparedWrite::of(change)).await?;
                     Ok(())
                 }
 

@@ -21,6 +21,7 @@ macro_rules! impl_audit_traits {
             use registrar_core::ids::ClientId;
             use registrar_core::store::{ClientChange, RecordedClientStore};
 
+            use $crate::prepared::{PreparedChange, PreparedWrite};
             use $crate::queries::audit;
             use $crate::rows::{EventRow, ProvenanceRow};
 
@@ -63,9 +64,11 @@ macro_rules! impl_audit_traits {
             #[async_trait]
             impl EventStore for $store {
                 async fn record_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-                    let mut transaction = self.begin_write().await.map_err($store_error)?;
-                    Self::record_in(&mut transaction, event).await?;
-                    transaction.commit().await.map_err($store_error)
+                    let write = PreparedWrite {
+                        change: PreparedChange::EventOnly,
+                        event: Some(event.clone()),
+                    };
+                    self.commit_write(write).await.map(|_| ())
                 }
 
                 async fn record_refusal(
@@ -76,17 +79,13 @@ macro_rules! impl_audit_traits {
                     if keep == 0 {
                         return Ok(());
                     }
-                    let row = EventRow::from_event(event)?;
-                    let mut transaction = self.begin_write().await.map_err($store_error)?;
-                    audit::insert_event(row)
-                        .execute(&mut *transaction)
+                    let change = PreparedChange::Refusal {
+                        row: EventRow::from_event(event)?,
+                        keep: i64::try_from(keep).unwrap_or(i64::MAX),
+                    };
+                    self.commit_write(PreparedWrite::of(change))
                         .await
-                        .map_err($store_error)?;
-                    audit::drop_old_refusals(i64::try_from(keep).unwrap_or(i64::MAX))
-                        .execute(&mut *transaction)
-                        .await
-                        .map_err($store_error)?;
-                    transaction.commit().await.map_err($store_error)
+                        .map(|_| ())
                 }
 
                 async fn list_events(
