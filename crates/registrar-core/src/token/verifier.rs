@@ -1,8 +1,9 @@
-//! Verifying the asymmetric JWS algorithms (RFC 7518 §3.3 to §3.5, RFC 8037 §3.1) with `ring`:
-//! this server's own tokens, clients' assertions and trusted issuers' statements.
+//! Verifying the asymmetric JWS algorithms (RFC 7518 §3.3 to §3.5, RFC 8037 §3.1): this server's
+//! own tokens, clients' assertions and trusted issuers' statements.
 //!
-//! `ring` verifies ES256 and RS256 several times faster than the RustCrypto crates behind
-//! `jsonwebtoken` (docs/benchmarks.md). HMAC stays with `jsonwebtoken`.
+//! `ring` verifies ECDSA and RSA, two to three times faster than the RustCrypto crates behind
+//! `jsonwebtoken` (docs/benchmarks.md); `ed25519-dalek` verifies Ed25519 as fast as `ring` and
+//! decodes the key once, here. HMAC stays with `jsonwebtoken`.
 
 use std::fmt;
 
@@ -14,8 +15,10 @@ use super::jwk::{EcCurve, PublicKey};
 /// A public key with the one algorithm it verifies; built once per key, so each verification
 /// only decodes the signature.
 pub(crate) enum VerifyingKey {
-    /// ECDSA with the uncompressed point (SEC 1 §2.3.3), or Ed25519 with its 32 bytes.
-    Point(UnparsedPublicKey<Vec<u8>>),
+    /// ECDSA, with the uncompressed point (SEC 1 §2.3.3).
+    Ecdsa(UnparsedPublicKey<Vec<u8>>),
+    /// Ed25519, the point decoded.
+    Ed25519(ed25519_dalek::VerifyingKey),
     /// RSA, with the modulus and exponent without leading zeros, as `PublicKey` holds them.
     Rsa {
         parameters: &'static RsaParameters,
@@ -27,7 +30,8 @@ pub(crate) enum VerifyingKey {
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self {
-            Self::Point(_) => "Point",
+            Self::Ecdsa(_) => "Ecdsa",
+            Self::Ed25519(_) => "Ed25519",
             Self::Rsa { .. } => "Rsa",
         };
         formatter
@@ -39,7 +43,8 @@ impl fmt::Debug for VerifyingKey {
 
 impl VerifyingKey {
     /// The key that checks signatures made with `algorithm` by `public_key`, or `None` when the
-    /// key cannot have made them (see [`PublicKey::fits`]) or the algorithm is HMAC.
+    /// key cannot have made them (see [`PublicKey::fits`]), the algorithm is HMAC, or an Ed25519
+    /// key is no point of the curve.
     ///
     /// RSA moduli are 2048 to 4096 bits long: [`PublicKey::from_jwk`] refuses others, and
     /// `ring`'s `2048_8192` parameters refuse shorter ones again. RFC 7518 §3.5: PS256, PS384 and
@@ -48,9 +53,6 @@ impl VerifyingKey {
         if !public_key.fits(algorithm) {
             return None;
         }
-        let point = |algorithm: &'static dyn signature::VerificationAlgorithm, bytes: Vec<u8>| {
-            Some(Self::Point(UnparsedPublicKey::new(algorithm, bytes)))
-        };
         match public_key {
             PublicKey::Ec { curve, x, y } => {
                 let verification: &'static dyn signature::VerificationAlgorithm = match curve {
@@ -61,9 +63,17 @@ impl VerifyingKey {
                 uncompressed.push(0x04);
                 uncompressed.extend_from_slice(x);
                 uncompressed.extend_from_slice(y);
-                point(verification, uncompressed)
+                Some(Self::Ecdsa(UnparsedPublicKey::new(
+                    verification,
+                    uncompressed,
+                )))
             }
-            PublicKey::Ed25519 { x } => point(&signature::ED25519, x.clone()),
+            PublicKey::Ed25519 { x } => {
+                let bytes: &[u8; 32] = x.as_slice().try_into().ok()?;
+                ed25519_dalek::VerifyingKey::from_bytes(bytes)
+                    .ok()
+                    .map(Self::Ed25519)
+            }
             PublicKey::Rsa { n, e } => {
                 let parameters = match algorithm {
                     Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
@@ -89,7 +99,14 @@ impl VerifyingKey {
     /// a signature of `signing_input`.
     pub(crate) fn verify(&self, signing_input: &[u8], signature: &[u8]) -> bool {
         match self {
-            Self::Point(key) => key.verify(signing_input, signature).is_ok(),
+            Self::Ecdsa(key) => key.verify(signing_input, signature).is_ok(),
+            // RFC 8032 §5.1.7, as `jsonwebtoken` verified: `verify`, not `verify_strict`, which
+            // would also refuse keys of small order.
+            Self::Ed25519(key) => {
+                use ed25519_dalek::Verifier as _;
+                ed25519_dalek::Signature::from_slice(signature)
+                    .is_ok_and(|signature| key.verify(signing_input, &signature).is_ok())
+            }
             Self::Rsa {
                 parameters,
                 components,
