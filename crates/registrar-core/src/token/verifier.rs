@@ -1,7 +1,7 @@
 //! Verifying the asymmetric JWS algorithms (RFC 7518 §3.3 to §3.5, RFC 8037 §3.1): this server's
 //! own tokens, clients' assertions and trusted issuers' statements.
 //!
-//! `ring` verifies ECDSA and RSA, two to three times faster than the RustCrypto crates behind
+//! `ring` verifies ECDSA and RSA three to five times faster than the RustCrypto crates behind
 //! `jsonwebtoken` (docs/benchmarks.md); `ed25519-dalek` verifies Ed25519 as fast as `ring` and
 //! decodes the key once, here. HMAC stays with `jsonwebtoken`.
 
