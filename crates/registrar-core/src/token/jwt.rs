@@ -1,7 +1,7 @@
 //! Compact JWS plumbing shared by access tokens and client assertions: the size cap, the header
 //! fields this server reads, unverified claims and NumericDate values.
 //!
-//! Nothing here checks a signature; callers verify it (`ring` through `VerifyingKey`, or
+//! Nothing here checks a signature; callers verify it (with a `VerifyingKey`, or with
 //! `jsonwebtoken` for HMAC) before trusting a claim.
 
 use base64::Engine as _;
