@@ -1,8 +1,9 @@
 //! Benchmarks of the credential and token hot paths: `TokenHasher`, `issue_access_token` and
 //! `verify_access_token` with an ES256, RS256 and EdDSA key ring, and `verify_private_key_jwt`.
-//! `sign_primitive` signs the same bytes with the bare `p256`, `rsa` and `ed25519-dalek` keys,
-//! parsed once: the floor under `issue_access_token`, whose ring also keeps its key parsed, so
-//! the difference is the claims' JSON and base64url.
+//! `sign_primitive` signs the same bytes with the bare `ring` key pairs (ES256, RS256) and
+//! `ed25519-dalek` key (EdDSA) the ring signs with, parsed once: the floor
+//! under `issue_access_token`, whose ring also keeps its key parsed, so the difference is the
+//! claims' JSON and base64url.
 //!
 //! Run with `cargo bench -p registrar-core --bench tokens`; `docs/benchmarks.md` has figures.
 
@@ -10,18 +11,18 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-// One `signature::Signer` trait serves the P-256 and Ed25519 keys.
-use ed25519_dalek::Signer as _;
 use jsonwebtoken::{EncodingKey, Header};
-use p256::pkcs8::DecodePrivateKey as _;
 use registrar_core::TokenHasher;
-use registrar_core::secrets::{OsRandom, SecretGenerator as _, random_token};
+use registrar_core::secrets::{OsRandom, random_token};
 use registrar_core::token::{
     ASYMMETRIC_ASSERTION_ALGS, AccessTokenClaims, AssertionCheck, AssertionLimits, KeyRing,
     KeyRingConfig, NewAccessToken, SecretCipher, SigningAlgorithm, generate_signing_key,
     issue_access_token, verify_access_token, verify_private_key_jwt,
 };
-use rsa::signature::RandomizedSigner as _;
+use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+};
 use serde_json::json;
 
 /// A fixed "now", as the tests use: nothing here reads the wall clock.
@@ -69,30 +70,6 @@ fn claims() -> AccessTokenClaims {
     )
 }
 
-/// The operating system's random source for `rsa`'s blinding, as `jsonwebtoken` blinds too.
-struct OsRng;
-
-impl rand_core::RngCore for OsRng {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-
-    fn fill_bytes(&mut self, destination: &mut [u8]) {
-        OsRandom.fill(destination);
-    }
-
-    fn try_fill_bytes(&mut self, destination: &mut [u8]) -> Result<(), rand_core::Error> {
-        OsRandom.fill(destination);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for OsRng {}
-
 fn token_hasher(criterion: &mut Criterion) {
     let hasher = TokenHasher::new(SERVER_SECRET);
     // A credential as issued: 256 random bits, base64url.
@@ -129,25 +106,37 @@ fn access_tokens(criterion: &mut Criterion) {
         .map(|(signing_input, _)| signing_input.as_bytes().to_vec())
         .expect("a signed jwt");
     let mut primitive = criterion.benchmark_group("sign_primitive");
+    let random = SystemRandom::new();
     let es256 = generate_signing_key(SigningAlgorithm::Es256, &OsRandom, NOW).expect("a key");
-    let es256 = p256::ecdsa::SigningKey::from_pkcs8_der(&es256.private_pkcs8_der).expect("P-256");
+    let es256 = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        &es256.private_pkcs8_der,
+        &random,
+    )
+    .expect("P-256");
     primitive.bench_function("ES256", |bencher| {
-        bencher.iter(|| {
-            let signature: p256::ecdsa::Signature = es256.sign(black_box(&signing_input));
-            signature
-        })
+        bencher.iter(|| es256.sign(&random, black_box(&signing_input)))
     });
     let rs256 = generate_signing_key(SigningAlgorithm::Rs256, &OsRandom, NOW).expect("a key");
-    let rs256 = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(
-        rsa::RsaPrivateKey::from_pkcs8_der(&rs256.private_pkcs8_der).expect("RSA"),
-    );
+    let rs256 = RsaKeyPair::from_pkcs8(&rs256.private_pkcs8_der).expect("RSA");
+    let mut signature = vec![0; rs256.public().modulus_len()];
     primitive.bench_function("RS256", |bencher| {
-        bencher.iter(|| rs256.sign_with_rng(&mut OsRng, black_box(&signing_input)))
+        bencher.iter(|| {
+            rs256.sign(
+                &RSA_PKCS1_SHA256,
+                &random,
+                black_box(&signing_input),
+                &mut signature,
+            )
+        })
     });
     let eddsa = generate_signing_key(SigningAlgorithm::EdDsa, &OsRandom, NOW).expect("a key");
-    let eddsa =
-        ed25519_dalek::SigningKey::from_pkcs8_der(&eddsa.private_pkcs8_der).expect("Ed25519");
+    let eddsa = {
+        use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+        ed25519_dalek::SigningKey::from_pkcs8_der(&eddsa.private_pkcs8_der).expect("Ed25519")
+    };
     primitive.bench_function("EdDSA", |bencher| {
+        use ed25519_dalek::Signer as _;
         bencher.iter(|| eddsa.sign(black_box(&signing_input)))
     });
     primitive.finish();

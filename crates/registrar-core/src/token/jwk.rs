@@ -1,10 +1,10 @@
 //! Public JSON Web Keys (RFC 7517, RFC 7518 §6, RFC 8037 §2): parsing with exact sizes, the
-//! RFC 7638 thumbprint, rendering for the JWKS, and `jsonwebtoken` verifying keys.
+//! RFC 7638 thumbprint, rendering for the JWKS, and which algorithms a key fits.
 //!
 //! Both this server's own keys and clients' registered keys go through [`PublicKey::from_jwk`],
 //! so a malformed client key is refused here rather than deep inside a verifier.
 
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -12,7 +12,8 @@ use super::jwt::{base64url, from_base64url};
 
 /// RFC 7518 §3.3: RSA keys of 2048 bits or more.
 const MIN_RSA_MODULUS_BITS: usize = 2048;
-/// The largest modulus the `rsa` crate verifies with.
+/// The largest modulus verified, as registration tells clients (`validate::jwks`). `ring` would
+/// verify up to 8192 bits, at four times the cost per signature to an unauthenticated caller.
 const MAX_RSA_MODULUS_BITS: usize = 4096;
 
 /// The curves of `kty: EC` keys this server verifies with.
@@ -114,8 +115,7 @@ impl PublicKey {
                     return Err("the OKP curve is not supported");
                 }
                 let x = bytes_member(key, "x")?;
-                // `jsonwebtoken` slices the first 32 bytes without checking, so the size is
-                // checked here, before any verifier sees the key.
+                // The size is checked here, before any verifier sees the key.
                 if x.len() != 32 {
                     return Err("an Ed25519 key has 32 bytes");
                 }
@@ -147,16 +147,6 @@ impl PublicKey {
             ),
             Self::Ed25519 { .. } => algorithm == Algorithm::EdDSA,
         }
-    }
-
-    /// The `jsonwebtoken` key that verifies signatures of this public key.
-    pub(crate) fn decoding_key(&self) -> Result<DecodingKey, &'static str> {
-        let key = match self {
-            Self::Ec { x, y, .. } => DecodingKey::from_ec_components(&base64url(x), &base64url(y)),
-            Self::Rsa { n, e } => Ok(DecodingKey::from_rsa_raw_components(n, e)),
-            Self::Ed25519 { x } => DecodingKey::from_ed_components(&base64url(x)),
-        };
-        key.map_err(|_| "the key cannot be used for verification")
     }
 
     /// The RFC 7638 JWK thumbprint: SHA-256 over the required members in lexicographic order,

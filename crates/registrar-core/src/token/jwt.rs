@@ -1,7 +1,8 @@
 //! Compact JWS plumbing shared by access tokens and client assertions: the size cap, the header
 //! fields this server reads, unverified claims and NumericDate values.
 //!
-//! Nothing here checks a signature; callers verify with `jsonwebtoken` before trusting a claim.
+//! Nothing here checks a signature; callers verify it (with a `VerifyingKey`, or with
+//! `jsonwebtoken` for HMAC) before trusting a claim.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -46,6 +47,13 @@ pub(crate) fn split(token: &str) -> Option<[&str; 3]> {
     Some([header, payload, signature])
 }
 
+/// The JWS Signing Input of a compact JWS, its first two parts as they are (RFC 7515 §5.2), and
+/// its signature part, still base64url.
+pub(crate) fn signing_input_and_signature(token: &str) -> Option<(&str, &str)> {
+    split(token)?;
+    token.rsplit_once('.')
+}
+
 fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Option<T> {
     let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
     serde_json::from_slice(&bytes).ok()
@@ -57,10 +65,15 @@ pub(crate) fn header(token: &str) -> Option<RawHeader> {
     decode_json(header)
 }
 
-/// The claims of a compact JWS, unverified.
-pub(crate) fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
+/// The payload of a compact JWS as `T`: unverified, unless the caller has checked the signature.
+pub(crate) fn payload<T: for<'de> Deserialize<'de>>(token: &str) -> Option<T> {
     let [_, payload, _] = split(token)?;
     decode_json(payload)
+}
+
+/// The claims of a compact JWS, unverified.
+pub(crate) fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
+    payload(token)
 }
 
 /// RFC 7519 §2: a NumericDate is seconds since the epoch and may have a fraction, which is
@@ -79,7 +92,7 @@ pub(crate) fn numeric_date(value: &Value) -> Option<i64> {
     }
 }
 
-/// A `jsonwebtoken` validation that checks the signature and the algorithm only.
+/// A `jsonwebtoken` validation that checks the signature and the algorithm only, for HMAC.
 ///
 /// `jsonwebtoken` would otherwise read the wall clock for `exp` and `nbf`; every time check here
 /// uses the injected `now` instead, and every claim check is done by the caller.

@@ -175,8 +175,8 @@ pub trait SigningKeyStore: Send + Sync + Debug {
     async fn retire_signing_key(&self, kid: &str, retired_at: i64) -> Result<bool, StoreError>;
 }
 
-/// Lets key generation, and the blinding of RSA signatures, draw from a [`SecretGenerator`].
-pub(super) struct GeneratorRng<'a>(pub(super) &'a dyn SecretGenerator);
+/// Lets key generation draw from a [`SecretGenerator`].
+struct GeneratorRng<'a>(&'a dyn SecretGenerator);
 
 impl rand_core::RngCore for GeneratorRng<'_> {
     fn next_u32(&mut self) -> u32 {

@@ -29,6 +29,7 @@ pub(crate) mod jwt;
 mod key_ring;
 mod keys;
 mod signer;
+mod verifier;
 
 pub use access_token::{
     ACCESS_TOKEN_TYPE, AccessTokenClaims, AccessTokenError, NewAccessToken, issue_access_token,

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::token::jwk::PublicKey;
 use crate::token::jwt::{self, RawHeader};
+use crate::token::verifier::VerifyingKey;
 
 /// What every assertion is checked against before its client is looked up: nothing here depends
 /// on the client, so a refusal says nothing about it either.
@@ -165,9 +166,13 @@ impl ParsedAssertion<'_> {
         if candidates.is_empty() {
             return Err(AssertionError::NoMatchingKey);
         }
+        let (signing_input, signature) =
+            jwt::signing_input_and_signature(self.token).ok_or_else(not_a_jwt)?;
+        // A signature that is not base64url verifies with no key.
+        let signature = jwt::from_base64url(signature).unwrap_or_default();
         if !candidates
             .iter()
-            .any(|key| signature_verifies(self.token, key, self.algorithm))
+            .any(|key| key.verify(signing_input.as_bytes(), &signature))
         {
             return Err(invalid("the client assertion signature does not verify"));
         }
@@ -196,7 +201,8 @@ impl ParsedAssertion<'_> {
             )));
         }
         let key = DecodingKey::from_secret(client_secret);
-        if !signature_verifies(self.token, &key, self.algorithm) {
+        let validation = jwt::signature_only(self.algorithm);
+        if jsonwebtoken::decode::<Map<String, Value>>(self.token, &key, &validation).is_err() {
             return Err(invalid("the client assertion signature does not verify"));
         }
         Ok(self.accepted.clone())
@@ -370,7 +376,7 @@ pub(crate) fn candidate_keys(
     jwks: &Value,
     header: &RawHeader,
     algorithm: Algorithm,
-) -> Vec<DecodingKey> {
+) -> Vec<VerifyingKey> {
     let Some(Value::Array(keys)) = jwks.get("keys") else {
         return Vec::new();
     };
@@ -382,15 +388,7 @@ pub(crate) fn candidate_keys(
         })
         .filter(|key| key_allows(key, &header.alg))
         .filter_map(|key| PublicKey::from_jwk(key).ok())
-        .filter(|public_key| public_key.fits(algorithm))
-        .filter_map(|public_key| public_key.decoding_key().ok())
+        .filter_map(|public_key| VerifyingKey::new(&public_key, algorithm))
         .take(MAX_CANDIDATE_KEYS)
         .collect()
-}
-
-/// Whether the signature verifies with `key`. `jsonwebtoken` checks only the signature and the
-/// algorithm here; the claims were checked against the injected clock before.
-fn signature_verifies(assertion: &str, key: &DecodingKey, algorithm: Algorithm) -> bool {
-    jsonwebtoken::decode::<Map<String, Value>>(assertion, key, &jwt::signature_only(algorithm))
-        .is_ok()
 }

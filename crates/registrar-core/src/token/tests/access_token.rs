@@ -119,8 +119,10 @@ fn access_tokens_verify_with_independent_verifiers_for_every_algorithm() {
 
 #[test]
 fn access_tokens_are_the_bytes_jsonwebtoken_signs_for_every_algorithm() {
-    // RFC 6979 ECDSA, PKCS#1 v1.5 and Ed25519 are deterministic, so a second implementation
-    // signing the same header and claims with the same key must produce the same token.
+    // PKCS#1 v1.5 and Ed25519 are deterministic, so a second implementation signing the same
+    // header and claims with the same key must produce the same token. ECDSA with `ring` draws a
+    // fresh nonce for each signature, so ES256 tokens share only the signing input, and each
+    // signature verifies.
     for algorithm in SigningAlgorithm::ALL {
         let key = server_key(algorithm);
         let ring = ring(&[key], algorithm);
@@ -132,9 +134,26 @@ fn access_tokens_are_the_bytes_jsonwebtoken_signs_for_every_algorithm() {
             jsonwebtoken::encode(&header, &claims, &key.encoding_key().unwrap()).unwrap();
 
         let token = issue_access_token(&ring, &claims).unwrap();
+        let again = issue_access_token(&ring, &claims).unwrap();
 
-        assert_eq!(token, by_jsonwebtoken, "{algorithm}");
-        assert_eq!(token, issue_access_token(&ring, &claims).unwrap());
+        match algorithm {
+            SigningAlgorithm::Es256 => {
+                let (signing_input, _) = signing_input_and_signature(&token);
+                assert_eq!(
+                    signing_input_and_signature(&by_jsonwebtoken).0,
+                    signing_input
+                );
+                assert_eq!(signing_input_and_signature(&again).0, signing_input);
+                assert_ne!(token, again, "a fresh nonce for each signature");
+                for token in [&token, &again] {
+                    verify_with_rustcrypto(&ring, token);
+                }
+            }
+            SigningAlgorithm::Rs256 | SigningAlgorithm::EdDsa => {
+                assert_eq!(token, by_jsonwebtoken, "{algorithm}");
+                assert_eq!(token, again, "{algorithm}");
+            }
+        }
     }
 }
 

@@ -191,6 +191,107 @@ fn private_key_jwt_accepts_each_algorithm() {
 }
 
 #[test]
+fn private_key_jwt_accepts_every_rsa_alg_with_an_rsa_key() {
+    let key = client_key(SigningAlgorithm::Rs256);
+    // The registered key names RS256; without its `alg`, it may verify any RSA alg.
+    let jwks = json!({ "keys": [patched(key.public_jwk.clone(), &json!({ "alg": null }))] });
+    let results: Vec<String> = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ]
+    .into_iter()
+    .map(|alg| {
+        let header = json!({ "alg": format!("{alg:?}"), "kid": key.kid });
+        let assertion = sign_jwt(&header, &good_claims(), &key.encoding_key().unwrap(), alg);
+        let case = Case {
+            jwks: jwks.clone(),
+            ..Case::default()
+        };
+        format!("{alg:?}: {}", verify_as_private_key_jwt(&assertion, &case))
+    })
+    .collect();
+    expect![[r#"
+        [
+            "RS256: ok: jti jti-1, keep until NOW+90",
+            "RS384: ok: jti jti-1, keep until NOW+90",
+            "RS512: ok: jti jti-1, keep until NOW+90",
+            "PS256: ok: jti jti-1, keep until NOW+90",
+            "PS384: ok: jti jti-1, keep until NOW+90",
+            "PS512: ok: jti jti-1, keep until NOW+90",
+        ]
+    "#]]
+    .assert_debug_eq(&results);
+}
+
+#[test]
+fn private_key_jwt_accepts_es384_with_a_p384_key() {
+    use ring::signature::{ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+
+    // `jsonwebtoken` signs, `ring` verifies: two implementations.
+    let random = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &random).unwrap();
+    let key_pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8.as_ref(), &random)
+            .unwrap();
+    // The uncompressed point: 0x04, then x and y of 48 bytes each.
+    let (x, y) = key_pair.public_key().as_ref()[1..].split_at(48);
+    let base64url = crate::token::jwt::base64url;
+    let jwk =
+        json!({ "kty": "EC", "crv": "P-384", "x": base64url(x), "y": base64url(y), "kid": "p384" });
+    let header = json!({ "alg": "ES384", "kid": "p384" });
+    let key = EncodingKey::from_ec_der(pkcs8.as_ref());
+    let assertion = sign_jwt(&header, &good_claims(), &key, Algorithm::ES384);
+    let case = || Case {
+        jwks: json!({ "keys": [jwk] }),
+        ..Case::default()
+    };
+    check_with(
+        case(),
+        &assertion,
+        expect!["ok: jti jti-1, keep until NOW+90"],
+    );
+    let tampered = base64url(
+        patched(good_claims(), &json!({ "jti": "jti-2" }))
+            .to_string()
+            .as_bytes(),
+    );
+    let mut parts: Vec<&str> = assertion.split('.').collect();
+    parts[1] = &tampered;
+    check_with(
+        case(),
+        &parts.join("."),
+        expect!["the client assertion signature does not verify"],
+    );
+}
+
+#[test]
+fn private_key_jwt_skips_rsa_keys_outside_2048_to_4096_bits() {
+    let assertion = signed_by(
+        client_key(SigningAlgorithm::Rs256),
+        &json!({ "kid": null }),
+        &json!({}),
+    );
+    // Only the size of a modulus matters here: it is refused before any verifier sees it.
+    let rsa_key = |bits: usize| {
+        let mut modulus = vec![0xc5_u8; bits / 8];
+        modulus[0] = 0xff;
+        json!({ "kty": "RSA", "n": crate::token::jwt::base64url(&modulus), "e": "AQAB" })
+    };
+    check_with(
+        Case {
+            jwks: json!({ "keys": [rsa_key(1024), rsa_key(4104), rsa_key(8192)] }),
+            ..Case::default()
+        },
+        &assertion,
+        expect!["no key in the client's jwks fits the client assertion's kid and alg"],
+    );
+}
+
+#[test]
 fn private_key_jwt_without_kid_tries_the_keys_that_fit_the_alg() {
     check_header(
         json!({ "kid": null }),

@@ -617,6 +617,85 @@ fn sign_with_signs_with_the_active_key_of_that_algorithm() {
     assert_eq!(header.kid.as_deref(), Some(ring.active_kid()));
 }
 
+/// `key` with its private key as a PKCS#8 document that leaves out the public key, which RFC 5915
+/// and RFC 5958 allow and `ring` refuses for P-256.
+fn without_public_key(key: &SigningKey) -> SigningKey {
+    let private_pkcs8_der = match key.algorithm {
+        SigningAlgorithm::Es256 => {
+            use p256::pkcs8::DecodePrivateKey as _;
+            let secret = p256::SecretKey::from_pkcs8_der(&key.private_pkcs8_der).unwrap();
+            // PrivateKeyInfo { version 0, { id-ecPublicKey, prime256v1 }, ECPrivateKey {
+            // version 1, the 32-byte scalar } }: RFC 5208 around RFC 5915, with no [1] publicKey.
+            let mut der = vec![
+                0x30, 0x41, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x27,
+                0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20,
+            ];
+            der.extend_from_slice(&secret.to_bytes());
+            der
+        }
+        SigningAlgorithm::EdDsa => {
+            use ed25519_dalek::pkcs8::{
+                DecodePrivateKey as _, EncodePrivateKey as _, KeypairBytes,
+            };
+            let secret = ed25519_dalek::SigningKey::from_pkcs8_der(&key.private_pkcs8_der).unwrap();
+            // A version 1 document: only the seed.
+            let bytes = KeypairBytes {
+                secret_key: secret.to_bytes(),
+                public_key: None,
+            };
+            bytes.to_pkcs8_der().unwrap().as_bytes().to_vec()
+        }
+        SigningAlgorithm::Rs256 => panic!("an RSA PKCS#8 document always holds the public key"),
+    };
+    SigningKey {
+        private_pkcs8_der,
+        ..key.clone()
+    }
+}
+
+#[test]
+fn stored_keys_without_the_public_key_in_their_pkcs8_document_still_sign() {
+    let cipher = cipher();
+    for algorithm in [SigningAlgorithm::Es256, SigningAlgorithm::EdDsa] {
+        let key = without_public_key(server_key(algorithm));
+        assert!(key.private_pkcs8_der.len() < server_key(algorithm).private_pkcs8_der.len());
+        // The P-256 document is what the fallback exists for: `ring` alone refuses it.
+        if algorithm == SigningAlgorithm::Es256 {
+            let parsed_by_ring = ring::signature::EcdsaKeyPair::from_pkcs8(
+                &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &key.private_pkcs8_der,
+                &ring::rand::SystemRandom::new(),
+            );
+            assert!(parsed_by_ring.is_err());
+        }
+        let stored = key.seal(&cipher);
+        assert_eq!(SigningKey::unseal(&stored, &cipher).unwrap(), key);
+        let ring = KeyRing::new(&[stored], &cipher, config(algorithm)).unwrap();
+        let claims = json!({ "iss": "https://issuer.example" });
+        let token = ring.sign("JWT", &claims).unwrap();
+        assert_eq!(verify_with_jsonwebtoken_jwks(&ring, &token), claims);
+        assert_eq!(ring.verify::<Value>(&token, NOW).unwrap().claims, claims);
+    }
+}
+
+#[test]
+fn a_private_key_that_ring_refuses_is_malformed() {
+    // An RSA PKCS#8 document whose inner key is cut short: the `rsa` crate and `ring` both
+    // refuse it, and the ring names the key.
+    let key = server_key(SigningAlgorithm::Rs256);
+    let truncated = SigningKey {
+        private_pkcs8_der: key.private_pkcs8_der[..key.private_pkcs8_der.len() - 1].to_vec(),
+        ..key.clone()
+    };
+    let error = PrivateKey::parse(&truncated).unwrap_err();
+    assert!(matches!(&error, KeyError::Malformed { kid, .. } if kid == &key.kid));
+    expect![
+        "signing key {kid} is malformed: ring refuses the RS256 PKCS#8 private key: InvalidEncoding"
+    ]
+    .assert_eq(&error.to_string().replace(&key.kid, "{kid}"));
+}
+
 #[test]
 fn sign_with_refuses_an_algorithm_the_ring_has_no_active_key_of() {
     let cipher = cipher();
