@@ -21,8 +21,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run scenarios on Registrar (started here, or at --url); `baseline` runs the bare
-    /// baseline servers.
+    /// Run scenarios on Registrar (started here, or at --url), and on node-oidc-provider with
+    /// --node-dir; `baseline` runs the bare baseline servers.
     Run {
         /// Scenarios, in order.
         #[arg(required = true, value_enum)]
@@ -83,8 +83,8 @@ pub struct CommonArgs {
     /// The `registrar` binary; default: the one beside this binary.
     #[arg(long, value_name = "PATH")]
     pub registrar: Option<PathBuf>,
-    /// A folder where `npm install oidc-provider@9` ran: the suite then measures
-    /// node-oidc-provider too.
+    /// A folder where `npm install oidc-provider@9` ran: node-oidc-provider is then measured
+    /// too, in the register, read and token scenarios.
     #[arg(long, value_name = "DIR")]
     pub node_dir: Option<PathBuf>,
     /// Initial access tokens minted before Registrar starts.

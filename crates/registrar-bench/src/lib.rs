@@ -9,6 +9,7 @@ pub mod bodies;
 pub mod cli;
 pub mod connection;
 pub mod generator;
+pub mod measurement;
 pub mod pool;
 pub mod report;
 pub mod runs;

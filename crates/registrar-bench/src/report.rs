@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::session::Measurement;
+use crate::measurement::Measurement;
 
 /// `Registrar SQLite  register  c=16  1974 req/s  p50 … p90 … p99 … max …  errors 0 (201: …)`.
 pub fn line(measurement: &Measurement) -> String {

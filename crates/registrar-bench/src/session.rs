@@ -8,6 +8,7 @@ use anyhow::bail;
 
 use crate::connection::SourceAddresses;
 use crate::generator::{self, Plan, SourcePlan, Stop, Target};
+use crate::measurement::Measurement;
 use crate::pool::PooledClient;
 use crate::scenario::Scenario;
 use crate::scenarios::{InitialTokens, Register, Token};
@@ -36,19 +37,6 @@ pub struct Timing {
     pub warm_up: Duration,
     /// Counted.
     pub measure: Duration,
-}
-
-/// One measured run.
-#[derive(Debug, Clone)]
-pub struct Measurement {
-    /// The system's name, `Registrar SQLite`.
-    pub system: String,
-    /// The scenario, `register` or `token ES256`.
-    pub scenario: String,
-    /// Workers.
-    pub concurrency: usize,
-    /// What was counted.
-    pub outcome: Outcome,
 }
 
 /// A system under test.

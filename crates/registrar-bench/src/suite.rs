@@ -6,13 +6,21 @@ use anyhow::Context;
 
 use crate::cli::CommonArgs;
 use crate::generator::Target;
+use crate::measurement::Measurement;
 use crate::report;
 use crate::runs::{ScenarioName, run_scenarios};
 use crate::servers::baseline::{BaselineStore, RunningBaseline};
 use crate::servers::baseline_app::Synchronous;
 use crate::servers::node::RunningNode;
 use crate::servers::registrar::{Database, Limits, RegistrarOptions, RunningRegistrar};
-use crate::session::{Measurement, Session, Timing};
+use crate::session::{Session, Timing};
+
+/// The scenarios node-oidc-provider is measured in.
+const NODE_SCENARIOS: [ScenarioName; 3] = [
+    ScenarioName::Register,
+    ScenarioName::Read,
+    ScenarioName::Token,
+];
 
 /// What a command measured, with each system's configuration.
 #[derive(Debug, Default)]
@@ -86,12 +94,17 @@ async fn on_registrar(
     common: &CommonArgs,
 ) -> anyhow::Result<()> {
     let server = RunningRegistrar::start(options).await?;
-    let system = match options.database {
+    let store = match options.database {
         Database::Sqlite => "Registrar SQLite",
         Database::Postgres(_) => "Registrar PostgreSQL",
     };
+    let system = match options.limits {
+        Limits::Default => store.to_owned(),
+        Limits::Raised => format!("{store}, raised quotas"),
+        Limits::Off => format!("{store}, limits off"),
+    };
     let mut session = Session::new(
-        system,
+        &system,
         &server.description,
         Target {
             address: server.address,
@@ -196,6 +209,15 @@ pub async fn run(scenarios: &[ScenarioName], common: &CommonArgs) -> anyhow::Res
     if !baseline.is_empty() {
         on_baselines(&mut results, common).await?;
     }
+    if let Some(node_dir) = &common.node_dir {
+        let on_node_too: Vec<ScenarioName> = registrar
+            .into_iter()
+            .filter(|scenario| NODE_SCENARIOS.contains(scenario))
+            .collect();
+        if !on_node_too.is_empty() {
+            on_node(&mut results, node_dir, &common.alg, &on_node_too, common).await?;
+        }
+    }
     Ok(results)
 }
 
@@ -257,10 +279,31 @@ pub async fn suite(common: &CommonArgs) -> anyhow::Result<Results> {
         common,
     )
     .await?;
+    // The default policy_registrations quota refuses a flood after its burst, so the default
+    // configuration measures the refusals; registrations are measured again with the quotas
+    // out of reach (every limiter check still made).
+    let raised = CommonArgs {
+        limits: Limits::Raised,
+        ..common.clone()
+    };
+    if common.limits == Limits::Default {
+        let options = registrar_options(
+            &CommonArgs {
+                postgres: None,
+                ..raised.clone()
+            },
+            "ES256",
+        )?;
+        on_registrar(&mut results, &options, &[ScenarioName::Register], common).await?;
+    }
     let rs256 = registrar_options(&sqlite, "RS256")?;
     on_registrar(&mut results, &rs256, &[ScenarioName::Token], common).await?;
     if common.postgres.is_some() {
-        let postgres = registrar_options(common, "ES256")?;
+        let on_postgres = match common.limits {
+            Limits::Default => &raised,
+            _ => common,
+        };
+        let postgres = registrar_options(on_postgres, "ES256")?;
         on_registrar(
             &mut results,
             &postgres,
@@ -271,18 +314,7 @@ pub async fn suite(common: &CommonArgs) -> anyhow::Result<Results> {
     }
     on_baselines(&mut results, common).await?;
     if let Some(node_dir) = &common.node_dir {
-        on_node(
-            &mut results,
-            node_dir,
-            "ES256",
-            &[
-                ScenarioName::Register,
-                ScenarioName::Read,
-                ScenarioName::Token,
-            ],
-            common,
-        )
-        .await?;
+        on_node(&mut results, node_dir, "ES256", &NODE_SCENARIOS, common).await?;
         on_node(
             &mut results,
             node_dir,

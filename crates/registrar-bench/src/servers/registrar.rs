@@ -24,11 +24,24 @@ pub enum Database {
 /// Whether the rate limits are as shipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Limits {
-    /// The default `[rate_limits]`: on, with the shipped quotas.
+    /// The default `[rate_limits]`: on, with the shipped quotas. Its
+    /// `policy_registrations` quota (600 per 60 s under the `default` policy, for the whole
+    /// server) refuses a registration flood after its burst.
     Default,
+    /// On, with the registration quotas (per address, per initial access token, per policy)
+    /// raised beyond reach: every check is still made, none refuses.
+    Raised,
     /// `rate_limits.enabled = false`.
     Off,
 }
+
+/// A billion per second: checked on every registration, never reached.
+const RAISED_QUOTAS: &str = "
+[rate_limits]
+registration = { burst = 1000000000, per_seconds = 1 }
+initial_token = { burst = 1000000000, per_seconds = 1 }
+policy_registrations = { burst = 1000000000, per_seconds = 1 }
+";
 
 /// How to start Registrar.
 #[derive(Debug, Clone)]
@@ -81,8 +94,10 @@ impl RunningRegistrar {
             "listen = \"{address}\"\ndatabase = \"{database_url}\"\nsecret_key = \"{secret_key}\"\n\n[tokens]\nsigning_alg = \"{}\"\n",
             options.signing_alg
         );
-        if options.limits == Limits::Off {
-            config.push_str("\n[rate_limits]\nenabled = false\n");
+        match options.limits {
+            Limits::Default => {}
+            Limits::Raised => config.push_str(RAISED_QUOTAS),
+            Limits::Off => config.push_str("\n[rate_limits]\nenabled = false\n"),
         }
         let config_path = folder.path().join("registrar.toml");
         std::fs::write(&config_path, config).context("cannot write the configuration")?;
@@ -98,6 +113,9 @@ impl RunningRegistrar {
             .with_context(|| format!("cannot start {}", options.binary.display()))?;
         let limits = match options.limits {
             Limits::Default => "rate limits default (on)",
+            Limits::Raised => {
+                "rate limits on, registration quotas (per address, per initial access token, per policy) raised beyond reach"
+            }
             Limits::Off => "rate limits off",
         };
         Ok(Self {
