@@ -70,7 +70,7 @@ pub struct CommonArgs {
     /// Target a running server instead of starting one (plain http).
     #[arg(long, value_name = "URL", conflicts_with = "postgres")]
     pub url: Option<String>,
-    /// Initial access tokens for registrations at --url (each used 50 times, in turn).
+    /// Initial access tokens for registrations at --url (each used 50 times, 64 in turn).
     #[arg(long = "initial-token", value_name = "TOKEN")]
     pub initial_tokens: Vec<String>,
     /// With --url: register from rotating loopback source addresses, as against a started

@@ -11,7 +11,7 @@ use crate::generator::{self, Plan, SourcePlan, Stop, Target};
 use crate::measurement::Measurement;
 use crate::pool::PooledClient;
 use crate::scenario::Scenario;
-use crate::scenarios::{InitialTokens, Register, Token};
+use crate::scenarios::{InitialTokens, Register, TOKEN_SPREAD, Token};
 use crate::stats::Outcome;
 
 /// Registrations per initial access token: below the default `rate_limits.initial_token`
@@ -94,7 +94,8 @@ impl Session {
     /// Counts what a registration run used, so the next starts with fresh tokens and bodies.
     fn registered(&mut self, issued: u64) {
         self.next_body += issued;
-        self.next_token += issued.div_ceil(USES_PER_TOKEN) as usize;
+        let blocks = issued.div_ceil(USES_PER_TOKEN * TOKEN_SPREAD);
+        self.next_token += (blocks * TOKEN_SPREAD) as usize;
     }
 
     fn source_plan(&self, addresses: &Arc<SourceAddresses>) -> Option<SourcePlan> {
@@ -119,8 +120,14 @@ impl Session {
         self.registered(register.issued());
         let clients = register.into_clients();
         if outcome.is_flagged() || clients.len() != count {
+            let hint = match outcome.tally.statuses.contains_key(&429) {
+                true => {
+                    " (the default policy_registrations quota, 600 a minute for the whole server, may have been used up by an earlier register run: put register last, or pass --limits raised)"
+                }
+                false => "",
+            };
             bail!(
-                "{}: registering the pool of {count} clients failed: {}",
+                "{}: registering the pool of {count} clients failed: {}{hint}",
                 self.system,
                 outcome.statuses()
             );

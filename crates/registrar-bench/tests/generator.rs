@@ -170,3 +170,17 @@ async fn a_refused_connection_is_a_transport_error() {
     assert_eq!(outcome.errors(), 6);
     assert!(outcome.is_flagged());
 }
+
+#[test]
+fn registrations_spread_over_tokens_and_use_each_as_often_as_allowed() {
+    use registrar_bench::scenarios::{TOKEN_SPREAD, token_index};
+    let uses = 5;
+    let registrations = TOKEN_SPREAD * uses * 2;
+    let mut counts = std::collections::BTreeMap::<usize, u64>::new();
+    for n in 0..registrations {
+        *counts.entry(token_index(n, uses)).or_default() += 1;
+    }
+    assert_eq!(counts.len() as u64, TOKEN_SPREAD * 2);
+    assert!(counts.values().all(|count| *count == uses));
+    assert_ne!(token_index(0, uses), token_index(1, uses));
+}

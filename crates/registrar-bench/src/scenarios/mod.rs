@@ -6,7 +6,7 @@ mod register;
 mod token;
 
 pub use manage::{Read, Update};
-pub use register::{InitialTokens, Register};
+pub use register::{InitialTokens, Register, TOKEN_SPREAD, token_index};
 pub use token::{Introspect, Token};
 
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE};

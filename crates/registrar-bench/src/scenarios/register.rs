@@ -10,8 +10,19 @@ use crate::bodies;
 use crate::pool::PooledClient;
 use crate::scenario::{Body, Scenario};
 
-/// Initial access tokens, each presented at most `uses_per_token` times in a row before the
-/// next is taken.
+/// Consecutive registrations take different tokens, [`TOKEN_SPREAD`] in turn, so concurrent
+/// registrations do not queue on one token's use count (a row lock on PostgreSQL).
+pub const TOKEN_SPREAD: u64 = 64;
+
+/// The token of the `n`th registration of a run: registration `n` of each block of
+/// `TOKEN_SPREAD * uses` takes token `n % TOKEN_SPREAD` of the block's tokens, so each token is
+/// presented `uses` times.
+pub fn token_index(n: u64, uses: u64) -> usize {
+    let block = n / (TOKEN_SPREAD * uses.max(1));
+    (block * TOKEN_SPREAD + n % TOKEN_SPREAD) as usize
+}
+
+/// Initial access tokens, each presented at most `uses_per_token` times (see [`token_index`]).
 #[derive(Debug, Clone)]
 pub struct InitialTokens {
     /// The tokens.
@@ -79,8 +90,7 @@ impl Scenario for Register {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let body = bodies::registration(&self.run, n);
         let authorization = self.tokens.as_ref().and_then(|pool| {
-            let index =
-                ((n - self.first) / pool.uses_per_token.max(1)) as usize % pool.tokens.len().max(1);
+            let index = token_index(n - self.first, pool.uses_per_token) % pool.tokens.len().max(1);
             pool.tokens
                 .get(index)
                 .map(|token| format!("Bearer {token}"))
