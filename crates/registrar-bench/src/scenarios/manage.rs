@@ -73,7 +73,10 @@ impl Scenario for Update {
             .len()
             .saturating_sub(worker)
             .div_ceil(self.workers);
-        let index = worker + (sequence as usize % owned.max(1)) * self.workers;
+        // A pool smaller than the concurrency makes workers share clients, whose rotated
+        // tokens they then race for: the run shows 401s and is flagged.
+        let index = (worker + (sequence as usize % owned.max(1)) * self.workers)
+            % self.clients.len().max(1);
         if let Some(last) = self.last_used.get(worker) {
             last.store(index, Ordering::Relaxed);
         }

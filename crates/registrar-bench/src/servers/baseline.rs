@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use super::baseline_app::Synchronous;
-use super::process::{self, ServerProcess};
+use super::process::{self, ScratchDatabase, ServerProcess};
 
 /// Where the baseline stores its rows.
 #[derive(Debug, Clone)]
@@ -24,7 +24,6 @@ pub struct RunningBaseline {
     /// The system's name in the report.
     pub name: &'static str,
     process: ServerProcess,
-    postgres: Option<(String, String)>,
     _folder: tempfile::TempDir,
 }
 
@@ -33,7 +32,7 @@ impl RunningBaseline {
     pub async fn start(store: &BaselineStore, pin: bool) -> anyhow::Result<Self> {
         let folder = tempfile::tempdir().context("cannot create a temporary folder")?;
         let address = process::free_address()?;
-        let (database, synchronous, postgres, name, description) = match store {
+        let (database, synchronous, scratch, name, description) = match store {
             BaselineStore::Sqlite(synchronous) => {
                 let path = folder.path().join("baseline.db");
                 let (name, description) = match synchronous {
@@ -55,11 +54,11 @@ impl RunningBaseline {
                 )
             }
             BaselineStore::Postgres(server_url) => {
-                let url = process::create_postgres_database(server_url).await?;
+                let scratch = ScratchDatabase::create(server_url).await?;
                 (
-                    url.clone(),
+                    scratch.url.clone(),
                     Synchronous::Full,
-                    Some((server_url.clone(), url)),
+                    Some(scratch),
                     "baseline PostgreSQL",
                     "bare axum, one INSERT per request, PostgreSQL (pool of 16)",
                 )
@@ -79,13 +78,13 @@ impl RunningBaseline {
                 Synchronous::Normal => "normal",
             });
         let log = folder.path().join("baseline.log");
-        let process = ServerProcess::start(command, pin, &log, address, "/healthz").await?;
+        let process =
+            ServerProcess::start(scratch, command, pin, &log, address, "/healthz").await?;
         Ok(Self {
             address,
             description: description.to_owned(),
             name,
             process,
-            postgres,
             _folder: folder,
         })
     }
@@ -93,8 +92,5 @@ impl RunningBaseline {
     /// Stops it and drops its PostgreSQL database.
     pub async fn stop(self) {
         self.process.stop().await;
-        if let Some((server_url, database_url)) = &self.postgres {
-            process::drop_postgres_database(server_url, database_url).await;
-        }
     }
 }

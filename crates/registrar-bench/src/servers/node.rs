@@ -38,6 +38,7 @@ impl RunningNode {
             .env("NODE_ENV", "production");
         let log = node_dir.join(format!("registrar-bench-{alg}.log"));
         let process = ServerProcess::start(
+            None,
             command,
             pin,
             &log,

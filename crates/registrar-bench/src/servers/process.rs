@@ -21,10 +21,11 @@ pub const GENERATOR_CORE: usize = 1;
 /// How long a server may take to answer its readiness path.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A running child process, killed on drop.
+/// A running child process, killed on drop, with the scratch database it runs on.
 #[derive(Debug)]
 pub struct ServerProcess {
     child: Child,
+    database: Option<ScratchDatabase>,
 }
 
 /// A free port on 127.0.0.1 (bound and released; the server binds it next).
@@ -35,8 +36,10 @@ pub fn free_address() -> anyhow::Result<SocketAddr> {
 
 impl ServerProcess {
     /// Starts `program args` (through `taskset -c 0` when `pin`), its output appended to `log`,
-    /// and waits until `GET ready_path` at `address` answers 2xx.
+    /// and waits until `GET ready_path` at `address` answers 2xx; `database` is dropped when it
+    /// stops.
     pub async fn start(
+        database: Option<ScratchDatabase>,
         mut command: std::process::Command,
         pin: bool,
         log: &Path,
@@ -72,7 +75,7 @@ impl ServerProcess {
         let child = command
             .spawn()
             .with_context(|| format!("cannot start {:?}", command.as_std().get_program()))?;
-        let mut process = Self { child };
+        let mut process = Self { child, database };
         process.wait_ready(address, ready_path, log).await?;
         Ok(process)
     }
@@ -99,10 +102,13 @@ impl ServerProcess {
         }
     }
 
-    /// Stops the process and waits for it.
+    /// Stops the process, waits for it and drops its scratch database.
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+        if let Some(database) = self.database.take() {
+            database.drop_now().await;
+        }
     }
 }
 
@@ -121,33 +127,46 @@ async fn is_ready(address: SocketAddr, path: &str) -> bool {
     matches!(connection.send(request).await, Ok((status, _)) if status.is_success())
 }
 
-/// Creates a fresh PostgreSQL database on the server at `server_url` and returns its URL, as
-/// the workspace's tests do: every run starts from an empty schema.
-pub async fn create_postgres_database(server_url: &str) -> anyhow::Result<String> {
-    use sqlx::Connection as _;
-    let name = format!("registrar_bench_{}", crate::bodies::run_tag());
-    let mut connection = sqlx::PgConnection::connect(server_url)
-        .await
-        .context("cannot connect to PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut connection)
-        .await
-        .with_context(|| format!("cannot create the database {name}"))?;
-    let mut url = url::Url::parse(server_url).context("--postgres is not a URL")?;
-    url.set_path(&format!("/{name}"));
-    Ok(url.to_string())
+/// A fresh PostgreSQL database for one run, created as the workspace's tests create theirs:
+/// every run starts from an empty schema.
+#[derive(Debug)]
+pub struct ScratchDatabase {
+    server_url: String,
+    /// Its URL.
+    pub url: String,
 }
 
-/// Drops a database made by [`create_postgres_database`].
-pub async fn drop_postgres_database(server_url: &str, database_url: &str) {
-    use sqlx::Connection as _;
-    let Ok(url) = url::Url::parse(database_url) else {
-        return;
-    };
-    let name = url.path().trim_start_matches('/').to_owned();
-    if let Ok(mut connection) = sqlx::PgConnection::connect(server_url).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+impl ScratchDatabase {
+    /// Creates it on the server at `server_url`.
+    pub async fn create(server_url: &str) -> anyhow::Result<Self> {
+        use sqlx::Connection as _;
+        let name = format!("registrar_bench_{}", crate::bodies::run_tag());
+        let mut connection = sqlx::PgConnection::connect(server_url)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut connection)
-            .await;
+            .await
+            .with_context(|| format!("cannot create the database {name}"))?;
+        let mut url = url::Url::parse(server_url).context("--postgres is not a URL")?;
+        url.set_path(&format!("/{name}"));
+        Ok(Self {
+            server_url: server_url.to_owned(),
+            url: url.to_string(),
+        })
+    }
+
+    /// Drops it, closing its connections.
+    async fn drop_now(self) {
+        use sqlx::Connection as _;
+        let Ok(url) = url::Url::parse(&self.url) else {
+            return;
+        };
+        let name = url.path().trim_start_matches('/').to_owned();
+        if let Ok(mut connection) = sqlx::PgConnection::connect(&self.server_url).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut connection)
+                .await;
+        }
     }
 }

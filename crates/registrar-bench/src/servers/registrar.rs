@@ -10,7 +10,7 @@ use registrar_core::store::Stores;
 use registrar_core::{Clock as _, SystemClock};
 use registrar_store::PoolOptions;
 
-use super::process::{self, ServerProcess};
+use super::process::{self, ScratchDatabase, ServerProcess};
 
 /// The store Registrar runs on.
 #[derive(Debug, Clone)]
@@ -70,7 +70,6 @@ pub struct RunningRegistrar {
     /// The configuration, as one line for the report.
     pub description: String,
     process: ServerProcess,
-    postgres: Option<(String, String)>,
     _folder: tempfile::TempDir,
 }
 
@@ -79,14 +78,14 @@ impl RunningRegistrar {
     pub async fn start(options: &RegistrarOptions) -> anyhow::Result<Self> {
         let folder = tempfile::tempdir().context("cannot create a temporary folder")?;
         let address = process::free_address()?;
-        let (database_url, postgres, store_name) = match &options.database {
+        let (database_url, scratch, store_name) = match &options.database {
             Database::Sqlite => {
                 let path = folder.path().join("registrar.db");
                 (format!("sqlite://{}", path.display()), None, "SQLite")
             }
             Database::Postgres(server_url) => {
-                let url = process::create_postgres_database(server_url).await?;
-                (url.clone(), Some((server_url.clone(), url)), "PostgreSQL")
+                let scratch = ScratchDatabase::create(server_url).await?;
+                (scratch.url.clone(), Some(scratch), "PostgreSQL")
             }
         };
         let secret_key = random_token(&OsRandom, 32);
@@ -108,9 +107,10 @@ impl RunningRegistrar {
         let mut command = std::process::Command::new(&options.binary);
         command.arg("--config").arg(&config_path).arg("serve");
         let log = folder.path().join("registrar.log");
-        let process = ServerProcess::start(command, options.pin, &log, address, "/healthz")
-            .await
-            .with_context(|| format!("cannot start {}", options.binary.display()))?;
+        let process =
+            ServerProcess::start(scratch, command, options.pin, &log, address, "/healthz")
+                .await
+                .with_context(|| format!("cannot start {}", options.binary.display()))?;
         let limits = match options.limits {
             Limits::Default => "rate limits default (on)",
             Limits::Raised => {
@@ -126,7 +126,6 @@ impl RunningRegistrar {
                 options.signing_alg
             ),
             process,
-            postgres,
             _folder: folder,
         })
     }
@@ -134,9 +133,6 @@ impl RunningRegistrar {
     /// Stops the server and drops its PostgreSQL database.
     pub async fn stop(self) {
         self.process.stop().await;
-        if let Some((server_url, database_url)) = &self.postgres {
-            process::drop_postgres_database(server_url, database_url).await;
-        }
     }
 }
 
