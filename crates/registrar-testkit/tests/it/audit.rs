@@ -440,46 +440,28 @@ async fn refusals_before_the_pipeline_are_recorded_and_rate_limits_only_logged(b
         stored_before_limit,
         "a rate-limited request stores no event"
     );
-    let client = Some(client_id);
-    let text = |value: &str| Some(value.to_owned());
+    let refused = |action, client: Option<&str>, route: &str, error: &str| -> Summary {
+        (
+            action,
+            Outcome::Refused,
+            client.map(str::to_owned),
+            route.to_owned(),
+            Some(error.to_owned()),
+        )
+    };
     let refusals: Vec<Summary> = summary(&events).into_iter().skip(1).collect();
     assert_eq!(
         refusals,
         [
-            (
-                Action::Register,
-                Outcome::Refused,
-                None,
-                "initial_token".to_owned(),
-                text("invalid_request")
-            ),
-            (
-                Action::Register,
-                Outcome::Refused,
-                None,
-                "initial_token".to_owned(),
-                text("invalid_request")
-            ),
-            (
-                Action::Register,
-                Outcome::Refused,
-                None,
-                "initial_token".to_owned(),
-                text("invalid_token")
-            ),
-            (
-                Action::Register,
-                Outcome::Refused,
-                None,
-                "initial_token".to_owned(),
-                text("invalid_request")
-            ),
-            (
+            refused(Action::Register, None, "initial_token", "invalid_request"),
+            refused(Action::Register, None, "initial_token", "invalid_request"),
+            refused(Action::Register, None, "initial_token", "invalid_token"),
+            refused(Action::Register, None, "initial_token", "invalid_request"),
+            refused(
                 Action::Read,
-                Outcome::Refused,
-                client,
-                "registration_access_token".to_owned(),
-                text("invalid_token")
+                Some(&client_id),
+                "registration_access_token",
+                "invalid_token"
             ),
         ]
     );
