@@ -76,7 +76,7 @@ impl GroupCommit {
 
     /// Runs `write` in the next batch; whether it applied, once its batch is committed.
     pub(crate) async fn commit(&self, write: PreparedWrite) -> Result<bool, StoreError> {
-        let stopped = || StoreError::Unavailable("the sqlite writer has stopped".to_owned());
+        let stopped = || StoreError::Unavailable("the sqlite writer did not answer".to_owned());
         let (reply, outcome) = oneshot::channel();
         self.jobs
             .send(Job { write, reply })
@@ -92,12 +92,20 @@ async fn run(writer: SqlitePool, mut queue: mpsc::Receiver<Job>, stats: Arc<Stat
         let taken = u64::try_from(batch.len()).unwrap_or(u64::MAX);
         stats.taken.fetch_add(taken, Ordering::Relaxed);
         batch.retain(|job| !job.reply.is_closed());
-        if !batch.is_empty() {
-            let committed = commit_batch(&writer, std::mem::take(&mut batch)).await;
-            if committed > 0 {
+        if batch.is_empty() {
+            continue;
+        }
+        // A batch on a task of its own: were it to panic, its writes are answered unavailable
+        // (their replies dropped, the transaction rolled back) and the writer goes on, instead
+        // of every later write failing with it.
+        let jobs = std::mem::take(&mut batch);
+        match tokio::spawn(commit_batch(writer.clone(), jobs)).await {
+            Ok(0) => {}
+            Ok(committed) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
                 stats.writes.fetch_add(committed, Ordering::Relaxed);
             }
+            Err(error) => tracing::error!(%error, "a sqlite group commit did not finish"),
         }
     }
 }
@@ -113,7 +121,7 @@ fn fail_all(replies: impl IntoIterator<Item = Reply>, error: &StoreError) {
 }
 
 /// Runs and commits `jobs`; how many writes the commit made durable.
-async fn commit_batch(writer: &SqlitePool, jobs: Vec<Job>) -> u64 {
+async fn commit_batch(writer: SqlitePool, jobs: Vec<Job>) -> u64 {
     let mut transaction = match writer.begin_with("BEGIN IMMEDIATE").await {
         Ok(transaction) => transaction,
         Err(error) => {
