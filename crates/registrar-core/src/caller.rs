@@ -48,6 +48,12 @@ pub enum Caller {
         /// Its `software_id` claim.
         software_id: Option<String>,
     },
+    /// No caller at all: the server resolving a Client ID Metadata Document it fetched from
+    /// `url`, the client's id. Anonymous: whoever controls the URL wrote the document.
+    MetadataDocument {
+        /// The document's URL.
+        url: String,
+    },
 }
 
 /// An authenticated subject that is not a registered client managing itself.
@@ -82,7 +88,7 @@ impl Caller {
     /// update as on create.
     pub fn is_anonymous(&self) -> bool {
         match self {
-            Self::Anonymous => true,
+            Self::Anonymous | Self::MetadataDocument { .. } => true,
             Self::InitialAccessToken { .. }
             | Self::Principal(_)
             | Self::Bearer(_)
@@ -102,7 +108,8 @@ impl Caller {
             | Self::Client { .. }
             | Self::Principal(_)
             | Self::Bearer(_)
-            | Self::SoftwareStatement { .. } => None,
+            | Self::SoftwareStatement { .. }
+            | Self::MetadataDocument { .. } => None,
         }
     }
 

@@ -138,6 +138,8 @@ fn binding(caller: &Caller) -> Value {
         Caller::Client { client_id, .. } => Value::from(vec!["client", client_id.as_str()]),
         // A statement's caller is decided after validation; the key was bound before.
         Caller::Anonymous | Caller::SoftwareStatement { .. } => Value::from(vec!["anonymous"]),
+        // The server's own resolution never carries a key.
+        Caller::MetadataDocument { url } => Value::from(vec!["metadata_document", url]),
     }
 }
 

@@ -70,6 +70,7 @@ pub mod audit;
 pub mod authz;
 pub mod bearer;
 pub mod caller;
+pub mod cimd;
 pub mod clock;
 pub mod context;
 /// The store contract suite, for the tests of a store implementation (feature `contract`).

@@ -159,6 +159,28 @@ async fn drop_outdated_grants(cx: &RegistrationContext, client: &RegisteredClien
     Ok(())
 }
 
+/// Stores what a refetched Client ID Metadata Document made of its client, keeping its standing.
+/// Grants made under the document as it was are revoked when it changed where codes go, how
+/// the client presents itself (as for an update) or the keys it authenticates with; the grants
+/// go first, so a failure in between leaves the old document stored and no grant of it alive.
+/// Returns false when the client was deleted meanwhile.
+pub async fn replace_document_client(cx: &RegistrationContext) -> Result<bool, RegistrationError> {
+    let Some(client) = cx.client() else {
+        return Err(not_processed());
+    };
+    if let Some(current) = cx.current()
+        && crate::cimd::keys_changed(&current.metadata, &client.metadata)
+    {
+        cx.services()
+            .stores()
+            .authorizations()
+            .revoke_client_grants(&client.client_id)
+            .await?;
+    }
+    drop_outdated_grants(cx, client).await?;
+    Ok(apply(cx, ClientChange::ReplaceKeepingToken { client }).await?)
+}
+
 /// RFC 7592 §2.3: deletes the client with its secret and tokens.
 pub async fn delete_client(cx: &RegistrationContext) -> StepResult {
     let Some(client_id) = cx.client_id() else {

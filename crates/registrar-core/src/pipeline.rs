@@ -15,6 +15,7 @@ use crate::admission::Admission;
 use crate::audit::{AuditEvent, log_event};
 use crate::bearer::BearerAuthenticator;
 use crate::caller::{Caller, Principal};
+use crate::cimd::DocumentFreshness;
 use crate::clock::{Clock, SystemClock};
 use crate::context::{Operation, RegistrationContext, RequestSource, Services};
 use crate::error::{BuildError, RegistrationError};
@@ -32,6 +33,8 @@ use crate::store::{RegisteredClient, Stores, TokenCheck};
 use crate::token::SecretCipher;
 use crate::trust::{KeySource, NoKeySource, looks_like_jwt};
 use crate::{persist, validate};
+
+mod document_clients;
 
 /// A client whose registration access token [`Pipeline::authorize_update`] checked, with the
 /// caller that token makes; only the pipeline makes one, so [`Pipeline::update`] cannot be
@@ -58,6 +61,8 @@ pub struct Pipeline {
     services: Arc<Services>,
     steps: Steps,
     bearer: Option<Arc<dyn BearerAuthenticator>>,
+    /// Until when each Client ID Metadata Document fetched may be used unfetched.
+    documents: Arc<DocumentFreshness>,
     admission: Option<Arc<dyn Admission>>,
     observers: Vec<Arc<dyn RegistrationObserver>>,
     /// Whether the builder chose the key source, which [`Pipeline::with_key_source`] then
@@ -166,6 +171,9 @@ impl PipelineBuilder {
         }
         let key_source_chosen = self.key_source.is_some();
         let document_source_chosen = self.document_source.is_some();
+        let documents = Arc::new(DocumentFreshness::new(
+            self.settings.metadata_documents.max_cached_documents,
+        ));
         Ok(Pipeline {
             services: Arc::new(Services {
                 settings: self.settings,
@@ -181,6 +189,7 @@ impl PipelineBuilder {
             }),
             steps: self.steps,
             bearer: self.bearer,
+            documents,
             admission: None,
             observers: Vec::new(),
             key_source_chosen,

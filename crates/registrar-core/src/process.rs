@@ -196,6 +196,35 @@ pub fn build_client(cx: &mut RegistrationContext) -> Result<(), RegistrationErro
     Ok(())
 }
 
+/// Builds the client a Client ID Metadata Document makes: its id is the document's URL, and it
+/// has no secret and no registration access token, since nobody registered it; a refetch keeps
+/// when it was first seen and its standing.
+pub fn build_document_client(cx: &mut RegistrationContext) -> Result<(), RegistrationError> {
+    let Some(client_id) = cx.client_id().cloned() else {
+        return Err(missing("a client id"));
+    };
+    let current = cx.current();
+    let client = RegisteredClient {
+        client_id,
+        client_id_issued_at: current.map_or(cx.now(), |current| current.client_id_issued_at),
+        secret: None,
+        registration_token: None,
+        metadata: cx.metadata().clone(),
+        initial_token_id: None,
+        registered_anonymously: true,
+        // For a document client: when its document was last fetched and found valid.
+        updated_at: cx.now(),
+        extensions: cx.extensions().clone(),
+        policy: match current {
+            Some(current) => current.policy.clone(),
+            None => cx.policy().map(|policy| policy.name.clone()),
+        },
+        state: current.map(|current| current.state).unwrap_or_default(),
+    };
+    cx.set_client(client);
+    Ok(())
+}
+
 /// A processor override that skipped a step the record needs is a bug in that override; it is
 /// reported, not panicked on.
 fn missing(what: &str) -> RegistrationError {

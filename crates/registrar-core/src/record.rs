@@ -57,6 +57,8 @@ fn caller_parts(cx: &RegistrationContext) -> (&'static str, Option<String>, Opti
             None => (None, None),
         },
         Caller::Client { .. } => (None, None),
+        // The credential is the URL: whoever controls it wrote the document.
+        Caller::MetadataDocument { url } => (Some(url.clone()), None),
     };
     (
         route,

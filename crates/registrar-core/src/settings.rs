@@ -5,7 +5,7 @@ use url::Url;
 
 use crate::lifecycle::LifecycleSettings;
 use crate::net::AllowedHost;
-use crate::policy::Policies;
+use crate::policy::{HostPattern, Policies};
 use crate::protocol::{AuthMethod, GrantType};
 
 use crate::token::{ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS, SigningAlgorithm};
@@ -159,9 +159,67 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// When unused and inactive clients expire (`lifecycle.*`); off by default.
     pub lifecycle: LifecycleSettings,
+    /// Client ID Metadata Documents (`cimd.*`): https URLs as client ids.
+    pub metadata_documents: MetadataDocumentSettings,
     /// The path under the issuer where the registration and token route groups are mounted,
     /// `""` or `/segments` without a trailing slash; see [`Settings::set_base_path`].
     base_path: String,
+}
+
+/// Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): which URL
+/// client ids are resolved, and how long a fetched document is trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataDocumentSettings {
+    /// Whether an https URL is accepted as a client id (`cimd.enabled`, on by default: MCP
+    /// clients identify themselves this way rather than register).
+    pub enabled: bool,
+    /// Hosts whose documents are used (`cimd.allowed_hosts`, default `*`: any public https
+    /// host, since MCP clients come from anywhere and the consent page names the host).
+    pub allowed_hosts: Vec<HostPattern>,
+    /// Hosts whose documents are never used, whatever `allowed_hosts` says (`cimd.denied_hosts`).
+    pub denied_hosts: Vec<HostPattern>,
+    /// The shortest time a fetched document is reused, in seconds, whatever its `Cache-Control`
+    /// says: a `no-store` document must not make every authorization request a fetch.
+    pub min_cache_seconds: u64,
+    /// The longest, in seconds: a changed document is seen within this time.
+    pub max_cache_seconds: u64,
+    /// How many documents' freshness is remembered; beyond it the least recently used one is
+    /// fetched again when next needed.
+    pub max_cached_documents: usize,
+}
+
+impl Default for MetadataDocumentSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            allowed_hosts: vec![HostPattern::any()],
+            denied_hosts: Vec::new(),
+            min_cache_seconds: 5 * 60,
+            max_cache_seconds: 24 * 60 * 60,
+            max_cached_documents: 10_000,
+        }
+    }
+}
+
+impl MetadataDocumentSettings {
+    /// Whether documents at `host` may be used: allowed and not denied.
+    pub fn permits_host(&self, host: &str) -> bool {
+        self.allowed_hosts
+            .iter()
+            .any(|pattern| pattern.matches(host))
+            && !self
+                .denied_hosts
+                .iter()
+                .any(|pattern| pattern.matches(host))
+    }
+
+    /// How long a document whose server sent `max_age` is reused, within the bounds.
+    pub fn cache_seconds(&self, max_age: Option<u64>) -> u64 {
+        let max = self.max_cache_seconds.max(self.min_cache_seconds);
+        max_age
+            .unwrap_or(self.min_cache_seconds)
+            .clamp(self.min_cache_seconds, max)
+    }
 }
 
 /// `registration.idempotency_window` unless configured: a day, as the idempotency key draft
@@ -210,6 +268,7 @@ impl Settings {
             outbound_allow_hosts: Vec::new(),
             audit: AuditSettings::default(),
             lifecycle: LifecycleSettings::default(),
+            metadata_documents: MetadataDocumentSettings::default(),
             base_path: String::new(),
         }
     }

@@ -370,9 +370,11 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
     let store = &pipeline.services().stores().clients();
     match command {
         ClientsCommand::List => {
+            // KIND: `registered` through DCR, or `document` for a Client ID Metadata Document
+            // client, whose CREATED is when its document was first fetched.
             println!(
-                "{:<28} {:<21} {:<40} {:<8} NAME",
-                "CLIENT_ID", "CREATED", "GRANT_TYPES", "STATE"
+                "{:<28} {:<21} {:<40} {:<8} {:<10} NAME",
+                "CLIENT_ID", "CREATED", "GRANT_TYPES", "STATE", "KIND"
             );
             let now = pipeline.services().clock().now();
             for client in store.list_clients().await? {
@@ -381,12 +383,17 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
                     Standing::Blocked => "blocked",
                     Standing::Expired(_) => "expired",
                 };
+                let kind = match client.client_id.is_metadata_document() {
+                    true => "document",
+                    false => "registered",
+                };
                 println!(
-                    "{:<28} {:<21} {:<40} {:<8} {}",
+                    "{:<28} {:<21} {:<40} {:<8} {:<10} {}",
                     client.client_id,
                     timestamp(client.client_id_issued_at),
                     client.grant_types.join(","),
                     state,
+                    kind,
                     printable(&client.client_name.unwrap_or_default())
                 );
             }
@@ -419,13 +426,24 @@ async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> 
                 if let Some(blocked_at) = client.state.blocked_at {
                     object.insert("blocked_at".to_owned(), blocked_at.into());
                 }
-                object.insert(
-                    "registration_client_uri".to_owned(),
-                    config
-                        .settings
-                        .registration_client_uri(&client.client_id)
-                        .into(),
-                );
+                if client.client_id.is_metadata_document() {
+                    // Nobody registered it: the document at its URL did, last fetched then.
+                    object.insert(
+                        "metadata_document".to_owned(),
+                        serde_json::json!({
+                            "url": client.client_id.as_str(),
+                            "fetched_at": client.updated_at,
+                        }),
+                    );
+                } else {
+                    object.insert(
+                        "registration_client_uri".to_owned(),
+                        config
+                            .settings
+                            .registration_client_uri(&client.client_id)
+                            .into(),
+                    );
+                }
                 // How it was registered: not metadata, so under a name no metadata member has.
                 let provenance = pipeline
                     .services()
@@ -669,6 +687,7 @@ fn bindings(policy: &Policy) -> String {
         .map(|binding| match binding {
             Binding::Open => "open".to_owned(),
             Binding::Bearer => "bearer".to_owned(),
+            Binding::MetadataDocument => "cimd".to_owned(),
             Binding::SoftwareStatement {
                 issuer: None,
                 software_id: None,

@@ -1,6 +1,7 @@
 //! Configuration: command-line flag > environment variable > TOML file > default.
 
 mod audit;
+mod cimd;
 mod lifecycle;
 mod lifetimes;
 mod log_format;
@@ -76,6 +77,9 @@ pub struct FileConfig {
     /// `[lifecycle]`: `unused_ttl` and `inactive_ttl`.
     #[serde(default)]
     pub lifecycle: lifecycle::LifecycleSection,
+    /// `[cimd]`: Client ID Metadata Documents.
+    #[serde(default)]
+    pub cimd: cimd::CimdSection,
     /// Seconds in-flight requests may take to finish once `serve` is told to stop.
     pub shutdown_grace_period: Option<u64>,
 }
@@ -376,6 +380,7 @@ fn resolve(file: FileConfig, flags: Overrides) -> anyhow::Result<Config> {
     settings.software_statements = trust::statement_settings(file.software_statement)?;
     settings.audit = audit::audit(file.audit)?;
     settings.lifecycle = lifecycle::lifecycle(file.lifecycle)?;
+    settings.metadata_documents = cimd::cimd(file.cimd)?;
     let (outbound_allow_hosts, fetch) = outbound::outbound(file.outbound)?;
     settings.outbound_allow_hosts = outbound_allow_hosts;
     let mut warnings = Vec::new();

@@ -16,6 +16,11 @@ pub enum DocumentError {
     /// client is told, since it is about the client's own server.
     #[error("the server answered with status {0}")]
     Status(u16),
+    /// The server answered, and the answer is refused for a reason about the document itself
+    /// (a redirect, a body over the size cap, not JSON): safe to tell the client, since it was
+    /// reached at a permitted address.
+    #[error("{0}")]
+    Refused(String),
     /// Anything else: refused address, redirect, timeout, too large, not JSON, network or TLS
     /// failure. The text is for the operator's log; a client is never shown it, since it could
     /// describe the network Registrar runs in.
@@ -29,6 +34,23 @@ pub enum DocumentError {
 pub trait DocumentSource: Send + Sync + Debug {
     /// The JSON document at `uri`, fetched now (a registration sees the document as it is).
     async fn fetch_json(&self, uri: &str) -> Result<Value, DocumentError>;
+
+    /// The Client ID Metadata Document at `url`, fetched now, with how long its server lets it
+    /// be cached. Nothing is fetched unless the source implements it.
+    async fn fetch_client_document(&self, url: &str) -> Result<ClientDocument, DocumentError> {
+        let _ = url;
+        Err(DocumentError::Unavailable)
+    }
+}
+
+/// A fetched Client ID Metadata Document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientDocument {
+    /// The document as parsed: any JSON value; the rules require an object.
+    pub body: Value,
+    /// Seconds its server lets it be reused (`Cache-Control: max-age`; `0` for `no-store` or
+    /// `no-cache`), `None` without a directive. The caller bounds it.
+    pub max_age: Option<u64>,
 }
 
 /// A [`DocumentSource`] that fetches nothing: every document is [`DocumentError::Unavailable`].

@@ -16,5 +16,5 @@ mod tests;
 
 pub use address::is_special_use;
 pub use allowed_host::AllowedHost;
-pub use document::{DocumentError, DocumentSource, NoDocumentSource};
+pub use document::{ClientDocument, DocumentError, DocumentSource, NoDocumentSource};
 pub use host::{is_forbidden_host, is_forbidden_target, is_localhost_name};

@@ -6,6 +6,11 @@
 pub struct HostPattern(String);
 
 impl HostPattern {
+    /// `*`: any host.
+    pub fn any() -> Self {
+        Self("*".to_owned())
+    }
+
     /// Parses a pattern; refuses an empty one, a wildcard anywhere but a leading `*.`, and
     /// characters no host has.
     pub fn parse(pattern: &str) -> Result<Self, String> {

@@ -47,6 +47,8 @@ pub enum Binding {
         /// The statement's `software_id`; `None` for any.
         software_id: Option<String>,
     },
+    /// Client ID Metadata Documents (`cimd`): URL client ids the server resolves.
+    MetadataDocument,
 }
 
 impl Binding {
@@ -73,6 +75,7 @@ impl std::fmt::Display for Binding {
         match self {
             Self::Open => formatter.write_str("open"),
             Self::Bearer => formatter.write_str("bearer"),
+            Self::MetadataDocument => formatter.write_str("cimd"),
             Self::SoftwareStatement {
                 issuer: None,
                 software_id: None,
@@ -113,6 +116,8 @@ pub enum Route<'a> {
     SoftwareStatement,
     /// The host application's own authentication.
     Host,
+    /// A Client ID Metadata Document the server fetched.
+    MetadataDocument,
 }
 
 impl Route<'_> {
@@ -125,6 +130,7 @@ impl Route<'_> {
             Self::Bearer => "bearer",
             Self::SoftwareStatement => "software_statement",
             Self::Host => "host",
+            Self::MetadataDocument => "cimd",
         }
     }
 }
@@ -393,6 +399,12 @@ impl Policies {
                 .cloned()
                 .unwrap_or_else(|| self.fallback(DEFAULT_POLICY)),
             Route::InitialToken { .. } | Route::Host => self.fallback(DEFAULT_POLICY),
+            // Whoever controls a URL wrote its document: open registration's rules unless a
+            // policy is bound to the route.
+            Route::MetadataDocument => self
+                .bound_to(&Binding::MetadataDocument)
+                .cloned()
+                .unwrap_or_else(|| self.open_policy()),
         })
     }
 

@@ -112,6 +112,11 @@ pub async fn sector_identifier_uri(cx: &RegistrationContext) -> StepResult {
                 "the sector_identifier_uri document could not be fetched (status {status})"
             )));
         }
+        Err(DocumentError::Refused(reason)) => {
+            return Err(invalid(format!(
+                "the sector_identifier_uri document is refused: {reason}"
+            )));
+        }
         Err(DocumentError::Failed(_)) => {
             return Err(invalid(
                 "the sector_identifier_uri document could not be fetched".to_owned(),

@@ -52,6 +52,7 @@ pub fn route_of_registration(cx: &RegistrationContext) -> Route<'_> {
         },
         Caller::SoftwareStatement { .. } => Route::SoftwareStatement,
         Caller::Principal(_) | Caller::Client { .. } => Route::Host,
+        Caller::MetadataDocument { .. } => Route::MetadataDocument,
     }
 }
 

@@ -582,9 +582,16 @@ fn consent_page(
             Url::parse(uri)
                 .is_ok_and(|url| is_loopback_redirect(&url) || url.host_str() == Some("localhost"))
         });
+    let client_id = &request.client.client_id;
+    let client_host = client_id
+        .is_metadata_document()
+        .then(|| Url::parse(client_id.as_str()).ok())
+        .flatten()
+        .and_then(|url| url.host_str().map(str::to_owned));
     let page = ConsentPage {
         client_name: display_name(request),
         logo_uri: https(&metadata.logo_uri),
+        client_host: client_host.as_deref(),
         username: &user.username,
         redirect_host: &redirect_host,
         all_localhost,

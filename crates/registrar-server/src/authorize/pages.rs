@@ -32,6 +32,9 @@ pub struct ConsentPage<'a> {
     pub client_name: &'a str,
     /// The client's `logo_uri`, https only.
     pub logo_uri: Option<&'a str>,
+    /// For a client whose id is a metadata document URL, that URL's host: the one thing about
+    /// it that is verified, since the document was fetched from there.
+    pub client_host: Option<&'a str>,
     /// The user who is signed in.
     pub username: &'a str,
     /// The host the code goes to.

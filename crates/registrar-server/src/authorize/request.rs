@@ -4,6 +4,7 @@
 //! whose errors go back to the client.
 
 use registrar_core::authz::{PkceError, check_code_challenge, match_redirect_uri};
+use registrar_core::cimd::UnusableClient;
 use registrar_core::store::RegisteredClient;
 use registrar_core::{ClientId, GrantType, Settings};
 
@@ -220,14 +221,16 @@ async fn find_client(
     };
     let unknown = || AuthorizeError::Page("the client is not registered here".to_owned());
     let client_id = ClientId::parse(client_id).ok_or_else(unknown)?;
-    // A blocked or expired client is as unknown here as everywhere.
-    state
-        .pipeline
-        .services()
-        .usable_client(&client_id)
-        .await
-        .map_err(|error| AuthorizeError::Server(error.into()))?
-        .ok_or_else(unknown)
+    // A blocked or expired client is as unknown here as everywhere; a metadata document that
+    // cannot be used says why, so its developer can fix it.
+    match state.pipeline.usable_client(&client_id).await {
+        Ok(client) => Ok(client),
+        Err(UnusableClient::Unknown) => Err(unknown()),
+        Err(refused @ UnusableClient::Document(_)) => {
+            Err(AuthorizeError::Page(refused.to_string()))
+        }
+        Err(UnusableClient::Store(error)) => Err(AuthorizeError::Server(error.into())),
+    }
 }
 
 /// `response_type=code` for a client registered for it; request objects are not supported

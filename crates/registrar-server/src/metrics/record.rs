@@ -142,6 +142,8 @@ pub(crate) enum Document {
     Jwks,
     /// A client's `sector_identifier_uri`.
     SectorIdentifier,
+    /// A Client ID Metadata Document: a URL client id.
+    ClientMetadata,
 }
 
 /// One fetch: `Ok`, refused for want of a free fetch (`busy`, nothing was sent), or failed.
@@ -149,6 +151,7 @@ pub(crate) fn outbound_fetch(document: Document, outcome: Result<(), FetchOutcom
     let document = match document {
         Document::Jwks => "jwks",
         Document::SectorIdentifier => "sector_identifier",
+        Document::ClientMetadata => "client_metadata",
     };
     let outcome = match outcome {
         Ok(()) => "ok",

@@ -353,6 +353,8 @@ pub(crate) struct ProviderMetadata {
     request_parameter_supported: bool,
     request_uri_parameter_supported: bool,
     claims_parameter_supported: bool,
+    /// Present, `true`, when `cimd.enabled`: an https URL is accepted as a client id.
+    client_id_metadata_document_supported: Option<bool>,
 }
 
 /// RFC 7033 §4.4: the JSON Resource Descriptor.

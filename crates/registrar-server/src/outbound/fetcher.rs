@@ -159,14 +159,27 @@ impl Fetcher {
     ///
     /// Only a `200` answer is accepted; the body is read up to the configured cap.
     pub async fn fetch_json(&self, url: &str) -> Result<serde_json::Value, FetchError> {
+        self.fetch_json_within(url, self.max_bytes)
+            .await
+            .map(|fetched| fetched.json)
+    }
+
+    /// Fetches `url` as [`Fetcher::fetch_json`] does, with a byte cap of at most `max_bytes`
+    /// (never above the configured one), and reads how long the answer may be cached.
+    pub async fn fetch_json_within(
+        &self,
+        url: &str,
+        max_bytes: usize,
+    ) -> Result<Fetched, FetchError> {
         let (url, client) = self.check_url(url)?;
-        let fetched = self.fetch_body(client, url);
-        let body = match tokio::time::timeout(self.total_timeout, fetched).await {
+        let fetched = self.fetch_body(client, url, max_bytes.min(self.max_bytes));
+        let (body, max_age) = match tokio::time::timeout(self.total_timeout, fetched).await {
             Ok(body) => body?,
             Err(_elapsed) => return Err(FetchError::Timeout),
         };
         // serde_json's recursion limit (128) bounds the work on deeply nested input.
-        serde_json::from_slice(&body).map_err(|_| FetchError::InvalidJson)
+        let json = serde_json::from_slice(&body).map_err(|_| FetchError::InvalidJson)?;
+        Ok(Fetched { json, max_age })
     }
 
     /// Checks what can be checked before sending, and picks the client: the unfiltered one for
@@ -200,7 +213,12 @@ impl Fetcher {
         Ok((url, &self.client))
     }
 
-    async fn fetch_body(&self, client: &Client, url: Url) -> Result<Vec<u8>, FetchError> {
+    async fn fetch_body(
+        &self,
+        client: &Client,
+        url: Url,
+        max_bytes: usize,
+    ) -> Result<(Vec<u8>, Option<u64>), FetchError> {
         let mut response = client
             .get(url)
             .header(ACCEPT, "application/json")
@@ -214,23 +232,52 @@ impl Fetcher {
         if status != StatusCode::OK {
             return Err(FetchError::Status(status.as_u16()));
         }
-        let max_bytes = u64::try_from(self.max_bytes).unwrap_or(u64::MAX);
-        if response
-            .content_length()
-            .is_some_and(|length| length > max_bytes)
-        {
+        let max_age = cache_lifetime(response.headers());
+        let cap = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+        if response.content_length().is_some_and(|length| length > cap) {
             return Err(FetchError::TooLarge);
         }
         // Content-Length may be absent (chunked encoding), so count while reading too.
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if chunk.len() > self.max_bytes - body.len() {
+            if chunk.len() > max_bytes - body.len() {
                 return Err(FetchError::TooLarge);
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok((body, max_age))
     }
+}
+
+/// A JSON document fetched, with how long its server lets it be cached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    /// The parsed body.
+    pub json: serde_json::Value,
+    /// `Cache-Control: max-age` in seconds, `0` for `no-store` or `no-cache`, `None` without
+    /// either (RFC 9111 §5.2.2).
+    pub max_age: Option<u64>,
+}
+
+/// How long a response may be reused by its `Cache-Control` header: `no-store` and `no-cache`
+/// mean not at all, else `max-age` (a malformed one counts as absent).
+fn cache_lifetime(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let mut max_age = None;
+    for value in headers.get_all(reqwest::header::CACHE_CONTROL) {
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        for directive in value.split(',') {
+            let directive = directive.trim().to_ascii_lowercase();
+            if directive == "no-store" || directive == "no-cache" {
+                return Some(0);
+            }
+            if let Some(seconds) = directive.strip_prefix("max-age=") {
+                max_age = seconds.trim_matches('"').parse::<u64>().ok().or(max_age);
+            }
+        }
+    }
+    max_age
 }
 
 /// The https-only, redirect-free, proxy-free client whose resolver keeps only the addresses

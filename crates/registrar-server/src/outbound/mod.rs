@@ -10,7 +10,8 @@
 //! sending. Only a URL whose `host:port` the operator listed in [`FetchConfig::allow_hosts`]
 //! goes through a second client without the filter. [`JwksCache`] keeps clients' JWK Sets
 //! between token requests; [`SectorDocuments`] fetches sector identifier documents for the
-//! registration rules. (Registered URLs are held to the same host rules before anything is
+//! registration rules and Client ID Metadata Documents, capped at
+//! [`MAX_METADATA_DOCUMENT_BYTES`], for the pipeline that resolves URL client ids. (Registered URLs are held to the same host rules before anything is
 //! stored: `registrar_core::validate::outbound_hosts`.)
 
 mod fetcher;
@@ -22,12 +23,13 @@ mod trust_roots;
 #[cfg(test)]
 mod tests;
 
-pub use fetcher::{FetchConfig, FetchError, Fetcher};
+pub use fetcher::{FetchConfig, FetchError, Fetched, Fetcher};
 pub use jwks_cache::{JwksCache, JwksCacheConfig};
 pub use registrar_core::net::{AllowedHost, is_special_use};
 /// The trust root type of [`FetchConfig::extra_root_certificates`].
 pub use reqwest::Certificate;
 pub use sector_documents::{
-    MAX_CONCURRENT_SECTOR_FETCHES, SECTOR_FETCH_PERMIT_WAIT, SectorDocuments,
+    MAX_CONCURRENT_SECTOR_FETCHES, MAX_METADATA_DOCUMENT_BYTES, SECTOR_FETCH_PERMIT_WAIT,
+    SectorDocuments,
 };
 pub use trust_roots::root_certificates_from_pem;

@@ -1,11 +1,12 @@
 //! `SectorDocuments`: the server's `DocumentSource`, fetching sector identifier documents
-//! (OpenID Connect DCR 1.0 section 5) through the one outbound [`Fetcher`].
+//! (OpenID Connect DCR 1.0 section 5) and Client ID Metadata Documents through the one outbound
+//! [`Fetcher`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use registrar_core::net::{DocumentError, DocumentSource};
+use registrar_core::net::{ClientDocument, DocumentError, DocumentSource};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -16,6 +17,11 @@ use crate::metrics::record::{self, Document, FetchOutcome};
 /// the fetcher's timeout, so without a cap whoever registers with slow sector URLs holds as many
 /// sockets as requests it sends.
 pub const MAX_CONCURRENT_SECTOR_FETCHES: usize = 8;
+
+/// The largest Client ID Metadata Document accepted: a client's metadata fits in a few hundred
+/// bytes, and the draft suggests a cap of 5 KB (§8.7) so that a URL cannot make the server read
+/// much.
+pub const MAX_METADATA_DOCUMENT_BYTES: usize = 5 * 1024;
 
 /// How long a registration waits for a free fetch by default before it is refused.
 pub const SECTOR_FETCH_PERMIT_WAIT: Duration = Duration::from_secs(1);
@@ -32,6 +38,16 @@ pub struct SectorDocuments {
 }
 
 impl SectorDocuments {
+    async fn permit(&self, document: Document) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match tokio::time::timeout(self.permit_wait, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => {
+                record::outbound_fetch(document, Err(FetchOutcome::Busy));
+                None
+            }
+        }
+    }
+
     /// Documents fetched through `fetcher`, [`MAX_CONCURRENT_SECTOR_FETCHES`] at once.
     pub fn new(fetcher: Fetcher) -> Self {
         Self::with_limits(
@@ -55,10 +71,8 @@ impl SectorDocuments {
 #[async_trait]
 impl DocumentSource for SectorDocuments {
     async fn fetch_json(&self, uri: &str) -> Result<Value, DocumentError> {
-        let Ok(Ok(_permit)) = tokio::time::timeout(self.permit_wait, self.permits.acquire()).await
-        else {
+        let Some(_permit) = self.permit(Document::SectorIdentifier).await else {
             tracing::warn!(%uri, "too many sector_identifier_uri fetches in flight; refused");
-            record::outbound_fetch(Document::SectorIdentifier, Err(FetchOutcome::Busy));
             return Err(DocumentError::Failed(
                 "too many sector identifier documents are being fetched".to_owned(),
             ));
@@ -80,5 +94,46 @@ impl DocumentSource for SectorDocuments {
                 other => DocumentError::Failed(other.to_string()),
             }
         })
+    }
+
+    async fn fetch_client_document(&self, url: &str) -> Result<ClientDocument, DocumentError> {
+        let Some(_permit) = self.permit(Document::ClientMetadata).await else {
+            tracing::warn!(%url, "too many document fetches in flight; refused");
+            return Err(DocumentError::Failed(
+                "too many documents are being fetched".to_owned(),
+            ));
+        };
+        let fetched = self
+            .fetcher
+            .fetch_json_within(url, MAX_METADATA_DOCUMENT_BYTES)
+            .await;
+        record::outbound_fetch(
+            Document::ClientMetadata,
+            fetched
+                .as_ref()
+                .map(|_| ())
+                .map_err(|error| FetchOutcome::Failed(error.metric_label())),
+        );
+        match fetched {
+            Ok(fetched) => Ok(ClientDocument {
+                body: fetched.json,
+                max_age: fetched.max_age,
+            }),
+            Err(error) => {
+                tracing::warn!(%url, %error, "cannot fetch a client metadata document");
+                Err(match error {
+                    FetchError::Status(status) => DocumentError::Status(status),
+                    // Answers of a server reached at a permitted address: about the document.
+                    FetchError::Redirect => DocumentError::Refused(
+                        "its server answered with a redirect, which is not followed".to_owned(),
+                    ),
+                    FetchError::TooLarge => DocumentError::Refused(format!(
+                        "it is larger than {MAX_METADATA_DOCUMENT_BYTES} bytes"
+                    )),
+                    FetchError::InvalidJson => DocumentError::Refused("it is not json".to_owned()),
+                    other => DocumentError::Failed(other.to_string()),
+                })
+            }
+        }
     }
 }

@@ -39,7 +39,7 @@ pub(crate) fn routes(issuer_path: &str) -> Router<AppState> {
 /// The provider metadata document, built from the settings. Every value is one the server
 /// acts on: nothing is advertised that a request could not use.
 pub fn metadata_document(settings: &Settings) -> Value {
-    json!({
+    let mut document = json!({
         "issuer": settings.issuer_id(),
         "authorization_endpoint": settings.authorization_endpoint(),
         "token_endpoint": settings.token_endpoint(),
@@ -68,7 +68,12 @@ pub fn metadata_document(settings: &Settings) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
-    })
+    });
+    // draft-ietf-oauth-client-id-metadata-document §6: present only when URL client ids work.
+    if settings.metadata_documents.enabled {
+        document["client_id_metadata_document_supported"] = Value::Bool(true);
+    }
+    document
 }
 
 /// The claims of ID tokens and userinfo.

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
+use registrar_core::cimd::UnusableClient;
 use registrar_core::store::RegisteredClient;
 use registrar_core::token::{
     AssertionError, AssertionLimits, AssertionMethod, AssertionRules, ParsedAssertion, TokenError,
@@ -161,12 +162,17 @@ async fn find_client(
     let Some(client_id) = ClientId::parse(client_id) else {
         return Err(failed(http));
     };
-    // A blocked or expired client is refused as an unknown one; why is only logged.
-    pipeline
-        .services()
-        .usable_client(&client_id)
-        .await?
-        .ok_or_else(|| failed(http))
+    // A blocked or expired client is refused as an unknown one, and a metadata document that
+    // cannot be used too; why is only logged.
+    match pipeline.usable_client(&client_id).await {
+        Ok(client) => Ok(client),
+        Err(UnusableClient::Store(error)) => Err(error.into()),
+        Err(UnusableClient::Unknown) => Err(failed(http)),
+        Err(refused @ UnusableClient::Document(_)) => {
+            tracing::info!(%client_id, reason = %refused, "client authentication failed");
+            Err(failed(http))
+        }
+    }
 }
 
 /// The client must use its registered method; which one it is stays in the log.

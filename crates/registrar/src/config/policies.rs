@@ -53,7 +53,7 @@ pub struct StatementBind {
     pub software_id: Option<String>,
 }
 
-const BIND_EXPECTED: &str = "expected \"open\", \"bearer\", \"software_statement\", { software_statement = \"ISSUER\" } or { software_statement = \"ISSUER\", software_id = \"ID\" }";
+const BIND_EXPECTED: &str = "expected \"open\", \"bearer\", \"cimd\", \"software_statement\", { software_statement = \"ISSUER\" } or { software_statement = \"ISSUER\", software_id = \"ID\" }";
 
 /// Reads one policy table; a key that does not deserialize is found by reading the keys one at
 /// a time, so the error names it.
@@ -78,6 +78,7 @@ fn bindings(at: &str, entries: Vec<BindEntry>) -> anyhow::Result<Vec<Binding>> {
             BindEntry::Route(route) => match route.as_str() {
                 "open" => Binding::Open,
                 "bearer" => Binding::Bearer,
+                "cimd" => Binding::MetadataDocument,
                 "software_statement" => Binding::SoftwareStatement {
                     issuer: None,
                     software_id: None,

@@ -582,7 +582,7 @@ fn policy_errors_name_the_policy_and_the_key() {
         ),
         (
             "[policies.ci]\nbind = [\"bearer\", \"everyone\"]",
-            "policies.ci.bind[1]: unknown route \"everyone\"; expected \"open\", \"bearer\"",
+            "policies.ci.bind[1]: unknown route \"everyone\"; expected \"open\", \"bearer\", \"cimd\"",
         ),
         (
             "[policies.ci]\nbind = [{ software_id = \"app\" }]",
