@@ -1,4 +1,5 @@
-//! A client's https documents for tests (a `jwks_uri`, a `sector_identifier_uri`): a server on
+//! A client's https documents for tests (a `jwks_uri`, a `sector_identifier_uri`, a Client ID
+//! Metadata Document): a server on
 //! 127.0.0.1 with a self-signed certificate for its name and for `127.0.0.1`, answering each
 //! path with a canned response and counting requests, and the fetcher options that trust it,
 //! resolve its name to it and let the outbound allow-list reach it.
@@ -45,6 +46,12 @@ impl Document {
     /// `status_line` (`404 Not Found`) with an empty body.
     pub fn status(status_line: &str) -> Self {
         Self::bytes(status_line, Vec::new())
+    }
+
+    /// The same answer with one more header (`cache-control`, say).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// `302 Found` to `location`.

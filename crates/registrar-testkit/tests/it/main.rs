@@ -7,6 +7,7 @@ mod audit;
 pub mod authorization;
 mod availability;
 mod bad_input;
+mod cimd;
 mod client_auth;
 mod discovery;
 mod idempotency;

@@ -1,0 +1,818 @@
+//! Client ID Metadata Documents over real HTTP: the client's document is served over https on
+//! loopback by a test server with a self-signed certificate, which the fetcher trusts and may
+//! reach the way an operator's `outbound.extra_ca_file` and `outbound.allow_hosts` would let it.
+//! A URL client id completes the authorization code flow with PKCE; every unusable document is
+//! refused with its reason; documents are cached as their server says, within the bounds, and
+//! failures never; a changed document revokes its grants; a blocked one is not fetched.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use registrar_core::policy::{Binding, HostPattern};
+use registrar_core::secrets::OsRandom;
+use registrar_core::token::{SigningAlgorithm, generate_signing_key};
+use registrar_core::{ClientId, ManualClock, Policies, Policy, Settings};
+use registrar_testkit::document_server::{Document, DocumentServer};
+use registrar_testkit::{Backend, TestServer, backends};
+use serde_json::{Value, json};
+
+use crate::authorization::support::{
+    Agent, PASSWORD, add_user, authorize_url, pkce, refresh, tokens_for, unescape,
+};
+use crate::expect_error;
+
+backends!(
+    a_metadata_document_client_completes_the_flow_with_pkce,
+    each_unusable_document_is_refused_with_its_reason,
+    a_redirect_uri_not_in_the_document_is_refused,
+    client_id_urls_that_break_the_rules_are_never_fetched,
+    a_special_use_address_needs_the_allow_list,
+    denied_and_unlisted_hosts_are_never_fetched,
+    documents_are_cached_as_their_server_says_within_the_bounds,
+    failures_are_never_cached,
+    a_changed_document_revokes_the_grants,
+    a_blocked_document_client_is_refused_without_a_fetch,
+    metadata_documents_can_be_turned_off,
+    a_policy_bound_to_cimd_governs_documents,
+    a_document_that_declares_private_key_jwt_must_authenticate_with_its_key,
+);
+
+const HOST: &str = "mcp-client.test";
+const PATH: &str = "/oauth/client.json";
+const REDIRECT: &str = "http://localhost:33418/callback";
+/// When the tests' clock starts.
+const START: i64 = 1_900_000_000;
+
+struct Fixture {
+    server: TestServer,
+    documents: DocumentServer,
+    clock: Arc<ManualClock>,
+}
+
+impl Fixture {
+    async fn start(backend: Backend) -> Self {
+        Self::configured(backend, |_| {}).await
+    }
+
+    async fn configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut Settings) + Send + 'static,
+    ) -> Self {
+        let documents = DocumentServer::start(HOST).await;
+        let clock = Arc::new(ManualClock::new(START));
+        let server = TestServer::builder(backend)
+            .tokens(documents.token_options())
+            .clock(clock.clone())
+            .settings(configure)
+            .spawn()
+            .await;
+        add_user(&server, "alice").await;
+        Self {
+            server,
+            documents,
+            clock,
+        }
+    }
+
+    /// The document URL at `path`, serving `document` (its `client_id` set to the URL unless
+    /// the test sets one).
+    fn serve(&self, path: &str, mut document: Value, headers: &[(&str, &str)]) -> String {
+        let url = self.documents.url(path);
+        if document.get("client_id").is_none() {
+            document["client_id"] = Value::String(url.clone());
+        }
+        let mut answer = Document::json(&document);
+        for (name, value) in headers {
+            answer = answer.with_header(name, value);
+        }
+        self.documents.serve(path, answer);
+        url
+    }
+
+    /// What `/connect/authorize` shows a browser for the client id `url`.
+    async fn authorize_page(&self, url: &str, redirect_uri: &str) -> (u16, String) {
+        let (_, challenge) = pkce();
+        let client = json!({"client_id": url, "redirect_uris": [redirect_uri]});
+        let page = Agent::new()
+            .get(&authorize_url(&self.server, &client, &challenge, &[]))
+            .await;
+        (page.status, unescape(&page.body))
+    }
+
+    /// Whether the authorization request for `url` gets as far as the login page.
+    async fn reaches_login(&self, url: &str) -> bool {
+        let (status, body) = self.authorize_page(url, REDIRECT).await;
+        status == 200 && body.contains("id=\"password\"")
+    }
+}
+
+/// An MCP client's document, as the draft's examples have it.
+fn document() -> Value {
+    json!({
+        "client_name": "Example MCP client",
+        "client_uri": "https://mcp-client.test/",
+        "redirect_uris": [REDIRECT],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+        "scope": "openid profile email offline_access",
+    })
+}
+
+fn client(url: &str) -> Value {
+    json!({"client_id": url, "redirect_uris": [REDIRECT]})
+}
+
+/// The claims of a JWT, unverified: the tests check their values, the server their signature.
+fn claims_of(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON")
+}
+
+async fn a_metadata_document_client_completes_the_flow_with_pkce(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let url = fixture.serve(PATH, document(), &[]);
+    let discovery: Value = fixture
+        .server
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
+    assert_eq!(discovery["client_id_metadata_document_supported"], true);
+    let openid: Value = fixture
+        .server
+        .get_json("/.well-known/openid-configuration")
+        .await;
+    assert_eq!(openid["client_id_metadata_document_supported"], true);
+
+    // The consent page names the host the document came from, and warns about localhost.
+    let agent = Agent::new();
+    let (verifier, challenge) = pkce();
+    let login = agent
+        .get(&authorize_url(
+            &fixture.server,
+            &client(&url),
+            &challenge,
+            &[],
+        ))
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let consent = agent
+        .submit(&login, &[("username", "alice"), ("password", PASSWORD)])
+        .await;
+    let body = unescape(&consent.body);
+    assert!(body.contains("id=\"allow\""), "{body}");
+    assert!(
+        body.contains(&format!("id=\"client-host\">{HOST}</strong>")),
+        "{body}"
+    );
+    assert!(body.contains("id=\"localhost-warning\""), "{body}");
+    let redirect = agent
+        .submit(&consent, &[("decision", "allow")])
+        .await
+        .redirect()
+        .expect("a redirect with the code");
+    let code = redirect
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .map(|(_, value)| value.into_owned())
+        .expect("a code");
+    let response = fixture
+        .server
+        .http()
+        .post(fixture.server.url("/connect/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", url.as_str()),
+            ("code", code.as_str()),
+            ("code_verifier", verifier.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    assert_eq!(
+        claims_of(tokens["access_token"].as_str().unwrap())["client_id"],
+        url
+    );
+    assert_eq!(claims_of(tokens["id_token"].as_str().unwrap())["aud"], url);
+    let refreshed = refresh(
+        &fixture.server,
+        &client(&url),
+        tokens["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(refreshed.status(), 200);
+    // One fetch served the whole flow: the document was fresh throughout.
+    assert_eq!(fixture.documents.hits(), 1);
+
+    // The client is stored like a registered one, with nothing to authenticate it but itself.
+    let stored = fixture
+        .server
+        .stores()
+        .clients()
+        .get_client(&ClientId::parse(&url).unwrap())
+        .await
+        .unwrap()
+        .expect("the document's client is stored");
+    assert_eq!(stored.secret, None);
+    assert_eq!(stored.registration_token, None);
+    assert_eq!(
+        stored.metadata.token_endpoint_auth_method.as_deref(),
+        Some("none")
+    );
+    assert_eq!(
+        stored.metadata.client_name.as_deref(),
+        Some("Example MCP client")
+    );
+    assert_eq!(stored.policy.as_deref(), Some("open"));
+    assert_eq!(stored.updated_at, START);
+}
+
+async fn each_unusable_document_is_refused_with_its_reason(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    // A document naming its own URL, with one member changed.
+    let with = |url: &str, name: &str, value: Value| {
+        let mut changed = document();
+        changed["client_id"] = Value::String(url.to_owned());
+        changed[name] = value;
+        Document::json(&changed)
+    };
+    type Answer = Box<dyn Fn(&str) -> Document>;
+    let cases: Vec<(&str, Answer, &str)> = vec![
+        (
+            "/mismatched.json",
+            Box::new(|_| {
+                let mut other = document();
+                other["client_id"] = json!("https://other.test/oauth/client.json");
+                Document::json(&other)
+            }),
+            "client_id in the document must equal the url it was fetched from",
+        ),
+        (
+            "/redirected.json",
+            Box::new(|_| Document::redirect("https://mcp-client.test/elsewhere.json")),
+            "redirect, which is not followed",
+        ),
+        (
+            "/missing.json",
+            Box::new(|_| Document::status("404 Not Found")),
+            "answered with status 404, not 200",
+        ),
+        (
+            "/oversize.json",
+            Box::new(move |url| with(url, "client_name", json!("x".repeat(6 * 1024)))),
+            "larger than 5120 bytes",
+        ),
+        (
+            "/secret.json",
+            Box::new(move |url| with(url, "client_secret", json!("published-to-everyone"))),
+            "client_secret must not be in a client metadata document",
+        ),
+        (
+            "/basic.json",
+            Box::new(move |url| {
+                with(
+                    url,
+                    "token_endpoint_auth_method",
+                    json!("client_secret_basic"),
+                )
+            }),
+            "authenticates with none or private_key_jwt",
+        ),
+        (
+            "/machine.json",
+            Box::new(move |url| {
+                with(
+                    url,
+                    "grant_types",
+                    json!(["authorization_code", "client_credentials"]),
+                )
+            }),
+            "only authorization_code and refresh_token",
+        ),
+        (
+            "/no-redirects.json",
+            Box::new(move |url| with(url, "redirect_uris", json!([]))),
+            "redirect_uris",
+        ),
+        (
+            "/array.json",
+            Box::new(|_| Document::json(&json!([document()]))),
+            "not a json object",
+        ),
+        (
+            "/text.json",
+            Box::new(|_| Document::bytes("200 OK", b"client_name=x".to_vec())),
+            "it is not json",
+        ),
+    ];
+    for (path, answer, reason) in cases {
+        let url = fixture.documents.url(path);
+        fixture.documents.serve(path, answer(&url));
+        let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body.contains("the client metadata document cannot be used") && body.contains(reason),
+            "{path}: expected {reason:?} in {body}"
+        );
+        // The token endpoint refuses it as it refuses any client it cannot authenticate.
+        let response = fixture
+            .server
+            .http()
+            .post(fixture.server.url("/connect/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", url.as_str()),
+                ("code", "unknown"),
+                ("code_verifier", "unknown"),
+                ("redirect_uri", REDIRECT),
+            ])
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, 401, "invalid_client").await;
+    }
+    // Nothing refused was stored.
+    let listed = fixture
+        .server
+        .stores()
+        .clients()
+        .list_clients()
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
+}
+
+async fn a_redirect_uri_not_in_the_document_is_refused(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let url = fixture.serve(PATH, document(), &[]);
+    // Not in the document: an error page, never a redirect to it.
+    let (status, body) = fixture
+        .authorize_page(&url, "http://localhost:33418/elsewhere")
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("redirect_uri"), "{body}");
+    let (status, body) = fixture
+        .authorize_page(&url, "https://attacker.test/callback")
+        .await;
+    assert_eq!(status, 400, "{body}");
+    // The loopback port rule holds as for registered clients (RFC 8252 §7.3).
+    let (status, body) = fixture
+        .authorize_page(&url, "http://localhost:51000/callback")
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn client_id_urls_that_break_the_rules_are_never_fetched(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let good = fixture.serve(PATH, document(), &[]);
+    let port = good
+        .trim_start_matches(&format!("https://{HOST}:"))
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let origin = format!("{HOST}:{port}");
+    for url in [
+        format!("http://{origin}{PATH}"),
+        format!("https://{origin}"),
+        format!("https://{origin}/"),
+        format!("https://{origin}{PATH}#fragment"),
+        format!("https://user:password@{origin}{PATH}"),
+        format!("https://{origin}/oauth/../oauth/client.json"),
+        format!("https://{origin}/oauth/./client.json"),
+    ] {
+        let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+        assert_eq!(status, 400, "{url}: {body}");
+        assert!(
+            body.contains("the client is not registered here"),
+            "{url}: {body}"
+        );
+    }
+    assert_eq!(fixture.documents.hits(), 0, "no refused URL was fetched");
+    assert!(fixture.reaches_login(&good).await);
+}
+
+async fn a_special_use_address_needs_the_allow_list(backend: Backend) {
+    // An IP literal on loopback: refused before any fetch unless `outbound.allow_hosts` lists it.
+    let fixture = Fixture::start(backend.clone()).await;
+    let url = fixture.documents.ip_url(PATH);
+    let mut served = document();
+    served["client_id"] = Value::String(url.clone());
+    fixture.documents.serve(PATH, Document::json(&served));
+    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("names a special-use address or localhost"),
+        "{body}"
+    );
+    assert_eq!(fixture.documents.hits(), 0);
+    drop(fixture);
+
+    let documents = DocumentServer::start(HOST).await;
+    let allowed = documents.allow_hosts();
+    let server = TestServer::builder(backend.clone())
+        .tokens(documents.token_options())
+        .settings(move |settings| settings.outbound_allow_hosts = allowed)
+        .spawn()
+        .await;
+    let url = documents.ip_url(PATH);
+    let mut served = document();
+    served["client_id"] = Value::String(url.clone());
+    documents.serve(PATH, Document::json(&served));
+    let (_, challenge) = pkce();
+    let page = Agent::new()
+        .get(&authorize_url(&server, &client(&url), &challenge, &[]))
+        .await;
+    assert_eq!(page.status, 200, "allow-listed: {}", page.body);
+    assert_eq!(documents.hits(), 1);
+
+    // A name that resolves to loopback is refused at connect time without the fetcher's entry.
+    let documents = DocumentServer::start(HOST).await;
+    let mut options = documents.token_options();
+    options.fetch.allow_hosts.clear();
+    let server = TestServer::builder(backend).tokens(options).spawn().await;
+    let url = documents.url(PATH);
+    let mut served = document();
+    served["client_id"] = Value::String(url.clone());
+    documents.serve(PATH, Document::json(&served));
+    let page = Agent::new()
+        .get(&authorize_url(&server, &client(&url), &challenge, &[]))
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        unescape(&page.body).contains("it could not be fetched"),
+        "{}",
+        page.body
+    );
+    assert_eq!(documents.hits(), 0, "nothing connected to loopback");
+}
+
+async fn denied_and_unlisted_hosts_are_never_fetched(backend: Backend) {
+    let denied = Fixture::configured(backend.clone(), |settings| {
+        settings.metadata_documents.denied_hosts = vec![HostPattern::parse("*.test").unwrap()];
+    })
+    .await;
+    let url = denied.serve(PATH, document(), &[]);
+    let (status, body) = denied.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("documents from this host are not accepted here"),
+        "{body}"
+    );
+    assert_eq!(denied.documents.hits(), 0);
+
+    let unlisted = Fixture::configured(backend.clone(), |settings| {
+        settings.metadata_documents.allowed_hosts =
+            vec![HostPattern::parse("*.clients.example").unwrap()];
+    })
+    .await;
+    let url = unlisted.serve(PATH, document(), &[]);
+    let (status, body) = unlisted.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("documents from this host are not accepted here"),
+        "{body}"
+    );
+    assert_eq!(unlisted.documents.hits(), 0);
+
+    let listed = Fixture::configured(backend, |settings| {
+        settings.metadata_documents.allowed_hosts = vec![HostPattern::parse(HOST).unwrap()];
+    })
+    .await;
+    let url = listed.serve(PATH, document(), &[]);
+    assert!(listed.reaches_login(&url).await);
+}
+
+async fn documents_are_cached_as_their_server_says_within_the_bounds(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let ten_minutes = fixture.serve(
+        "/ten-minutes.json",
+        document(),
+        &[("cache-control", "public, max-age=600")],
+    );
+    let no_store = fixture.serve(
+        "/no-store.json",
+        document(),
+        &[("cache-control", "no-store")],
+    );
+    let a_year = fixture.serve(
+        "/a-year.json",
+        document(),
+        &[("cache-control", "max-age=31536000")],
+    );
+    let hits_for = |path: &str| {
+        fixture
+            .documents
+            .requested_paths()
+            .iter()
+            .filter(|requested| *requested == path)
+            .count()
+    };
+    for url in [&ten_minutes, &no_store, &a_year] {
+        assert!(fixture.reaches_login(url).await);
+        assert!(fixture.reaches_login(url).await);
+    }
+    assert_eq!(
+        (
+            hits_for("/ten-minutes.json"),
+            hits_for("/no-store.json"),
+            hits_for("/a-year.json")
+        ),
+        (1, 1, 1),
+        "each fetched once, no-store included: the minimum is five minutes"
+    );
+    // Five minutes less a second: only the bounds and max-age decide.
+    fixture.clock.advance(299);
+    for url in [&ten_minutes, &no_store, &a_year] {
+        assert!(fixture.reaches_login(url).await);
+    }
+    assert_eq!(hits_for("/no-store.json"), 1);
+    fixture.clock.advance(1);
+    assert!(fixture.reaches_login(&no_store).await);
+    assert_eq!(hits_for("/no-store.json"), 2, "stale after five minutes");
+    assert!(fixture.reaches_login(&ten_minutes).await);
+    assert_eq!(
+        hits_for("/ten-minutes.json"),
+        1,
+        "max-age=600 still fresh at 300"
+    );
+    fixture.clock.advance(300);
+    assert!(fixture.reaches_login(&ten_minutes).await);
+    assert_eq!(hits_for("/ten-minutes.json"), 2, "stale at 600");
+    // A year is held to a day.
+    fixture.clock.advance(24 * 60 * 60 - 600 - 1);
+    assert!(fixture.reaches_login(&a_year).await);
+    assert_eq!(hits_for("/a-year.json"), 1);
+    fixture.clock.advance(1);
+    assert!(fixture.reaches_login(&a_year).await);
+    assert_eq!(hits_for("/a-year.json"), 2, "the longest cache is a day");
+}
+
+async fn failures_are_never_cached(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let url = fixture.documents.url(PATH);
+    fixture.documents.serve(
+        PATH,
+        Document::status("503 Service Unavailable").with_header("cache-control", "max-age=3600"),
+    );
+    assert!(!fixture.reaches_login(&url).await);
+    assert!(!fixture.reaches_login(&url).await);
+    assert_eq!(fixture.documents.hits(), 2, "a failure is fetched again");
+    // An invalid document is not cached either.
+    let mut invalid = document();
+    invalid["client_id"] = Value::String(url.clone());
+    invalid["client_secret"] = json!("x");
+    fixture.documents.serve(
+        PATH,
+        Document::json(&invalid).with_header("cache-control", "max-age=3600"),
+    );
+    assert!(!fixture.reaches_login(&url).await);
+    assert_eq!(fixture.documents.hits(), 3);
+    // Fixed at the source: the next request sees it, with no wait.
+    fixture.serve(PATH, document(), &[]);
+    assert!(fixture.reaches_login(&url).await);
+    assert_eq!(fixture.documents.hits(), 4);
+}
+
+async fn a_changed_document_revokes_the_grants(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let url = fixture.serve(PATH, document(), &[]);
+    let tokens = tokens_for(&fixture.server, &client(&url), "alice").await;
+    let mut refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    // Refetched unchanged: the grant lives on.
+    fixture.clock.advance(5 * 60);
+    let refreshed = refresh(&fixture.server, &client(&url), &refresh_token).await;
+    assert_eq!(refreshed.status(), 200);
+    assert_eq!(fixture.documents.hits(), 2, "refetched once stale");
+    let refreshed: Value = refreshed.json().await.unwrap();
+    refresh_token = refreshed["refresh_token"].as_str().unwrap().to_owned();
+
+    // Its keys change: a grant made under the old document is revoked at the next fetch.
+    let mut changed = document();
+    changed["jwks_uri"] = json!("https://mcp-client.test/jwks.json");
+    changed["token_endpoint_auth_method"] = json!("private_key_jwt");
+    changed["client_id"] = Value::String(url.clone());
+    fixture.documents.serve(PATH, Document::json(&changed));
+    fixture.clock.advance(5 * 60);
+    let refused = refresh(&fixture.server, &client(&url), &refresh_token).await;
+    assert_eq!(fixture.documents.hits(), 3);
+    // The client must now authenticate with its key, and its grants are gone.
+    expect_error(refused, 401, "invalid_client").await;
+    fixture.serve(PATH, document(), &[]);
+    fixture.clock.advance(5 * 60);
+    let revoked = refresh(&fixture.server, &client(&url), &refresh_token).await;
+    expect_error(revoked, 400, "invalid_grant").await;
+
+    // A new grant, then the redirect URIs change: revoked too.
+    let tokens = tokens_for(&fixture.server, &client(&url), "alice").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let mut moved = document();
+    moved["redirect_uris"] = json!([REDIRECT, "http://localhost:33418/other"]);
+    fixture.serve(PATH, moved, &[]);
+    fixture.clock.advance(5 * 60);
+    let revoked = refresh(&fixture.server, &client(&url), &refresh_token).await;
+    expect_error(revoked, 400, "invalid_grant").await;
+}
+
+async fn a_blocked_document_client_is_refused_without_a_fetch(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let url = fixture.serve(PATH, document(), &[]);
+    let tokens = tokens_for(&fixture.server, &client(&url), "alice").await;
+    let client_id = ClientId::parse(&url).unwrap();
+    let blocked = fixture
+        .server
+        .stores()
+        .clients()
+        .set_client_blocked(&client_id, Some(START))
+        .await
+        .unwrap();
+    assert!(blocked);
+    let hits = fixture.documents.hits();
+    // Stale or fresh, a blocked client is refused before anything is fetched.
+    fixture.clock.advance(24 * 60 * 60);
+    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("the client is not registered here"), "{body}");
+    let refused = refresh(
+        &fixture.server,
+        &client(&url),
+        tokens["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    expect_error(refused, 401, "invalid_client").await;
+    assert_eq!(fixture.documents.hits(), hits);
+    fixture
+        .server
+        .stores()
+        .clients()
+        .set_client_blocked(&client_id, None)
+        .await
+        .unwrap();
+    assert!(fixture.reaches_login(&url).await);
+}
+
+async fn metadata_documents_can_be_turned_off(backend: Backend) {
+    let fixture = Fixture::configured(backend, |settings| {
+        settings.metadata_documents.enabled = false;
+    })
+    .await;
+    let url = fixture.serve(PATH, document(), &[]);
+    let discovery: Value = fixture
+        .server
+        .get_json("/.well-known/openid-configuration")
+        .await;
+    assert!(
+        discovery
+            .get("client_id_metadata_document_supported")
+            .is_none(),
+        "{discovery}"
+    );
+    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("the client is not registered here"), "{body}");
+    assert_eq!(fixture.documents.hits(), 0);
+}
+
+async fn a_policy_bound_to_cimd_governs_documents(backend: Backend) {
+    let fixture = Fixture::configured(backend, |settings| {
+        settings.policies = Policies::new(vec![Policy {
+            bind: vec![Binding::MetadataDocument],
+            scopes: Some(vec!["openid".to_owned(), "offline_access".to_owned()]),
+            ..Policy::unrestricted("mcp")
+        }])
+        .unwrap();
+    })
+    .await;
+    let url = fixture.serve(PATH, document(), &[]);
+    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("policy 'mcp'"), "{body}");
+    let mut narrow = document();
+    narrow["scope"] = json!("openid offline_access");
+    let url = fixture.serve("/narrow.json", narrow, &[]);
+    let tokens = tokens_for_scope(&fixture, &url).await;
+    assert_eq!(tokens["scope"], "openid offline_access");
+    let stored = fixture
+        .server
+        .stores()
+        .clients()
+        .get_client(&ClientId::parse(&url).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.policy.as_deref(), Some("mcp"));
+}
+
+/// The flow with the scope the narrow document registers.
+async fn tokens_for_scope(fixture: &Fixture, url: &str) -> Value {
+    let agent = Agent::new();
+    let (verifier, challenge) = pkce();
+    let authorize = authorize_url(
+        &fixture.server,
+        &client(url),
+        &challenge,
+        &[("scope", Some("openid offline_access"))],
+    );
+    let redirect = agent.authorize(&authorize, "alice").await;
+    let code = redirect
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .map(|(_, value)| value.into_owned())
+        .unwrap();
+    let response = fixture
+        .server
+        .http()
+        .post(fixture.server.url("/connect/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", url),
+            ("code", code.as_str()),
+            ("code_verifier", verifier.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn a_document_that_declares_private_key_jwt_must_authenticate_with_its_key(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let key = generate_signing_key(SigningAlgorithm::Es256, &OsRandom, START).unwrap();
+    // Only public keys: a document that publishes the private half is refused.
+    let mut leaked = document();
+    leaked["token_endpoint_auth_method"] = json!("private_key_jwt");
+    let mut private_jwk = key.public_jwk.clone();
+    private_jwk["d"] = json!("AAAA");
+    leaked["jwks"] = json!({"keys": [private_jwk]});
+    let url = fixture.serve("/leaked.json", leaked, &[]);
+    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("private member"), "{body}");
+
+    let mut keyed = document();
+    keyed["token_endpoint_auth_method"] = json!("private_key_jwt");
+    keyed["jwks"] = json!({"keys": [key.public_jwk.clone()]});
+    let url = fixture.serve(PATH, keyed, &[]);
+    let (verifier, challenge) = pkce();
+    let redirect = Agent::new()
+        .authorize(
+            &authorize_url(&fixture.server, &client(&url), &challenge, &[]),
+            "alice",
+        )
+        .await;
+    let code = redirect
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .map(|(_, value)| value.into_owned())
+        .unwrap();
+    let exchange = |assertion: Option<String>| {
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("client_id", url.clone()),
+            ("code", code.clone()),
+            ("code_verifier", verifier.clone()),
+            ("redirect_uri", REDIRECT.to_owned()),
+        ];
+        if let Some(assertion) = assertion {
+            form.push((
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ));
+            form.push(("client_assertion", assertion));
+        }
+        fixture
+            .server
+            .http()
+            .post(fixture.server.url("/connect/token"))
+            .form(&form)
+            .send()
+    };
+    // Its id alone is not enough: it declared a key.
+    expect_error(exchange(None).await.unwrap(), 401, "invalid_client").await;
+    let claims = json!({
+        "iss": url, "sub": url, "aud": fixture.server.url("/connect/token"),
+        "iat": START, "exp": START + 60, "jti": "cimd-assertion-1",
+    });
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(key.kid.clone());
+    let assertion = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_ec_der(&key.private_pkcs8_der),
+    )
+    .unwrap();
+    let response = exchange(Some(assertion)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    assert_eq!(
+        claims_of(tokens["access_token"].as_str().unwrap())["client_id"],
+        url
+    );
+}
