@@ -84,6 +84,7 @@ pub struct DocumentServer {
     host: String,
     address: SocketAddr,
     certificate: reqwest::Certificate,
+    certificate_pem: String,
     documents: Arc<Mutex<HashMap<String, Document>>>,
     requests: Arc<Mutex<Vec<String>>>,
     hits: Arc<AtomicUsize>,
@@ -97,6 +98,7 @@ impl DocumentServer {
             rcgen::generate_simple_self_signed(vec![host.to_owned(), "127.0.0.1".to_owned()])
                 .expect("a self-signed certificate");
         let certificate_der = certified.cert.der().clone();
+        let certificate_pem = pem("CERTIFICATE", &certificate_der);
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
             certified.signing_key.serialize_der(),
         ));
@@ -156,6 +158,7 @@ impl DocumentServer {
             host: host.to_owned(),
             address,
             certificate: reqwest::Certificate::from_der(&certificate_der).expect("certificate"),
+            certificate_pem,
             documents,
             requests,
             hits,
@@ -179,6 +182,12 @@ impl DocumentServer {
     /// `https://127.0.0.1:PORT{path}`, the same server by its address.
     pub fn ip_url(&self, path: &str) -> String {
         format!("https://127.0.0.1:{}{path}", self.address.port())
+    }
+
+    /// The server's self-signed certificate in PEM, what an operator's `outbound.extra_ca_file`
+    /// would hold to trust it.
+    pub fn certificate_pem(&self) -> &str {
+        &self.certificate_pem
     }
 
     /// How many requests the server has received.
@@ -226,6 +235,19 @@ impl Drop for DocumentServer {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// RFC 7468 text encoding: base64 in lines of 64 between the labels.
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut text = format!("-----BEGIN {label}-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        text.push_str(std::str::from_utf8(line).unwrap_or_default());
+        text.push('\n');
+    }
+    text.push_str(&format!("-----END {label}-----\n"));
+    text
 }
 
 /// Resolves the server's name to it and nothing else.
