@@ -22,6 +22,16 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import { InvalidGrantError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { resourceUrlFromServerUrl } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
+import {
+  MemoryProvider,
+  check,
+  claims,
+  describe,
+  fail,
+  mcpServerFetch,
+  signInAndAllow,
+  step,
+} from './shared.mjs';
 
 const [issuer, username, password, resourceArgument] = process.argv.slice(2);
 if (!issuer || !username || !password) {
@@ -33,44 +43,6 @@ const resource = resourceUrlFromServerUrl(resourceArgument ?? 'https://mcp.examp
 // Location instead, so nothing needs to listen there.
 const redirectUrl = `http://localhost:${33000 + (randomBytes(2).readUInt16BE() % 1000)}/callback`;
 const scope = 'openid offline_access';
-
-/** Runs one step, so a failure names it. */
-async function step(name, action) {
-  try {
-    return await action();
-  } catch (error) {
-    fail(name, describe(error));
-  }
-}
-
-function fail(name, message) {
-  process.stderr.write(`flow.mjs: ${name}: ${message}\n`);
-  process.exit(1);
-}
-
-function check(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
-}
-
-/** An SDK error as precisely as it can be told: the OAuth error code, or zod's issues. */
-function describe(error) {
-  if (error?.issues) {
-    return `${error.name}: the SDK refused the response: ${JSON.stringify(error.issues)}`;
-  }
-  if (error?.errorCode) {
-    return `${error.name} (${error.errorCode}): ${error.message}`;
-  }
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/** The claims of a JWT, unverified: the Rust side verifies what it needs to. */
-function claims(jwt) {
-  const parts = jwt.split('.');
-  check(parts.length === 3, 'not a JWS compact serialisation');
-  return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-}
 
 // --- 1. Discovery, with a fetch that records what the SDK asked for.
 const discoveryRequests = [];
@@ -152,135 +124,17 @@ const { authorizationUrl, codeVerifier } = await step('start authorization', () 
 );
 
 // --- 4. The user, in place of a browser.
-/** A browser of its own: a cookie jar, and fetch that stops at each redirect. */
-function newBrowser() {
-  const jar = new Map();
-  const browser = {
-    async request(url, init = {}) {
-      const target = new URL(url);
-      const headers = new Headers(init.headers);
-      const cookies = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
-      if (cookies && target.origin === new URL(issuer).origin) {
-        headers.set('cookie', cookies);
-      }
-      const response = await fetch(target, { ...init, headers, redirect: 'manual' });
-      for (const line of setCookies(response.headers)) {
-        const [pair, ...attributes] = line.split(';');
-        const separator = pair.indexOf('=');
-        const name = pair.slice(0, separator).trim();
-        const value = pair.slice(separator + 1).trim();
-        const expired = attributes.some(attribute => /^\s*max-age=0\s*$/i.test(attribute));
-        if (expired || value === '') {
-          jar.delete(name);
-        } else {
-          jar.set(name, value);
-        }
-      }
-      const body = await response.text();
-      return { url: target, status: response.status, location: response.headers.get('location'), body };
-    },
-    /** Submits the page's form: its hidden inputs, then `fields`. */
-    async submit(page, fields) {
-      const form = page.body.match(/<form\b[^>]*>/i)?.[0];
-      check(form, `no form on the page (${page.status}): ${page.body.slice(0, 300)}`);
-      const method = (attribute(form, 'method') ?? 'get').toUpperCase();
-      check(method === 'POST', `the form's method is ${method}`);
-      const action = new URL(attribute(form, 'action') ?? page.url.href, page.url);
-      const body = new URLSearchParams();
-      for (const input of page.body.match(/<input\b[^>]*>/gi) ?? []) {
-        if (attribute(input, 'type')?.toLowerCase() === 'hidden') {
-          body.append(attribute(input, 'name'), attribute(input, 'value') ?? '');
-        }
-      }
-      for (const [name, value] of Object.entries(fields)) {
-        body.append(name, value);
-      }
-      return browser.request(action, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-      });
-    },
-  };
-  return browser;
-}
-
-/** Each `Set-Cookie` line; before node 18.14, fetch joins them with commas. */
-function setCookies(headers) {
-  if (typeof headers.getSetCookie === 'function') {
-    return headers.getSetCookie();
-  }
-  return (headers.get('set-cookie') ?? '').split(/,(?=\s*[^;,=\s]+=)/).filter(line => line.trim());
-}
-
-function attribute(tag, name) {
-  const match = tag.match(new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`, 'i'));
-  return match ? unescapeHtml(match[1] ?? match[2]) : undefined;
-}
-
-function unescapeHtml(text) {
-  return text
-    .replace(/&#(\d+);/g, (_, code) => String.fromCodePoint(Number(code)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, code) => String.fromCodePoint(parseInt(code, 16)))
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&apos;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-function hidden(page, name) {
-  for (const input of page.body.match(/<input\b[^>]*>/gi) ?? []) {
-    if (attribute(input, 'type')?.toLowerCase() === 'hidden' && attribute(input, 'name') === name) {
-      return attribute(input, 'value');
-    }
-  }
-  return undefined;
-}
-
-/**
- * Signs in and allows, from the authorization URL to the redirect to the client, and checks the
- * redirect as the client's callback does: its issuer (RFC 9207) and its state.
- */
-async function signInAndAllow(authorizationUrl, expectedState, pages) {
-  const browser = newBrowser();
-  const login = await browser.request(authorizationUrl);
-  pages.push({ page: 'login', status: login.status });
-  check(login.status === 200, `the authorization URL answered ${login.status}: ${login.body.slice(0, 300)}`);
-  check(/name="password"/.test(login.body), 'the authorization URL did not show the login page');
-  check(hidden(login, 'csrf_token'), 'the login form has no csrf_token');
-  check(hidden(login, 'authorization_request'), 'the login form has no authorization_request');
-
-  const consent = await browser.submit(login, { username, password });
-  pages.push({ page: 'consent', status: consent.status });
-  const loginError = consent.body.match(/role="alert"[^>]*>([^<]*)</)?.[1];
-  check(!loginError, `the login page says: ${loginError && unescapeHtml(loginError)} (${consent.status})`);
-  check(consent.status === 200, `the login answered ${consent.status}: ${consent.body.slice(0, 300)}`);
-  check(/name="decision"/.test(consent.body), 'the login did not lead to the consent page');
-  check(hidden(consent, 'csrf_token'), 'the consent form has no csrf_token');
-
-  const allowed = await browser.submit(consent, { decision: 'allow' });
-  pages.push({ page: 'redirect', status: allowed.status });
-  check(allowed.status === 303, `allowing answered ${allowed.status}: ${allowed.body.slice(0, 300)}`);
-  check(allowed.location, 'the redirect has no Location');
-  const location = new URL(allowed.location);
-  check(
-    `${location.origin}${location.pathname}` === redirectUrl,
-    `the redirect goes to ${location.origin}${location.pathname}, not ${redirectUrl}`,
-  );
-  const error = location.searchParams.get('error');
-  check(!error, `the authorization failed: ${error} ${location.searchParams.get('error_description') ?? ''}`);
-  // RFC 9207: the response names its issuer, which must be the one the client discovered.
-  check(location.searchParams.get('iss') === metadata.issuer, `iss is '${location.searchParams.get('iss')}'`);
-  check(location.searchParams.get('state') === expectedState, 'state does not match');
-  const code = location.searchParams.get('code');
-  check(code, 'no code');
-  return { code, iss: location.searchParams.get('iss') };
-}
-
+const user = { username, password };
 const pages = [];
 const callback = await step('login and consent', () =>
-  signInAndAllow(authorizationUrl, state, pages),
+  signInAndAllow({
+    issuer: metadata.issuer,
+    user,
+    redirectUrl,
+    authorizationUrl,
+    expectedState: state,
+    pages,
+  }),
 );
 
 // --- 5. The code for tokens, and a refresh, with the SDK.
@@ -340,67 +194,18 @@ const refusal = await step('refresh refused', async () => {
 // --- 6. The same through auth(), as an MCP client runs it when its server answers 401.
 // The MCP server's RFC 9728 metadata names Registrar; every other request goes to Registrar.
 const mcpServerUrl = resource;
-const protectedResource = { resource: resource.href, authorization_servers: [issuer] };
 const orchestratorRequests = [];
-const orchestratorFetch = async (url, init) => {
-  const target = new URL(url);
-  if (target.origin === mcpServerUrl.origin) {
-    const found = target.pathname.startsWith('/.well-known/oauth-protected-resource');
-    orchestratorRequests.push({ url: target.href, status: found ? 200 : 404 });
-    return found
-      ? Response.json(protectedResource)
-      : new Response('{}', { status: 404, headers: { 'content-type': 'application/json' } });
-  }
-  check(target.origin === new URL(issuer).origin, `auth() asked ${target.href}`);
-  const response = await fetch(url, init);
-  orchestratorRequests.push({ url: target.href, status: response.status });
-  return response;
-};
-
-/** What an MCP client keeps between runs, in memory. */
-class MemoryProvider {
-  constructor() {
-    this.stored = {};
-    this.redirects = [];
-    this.states = [];
-  }
-  get redirectUrl() {
-    return redirectUrl;
-  }
-  get clientMetadata() {
-    return { ...clientMetadata, client_name: 'MCP TypeScript SDK auth()', scope };
-  }
-  state() {
-    const next = randomBytes(16).toString('base64url');
-    this.states.push(next);
-    return next;
-  }
-  clientInformation() {
-    return this.stored.clientInformation;
-  }
-  saveClientInformation(clientInformation) {
-    this.stored.clientInformation = clientInformation;
-  }
-  tokens() {
-    return this.stored.tokens;
-  }
-  saveTokens(tokens) {
-    this.stored.tokens = tokens;
-  }
-  redirectToAuthorization(authorizationUrl) {
-    this.redirects.push(authorizationUrl);
-  }
-  saveCodeVerifier(codeVerifier) {
-    this.stored.codeVerifier = codeVerifier;
-  }
-  codeVerifier() {
-    check(this.stored.codeVerifier, 'no code verifier saved');
-    return this.stored.codeVerifier;
-  }
-}
+const { fetchFn: orchestratorFetch, protectedResource } = mcpServerFetch({
+  issuer,
+  resource,
+  requests: orchestratorRequests,
+});
 
 const orchestrated = await step('auth()', async () => {
-  const provider = new MemoryProvider();
+  const provider = new MemoryProvider({
+    redirectUrl,
+    clientMetadata: { ...clientMetadata, client_name: 'MCP TypeScript SDK auth()', scope },
+  });
   const first = await auth(provider, { serverUrl: mcpServerUrl, fetchFn: orchestratorFetch });
   check(first === 'REDIRECT', `the first auth() returned ${first}`);
   check(provider.stored.clientInformation?.client_id, 'auth() registered no client');
@@ -411,7 +216,14 @@ const orchestrated = await step('auth()', async () => {
     `auth() asked for resource '${authorizationUrl.searchParams.get('resource')}'`,
   );
   const orchestratedPages = [];
-  const { code } = await signInAndAllow(authorizationUrl, provider.states.at(-1), orchestratedPages);
+  const { code } = await signInAndAllow({
+    issuer: metadata.issuer,
+    user,
+    redirectUrl,
+    authorizationUrl,
+    expectedState: provider.states.at(-1),
+    pages: orchestratedPages,
+  });
 
   const second = await auth(provider, {
     serverUrl: mcpServerUrl,
@@ -454,6 +266,7 @@ process.stdout.write(
       authorization: authorizationParameters,
       pages,
       callback: { iss: callback.iss },
+      consent: callback.consent,
       tokens,
       access_token_claims: claims(tokens.access_token),
       id_token_claims: claims(tokens.id_token),
