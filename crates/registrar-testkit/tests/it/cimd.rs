@@ -14,6 +14,7 @@ use registrar_core::policy::{Binding, HostPattern};
 use registrar_core::secrets::OsRandom;
 use registrar_core::token::{SigningAlgorithm, generate_signing_key};
 use registrar_core::{ClientId, ManualClock, Policies, Policy, Settings};
+use registrar_server::Quota;
 use registrar_testkit::document_server::{Document, DocumentServer};
 use registrar_testkit::{Backend, TestServer, backends};
 use serde_json::{Value, json};
@@ -37,6 +38,9 @@ backends!(
     metadata_documents_can_be_turned_off,
     a_policy_bound_to_cimd_governs_documents,
     a_document_that_declares_private_key_jwt_must_authenticate_with_its_key,
+    consent_is_remembered_per_user_and_document_url,
+    a_document_client_revokes_its_own_tokens,
+    new_documents_count_against_the_routes_registration_limit,
 );
 
 const HOST: &str = "mcp-client.test";
@@ -814,5 +818,94 @@ async fn a_document_that_declares_private_key_jwt_must_authenticate_with_its_key
     assert_eq!(
         claims_of(tokens["access_token"].as_str().unwrap())["client_id"],
         url
+    );
+}
+
+async fn consent_is_remembered_per_user_and_document_url(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    // An https redirect URI: only its own host gets the code, so consent may be remembered
+    // (RFC 8252 §8.6; a public client on loopback is asked every time, as registered ones are).
+    let web = "https://app.mcp-client.test/callback";
+    let mut hosted = document();
+    hosted["redirect_uris"] = json!([web]);
+    let first = fixture.serve("/first.json", hosted.clone(), &[]);
+    let second = fixture.serve("/second.json", hosted, &[]);
+    let agent = Agent::new();
+    let url_for = |client_id: &str| {
+        let (_, challenge) = pkce();
+        authorize_url(
+            &fixture.server,
+            &json!({"client_id": client_id, "redirect_uris": [web]}),
+            &challenge,
+            &[],
+        )
+    };
+    let redirect = agent.authorize(&url_for(&first), "alice").await;
+    assert!(redirect.as_str().starts_with(web), "{redirect}");
+    // Consented once: the same user and URL go straight back with a code.
+    let again = agent.get(&url_for(&first)).await;
+    let location = again.redirect().expect("no page the second time");
+    assert!(
+        location.query_pairs().any(|(name, _)| name == "code"),
+        "{location}"
+    );
+    // Another document on the same host is another client: asked again.
+    let other = agent.get(&url_for(&second)).await;
+    assert_eq!(other.status, 200);
+    assert!(other.body.contains("id=\"allow\""), "{}", other.body);
+}
+
+async fn a_document_client_revokes_its_own_tokens(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let url = fixture.serve(PATH, document(), &[]);
+    let tokens = tokens_for(&fixture.server, &client(&url), "alice").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    // RFC 7009 §2.1: a public client identifies itself with its client_id.
+    let revoked = fixture
+        .server
+        .http()
+        .post(fixture.server.url("/connect/revoke"))
+        .form(&[("client_id", url.as_str()), ("token", refresh_token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let refused = refresh(&fixture.server, &client(&url), refresh_token).await;
+    expect_error(refused, 400, "invalid_grant").await;
+}
+
+async fn new_documents_count_against_the_routes_registration_limit(backend: Backend) {
+    let documents = DocumentServer::start(HOST).await;
+    let clock = Arc::new(ManualClock::new(START));
+    let mut options = documents.token_options();
+    options.rate_limits.policy_registrations = Quota::new(1, 3600);
+    let server = TestServer::builder(backend)
+        .tokens(options)
+        .clock(clock.clone())
+        .spawn()
+        .await;
+    let fixture = Fixture {
+        server,
+        documents,
+        clock,
+    };
+    let first = fixture.serve("/first.json", document(), &[]);
+    let second = fixture.serve("/second.json", document(), &[]);
+    assert!(fixture.reaches_login(&first).await);
+    // A document seen for the first time is a registration of its route's policy.
+    let (status, body) = fixture.authorize_page(&second, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("too many"), "{body}");
+    // Refetching a known one is not.
+    fixture.clock.advance(5 * 60);
+    assert!(fixture.reaches_login(&first).await);
+    assert_eq!(
+        fixture
+            .documents
+            .requested_paths()
+            .iter()
+            .filter(|path| *path == "/first.json")
+            .count(),
+        2
     );
 }
