@@ -63,6 +63,15 @@ pub fn check_client_id_url(text: &str) -> Result<(), &'static str> {
     if !text.bytes().all(|byte| byte.is_ascii_graphic()) {
         return Err("a client id url must be printable ascii without spaces");
     }
+    // The parser reads `\` as `/`, so `/a\..\b` would fetch `/b` under another name.
+    if text.contains('\\') {
+        return Err("a client id url must not contain a backslash");
+    }
+    // What is fetched is the parsed URL: it must be the text itself, or the id would name one
+    // document and the fetch another (an upper-case host, a default port, an encoded slash).
+    if url.as_str() != text {
+        return Err("a client id url must be in normalized form (lowercase host, no default port)");
+    }
     Ok(())
 }
 
@@ -121,6 +130,10 @@ mod tests {
             ("https://app.example.com/a/%2E%2e/client", "dot segments"),
             ("https://app.example.com/a b", "printable"),
             ("https:///client", "host"),
+            ("https://app.example.com/a\\..\\b", "backslash"),
+            ("https://evil.example\\@app.example.com/x", "backslash"),
+            ("https://App.Example.com/client", "normalized"),
+            ("https://app.example.com:443/client", "normalized"),
         ];
         for (url, reason) in refused {
             let error = check_client_id_url(url).expect_err(url);

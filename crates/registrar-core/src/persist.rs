@@ -161,24 +161,32 @@ async fn drop_outdated_grants(cx: &RegistrationContext, client: &RegisteredClien
 
 /// Stores what a refetched Client ID Metadata Document made of its client, keeping its standing.
 /// Grants made under the document as it was are revoked when it changed where codes go, how
-/// the client presents itself (as for an update) or the keys it authenticates with; the grants
-/// go first, so a failure in between leaves the old document stored and no grant of it alive.
-/// Returns false when the client was deleted meanwhile.
+/// the client presents itself (as for an update) or the keys it authenticates with: before the
+/// replacement, so a failure in between leaves the old document stored and no grant of it
+/// alive, and after it, for a grant made in between. Returns false when the client was deleted
+/// meanwhile.
 pub async fn replace_document_client(cx: &RegistrationContext) -> Result<bool, RegistrationError> {
     let Some(client) = cx.client() else {
         return Err(not_processed());
     };
-    if let Some(current) = cx.current()
-        && crate::cimd::keys_changed(&current.metadata, &client.metadata)
-    {
-        cx.services()
-            .stores()
-            .authorizations()
-            .revoke_client_grants(&client.client_id)
-            .await?;
-    }
-    drop_outdated_grants(cx, client).await?;
-    Ok(apply(cx, ClientChange::ReplaceKeepingToken { client }).await?)
+    let keys_changed = cx
+        .current()
+        .is_some_and(|current| crate::cimd::keys_changed(&current.metadata, &client.metadata));
+    let revoke = || async {
+        if keys_changed {
+            cx.services()
+                .stores()
+                .authorizations()
+                .revoke_client_grants(&client.client_id)
+                .await?;
+        }
+        drop_outdated_grants(cx, client).await
+    };
+    revoke().await?;
+    let replaced = apply(cx, ClientChange::ReplaceKeepingToken { client }).await?;
+    // Again once the new document is stored: a grant made in between was made under the old one.
+    revoke().await?;
+    Ok(replaced)
 }
 
 /// RFC 7592 §2.3: deletes the client with its secret and tokens.

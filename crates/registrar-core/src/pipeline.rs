@@ -640,6 +640,16 @@ impl Pipeline {
         &self,
         cx: &mut RegistrationContext,
     ) -> Result<ClientInformation, RegistrationError> {
+        // A metadata document client is what its document says: an administrator's update
+        // would give it what the document rules refuse, and the next fetch would undo it.
+        if cx
+            .current()
+            .is_some_and(|current| current.client_id.is_metadata_document())
+        {
+            return Err(RegistrationError::InvalidClientMetadata(
+                "a metadata document client changes only through its document".to_owned(),
+            ));
+        }
         // RFC 7592 §2.2 is the protocol's integrity, not a rule to override: the pipeline checks
         // the identity and server-managed members before any step runs.
         validate::update_request(cx)?;

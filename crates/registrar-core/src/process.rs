@@ -215,10 +215,8 @@ pub fn build_document_client(cx: &mut RegistrationContext) -> Result<(), Registr
         // For a document client: when its document was last fetched and found valid.
         updated_at: cx.now(),
         extensions: cx.extensions().clone(),
-        policy: match current {
-            Some(current) => current.policy.clone(),
-            None => cx.policy().map(|policy| policy.name.clone()),
-        },
+        // The route's policy as it is now: a refetch registers the document anew.
+        policy: cx.policy().map(|policy| policy.name.clone()),
         state: current.map(|current| current.state).unwrap_or_default(),
     };
     cx.set_client(client);

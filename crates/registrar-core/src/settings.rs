@@ -325,6 +325,12 @@ impl Settings {
 
     /// RFC 7592 §3: where a client manages its registration.
     pub fn registration_client_uri(&self, client_id: &crate::ClientId) -> String {
+        // An issued id needs no encoding; a metadata document URL is one path segment encoded.
+        if client_id.is_metadata_document() {
+            let encoded: String =
+                url::form_urlencoded::byte_serialize(client_id.as_str().as_bytes()).collect();
+            return self.endpoint(&format!("connect/dcr/{encoded}"));
+        }
         self.endpoint(&format!("connect/dcr/{client_id}"))
     }
 

@@ -70,6 +70,16 @@ pub fn document_rules(cx: &mut RegistrationContext) -> StepResult {
             ));
         }
     }
+    // Whatever a policy bound to the route allows: a URL must never mint an administrator.
+    let bearer_scope = cx.settings().bearer_scope.clone();
+    let request = cx.request_mut();
+    if let Some(Value::String(scope)) = request.get("scope")
+        && scope.split(' ').any(|value| value == bearer_scope)
+    {
+        return Err(refused(format!(
+            "a metadata document client may not have the scope {bearer_scope}"
+        )));
+    }
     if let Some(Value::Array(grants)) = request.get("grant_types") {
         let other = grants.iter().find(|grant| {
             !grant

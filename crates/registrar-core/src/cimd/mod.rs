@@ -16,9 +16,22 @@ mod freshness;
 mod tests;
 
 pub use document::{document_rules, keys_changed};
-pub use freshness::DocumentFreshness;
+pub use freshness::{DocumentFreshness, FetchTurn};
 
 use crate::error::StoreError;
+
+/// `text` with every character RFC 6749 §5.2 does not allow in an `error_description`
+/// (`%x20-21 / %x23-5B / %x5D-7E`) replaced: `"` by `'`, the rest by `?`. A reason may quote a
+/// document's own values.
+pub fn description_safe(text: &str) -> String {
+    text.chars()
+        .map(|character| match character {
+            '"' => '\'',
+            ' '..='~' if character != '\\' => character,
+            _ => '?',
+        })
+        .collect()
+}
 
 /// Why a client id names no client that may be used now.
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +40,8 @@ pub enum UnusableClient {
     #[error("the client is not registered here")]
     Unknown,
     /// The client id is a metadata document URL whose document could not be used. The text
-    /// uses only the characters RFC 6749 §5.2 allows and says nothing about Registrar's
-    /// network: it is shown on the authorization error page.
+    /// uses only the characters RFC 6749 §5.2 allows ([`description_safe`]) and says nothing
+    /// about Registrar's network: it is shown on the authorization error page.
     #[error("the client metadata document cannot be used: {0}")]
     Document(String),
     /// The store failed.

@@ -76,6 +76,19 @@ impl Services {
         &self,
         client_id: &ClientId,
     ) -> Result<Option<RegisteredClient>, StoreError> {
+        // A document client stays subject to `cimd.*` as configured now, fresh document or not.
+        if client_id.is_metadata_document() {
+            let documents = &self.settings.metadata_documents;
+            let permitted = documents.enabled
+                && url::Url::parse(client_id.as_str())
+                    .ok()
+                    .and_then(|url| url.host_str().map(|host| documents.permits_host(host)))
+                    .unwrap_or(false);
+            if !permitted {
+                tracing::debug!(%client_id, "metadata document clients of this host are off");
+                return Ok(None);
+            }
+        }
         let Some(client) = self.stores.clients().get_client(client_id).await? else {
             return Ok(None);
         };

@@ -7,16 +7,16 @@ use url::Url;
 
 use super::{Audited, Pipeline};
 use crate::caller::Caller;
-use crate::cimd::{UnusableClient, document_rules};
+use crate::cimd::{UnusableClient, description_safe, document_rules};
 use crate::context::{Operation, RegistrationContext, RequestSource};
-use crate::error::RegistrationError;
+use crate::error::{RegistrationError, StoreError};
 use crate::ids::ClientId;
 use crate::net::{DocumentError, is_forbidden_target};
 use crate::store::RegisteredClient;
 use crate::{persist, process};
 
 fn document(reason: impl Into<String>) -> UnusableClient {
-    UnusableClient::Document(reason.into())
+    UnusableClient::Document(description_safe(&reason.into()))
 }
 
 impl Pipeline {
@@ -47,11 +47,14 @@ impl Pipeline {
         if let Some(client) = self.fresh_document_client(client_id).await? {
             return Ok(client);
         }
-        let lock = self.documents.fetch_lock(url);
-        let _fetching = lock.lock().await;
-        // Another request may have fetched it while this one waited.
+        let turn = self.documents.fetch_turn(url);
+        let _fetching = turn.lock.lock().await;
+        // Another request may have fetched it while this one waited: its answer is this one's.
         if let Some(client) = self.fresh_document_client(client_id).await? {
             return Ok(client);
+        }
+        if let Some(reason) = self.documents.failure_since(url, &turn) {
+            return Err(UnusableClient::Document(reason));
         }
         let stored = self.usable_stored(client_id).await?;
         let fetched_at = self.services.clock.now();
@@ -76,6 +79,10 @@ impl Pipeline {
                 let until = fetched_at.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
                 self.documents.mark_fresh(url, until);
                 Ok(client)
+            }
+            Err(UnusableClient::Document(reason)) => {
+                self.documents.record_failure(url, &reason);
+                Err(UnusableClient::Document(reason))
             }
             Err(error) => {
                 self.documents.forget(url);
@@ -152,7 +159,7 @@ impl Pipeline {
             Err(RegistrationError::Store(error)) => Err(UnusableClient::Store(error)),
             Err(error) => {
                 tracing::info!(%client_id, %error, "a client metadata document was refused");
-                Err(UnusableClient::Document(error.to_string()))
+                Err(document(error.to_string()))
             }
         }
     }
@@ -175,7 +182,26 @@ impl Pipeline {
         process::apply_defaults(cx);
         process::build_document_client(cx)?;
         match cx.operation() {
-            Operation::Register => persist::insert_client(cx).await?,
+            Operation::Register => match persist::insert_client(cx).await {
+                Ok(()) => {}
+                // Another instance stored the same document a moment ago (the one fetch per
+                // URL is per instance): its client is this one.
+                Err(RegistrationError::Store(StoreError::Duplicate(_))) => {
+                    cx.mark_change_recorded();
+                    return self
+                        .services
+                        .stores
+                        .clients()
+                        .get_client(client_id)
+                        .await?
+                        .ok_or_else(|| {
+                            RegistrationError::Store(StoreError::Backend(
+                                "the document client was stored and is gone".to_owned(),
+                            ))
+                        });
+                }
+                Err(error) => return Err(error),
+            },
             _ => {
                 if !persist::replace_document_client(cx).await? {
                     return Err(RegistrationError::AccessDenied(
@@ -185,7 +211,7 @@ impl Pipeline {
             }
         }
         cx.client().cloned().ok_or_else(|| {
-            RegistrationError::Store(crate::error::StoreError::Backend(
+            RegistrationError::Store(StoreError::Backend(
                 "the document client was not built".to_owned(),
             ))
         })

@@ -29,6 +29,8 @@ use crate::protocol::{ApplicationType, AuthMethod, GrantType};
 pub const OPEN_POLICY: &str = "open";
 /// The built-in policy of every authenticated route without a policy of its own.
 pub const DEFAULT_POLICY: &str = "default";
+/// The built-in policy of Client ID Metadata Documents, when no policy is bound to `cimd`.
+pub const METADATA_DOCUMENT_POLICY: &str = "cimd";
 /// The scopes open registration may obtain unless a policy says otherwise.
 pub const OPEN_DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
@@ -217,6 +219,22 @@ impl Policy {
         }
     }
 
+    /// The built-in policy of metadata documents: open registration's built-in limits, whatever
+    /// the configured `open` policy allows, since a document is written by whoever controls a
+    /// URL, in any registration mode.
+    pub fn metadata_document_default() -> Self {
+        Self {
+            bind: vec![Binding::MetadataDocument],
+            ..Self::open_default()
+        }
+        .named(METADATA_DOCUMENT_POLICY)
+    }
+
+    fn named(mut self, name: &str) -> Self {
+        self.name = name.to_owned();
+        self
+    }
+
     /// Whether a statement of `issuer` for `software_id` would select this policy: what an
     /// update of one of its clients must present.
     pub fn binds_statement(&self, issuer: &str, software_id: Option<&str>) -> bool {
@@ -399,12 +417,7 @@ impl Policies {
                 .cloned()
                 .unwrap_or_else(|| self.fallback(DEFAULT_POLICY)),
             Route::InitialToken { .. } | Route::Host => self.fallback(DEFAULT_POLICY),
-            // Whoever controls a URL wrote its document: open registration's rules unless a
-            // policy is bound to the route.
-            Route::MetadataDocument => self
-                .bound_to(&Binding::MetadataDocument)
-                .cloned()
-                .unwrap_or_else(|| self.open_policy()),
+            Route::MetadataDocument => self.metadata_document_policy(),
         })
     }
 
@@ -415,11 +428,22 @@ impl Policies {
         if let Some(policy) = name.and_then(|name| self.by_name.get(name)) {
             return policy.clone();
         }
+        if name == Some(METADATA_DOCUMENT_POLICY) {
+            return Arc::new(Policy::metadata_document_default());
+        }
         // A client whose policy was removed gets open's rules: the safe side.
         if name.is_none() && !registered_anonymously {
             return self.fallback(DEFAULT_POLICY);
         }
         self.open_policy()
+    }
+
+    /// The policy of metadata documents: the one bound to `cimd`, else the built-in one, never
+    /// the configured `open` policy.
+    pub fn metadata_document_policy(&self) -> Arc<Policy> {
+        self.bound_to(&Binding::MetadataDocument)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Policy::metadata_document_default()))
     }
 
     /// The policy of open registration: the one bound to it, else the built-in one.

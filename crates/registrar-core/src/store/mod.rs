@@ -19,6 +19,7 @@ use crate::lifecycle::{
     self, ClientState, ExpiredClient, ExpiryCutoffs, LifecycleSettings, Standing,
 };
 use crate::metadata::ClientMetadata;
+use crate::policy::{Policies, Policy};
 use crate::secrets::TokenHash;
 use crate::token::{ReplayCache, SigningKeyStore};
 
@@ -89,6 +90,21 @@ impl RegisteredClient {
     /// ([`lifecycle::standing`]).
     pub fn standing(&self, settings: &LifecycleSettings, now: i64) -> Standing {
         lifecycle::standing(self.client_id_issued_at, &self.state, settings, now)
+    }
+
+    /// The policy that governs the client now ([`Policies::for_client`]); a metadata document
+    /// client whose policy is no longer configured gets the one of the `cimd` route, never a
+    /// configured `open` policy.
+    pub fn policy_in(&self, policies: &Policies) -> Arc<Policy> {
+        if self.client_id.is_metadata_document() {
+            return self
+                .policy
+                .as_deref()
+                .and_then(|name| policies.get(name))
+                .cloned()
+                .unwrap_or_else(|| policies.metadata_document_policy());
+        }
+        policies.for_client(self.policy.as_deref(), self.registered_anonymously)
     }
 }
 

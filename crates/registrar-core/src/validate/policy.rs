@@ -22,6 +22,10 @@ fn refused(policy: &Policy, rule: &str) -> RegistrationError {
 /// (`Policies::resolve`); for an update, the one the client was registered under.
 pub fn find_policy(cx: &RegistrationContext) -> Result<Arc<Policy>, RegistrationError> {
     let policies = &cx.settings().policies;
+    // A document is registered anew on every fetch: its route's policy as configured now.
+    if matches!(cx.caller(), Caller::MetadataDocument { .. }) {
+        return Ok(policies.metadata_document_policy());
+    }
     if let Some(current) = cx.current() {
         return Ok(policies.for_client(current.policy.as_deref(), current.registered_anonymously));
     }

@@ -260,8 +260,18 @@ pub struct Fetched {
 }
 
 /// How long a response may be reused by its `Cache-Control` header: `no-store` and `no-cache`
-/// mean not at all, else `max-age` (a malformed one counts as absent).
+/// mean not at all, else `max-age` less the `Age` it has spent in caches on the way (RFC 9111
+/// §4.2.3; a malformed value counts as absent).
 fn cache_lifetime(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let age = headers
+        .get(reqwest::header::AGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    directive_max_age(headers).map(|max_age| max_age.saturating_sub(age))
+}
+
+fn directive_max_age(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     let mut max_age = None;
     for value in headers.get_all(reqwest::header::CACHE_CONTROL) {
         let Ok(value) = value.to_str() else {

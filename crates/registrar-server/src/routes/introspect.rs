@@ -42,10 +42,7 @@ pub async fn introspect_token(
     }
     // RFC 7662 §4: only clients a policy lets introspect (never open registration's, by default).
     let client = &authenticated.client;
-    let policy = pipeline
-        .settings()
-        .policies
-        .for_client(client.policy.as_deref(), client.registered_anonymously);
+    let policy = client.policy_in(&pipeline.settings().policies);
     if !policy.allow_introspection {
         return Err(RegistrationError::AccessDenied(format!(
             "policy '{}' does not allow this client to introspect tokens",

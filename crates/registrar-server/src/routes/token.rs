@@ -181,9 +181,7 @@ async fn grant(
     let settings = pipeline.settings();
     // The client's policy as configured now: one tightened or removed since the registration
     // takes effect at once (a removed one falls back to open registration's rules).
-    let policy = settings
-        .policies
-        .for_client(client.policy.as_deref(), client.registered_anonymously);
+    let policy = client.policy_in(&settings.policies);
     if !policy.allow_client_credentials {
         return Err(TokenError::UnauthorizedClient(format!(
             "policy '{}' does not allow the client_credentials grant",

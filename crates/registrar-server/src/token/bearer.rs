@@ -70,9 +70,7 @@ impl ServerBearer {
             return Ok(None);
         }
         let settings = services.settings();
-        let policy = settings
-            .policies
-            .for_client(client.policy.as_deref(), client.registered_anonymously);
+        let policy = client.policy_in(&settings.policies);
         let still_granted = policy.allow_registration_scope
             && client
                 .metadata

@@ -145,6 +145,12 @@ pub fn claimed_client_id(headers: &HeaderMap, form: &Form) -> Option<String> {
     form.get("client_assertion").and_then(unverified_subject)
 }
 
+/// Whether a presented client id is a metadata document URL (which only `none` and
+/// `private_key_jwt` clients have).
+fn is_document_url(client_id: &str) -> bool {
+    ClientId::parse(client_id).is_some_and(|client_id| client_id.is_metadata_document())
+}
+
 /// The generic refusal, with a `Basic` challenge when the client used the `Authorization`
 /// header (RFC 6749 §5.2): that follows what the caller sent, never what was registered.
 fn failed(http: bool) -> TokenError {
@@ -253,6 +259,10 @@ async fn authenticate_presented(
 ) -> Result<AuthenticatedClient, TokenError> {
     match presented(headers, form)? {
         Presented::Basic { client_id, secret } => {
+            // A metadata document client never has a secret: nothing to fetch for one.
+            if is_document_url(&client_id) {
+                return Err(failed(true));
+            }
             let client = find_client(pipeline, &client_id, true).await?;
             require_method(&client, AuthMethod::ClientSecretBasic, true)?;
             check_secret(pipeline, &client, &secret, true)?;
@@ -262,6 +272,9 @@ async fn authenticate_presented(
             })
         }
         Presented::Post { client_id, secret } => {
+            if is_document_url(client_id) {
+                return Err(failed(false));
+            }
             let client = find_client(pipeline, client_id, false).await?;
             require_method(&client, AuthMethod::ClientSecretPost, false)?;
             check_secret(pipeline, &client, secret, false)?;

@@ -41,6 +41,10 @@ backends!(
     consent_is_remembered_per_user_and_document_url,
     a_document_client_revokes_its_own_tokens,
     new_documents_count_against_the_routes_registration_limit,
+    concurrent_requests_for_one_document_fetch_it_once,
+    secret_methods_with_a_url_client_id_never_fetch,
+    a_permissive_open_policy_does_not_reach_document_clients,
+    an_administrator_reads_and_deletes_but_never_rewrites_a_document_client,
 );
 
 const HOST: &str = "mcp-client.test";
@@ -231,8 +235,19 @@ async fn a_metadata_document_client_completes_the_flow_with_pkce(backend: Backen
         stored.metadata.client_name.as_deref(),
         Some("Example MCP client")
     );
-    assert_eq!(stored.policy.as_deref(), Some("open"));
+    assert_eq!(stored.policy.as_deref(), Some("cimd"));
     assert_eq!(stored.updated_at, START);
+    // All of it on a server in protected mode, where an anonymous registration is refused:
+    // a document client can do no more than the built-in policy of the route allows.
+    let anonymous = fixture
+        .server
+        .http()
+        .post(fixture.server.url("/connect/dcr"))
+        .json(&document())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
 }
 
 async fn each_unusable_document_is_refused_with_its_reason(backend: Backend) {
@@ -907,5 +922,188 @@ async fn new_documents_count_against_the_routes_registration_limit(backend: Back
             .filter(|path| *path == "/first.json")
             .count(),
         2
+    );
+}
+
+async fn concurrent_requests_for_one_document_fetch_it_once(backend: Backend) {
+    let fixture = Arc::new(Fixture::start(backend).await);
+    let url = fixture.serve(PATH, document(), &[]);
+    let requests: Vec<_> = (0..16)
+        .map(|_| {
+            let fixture = fixture.clone();
+            let url = url.clone();
+            tokio::spawn(async move { fixture.reaches_login(&url).await })
+        })
+        .collect();
+    for request in requests {
+        assert!(request.await.unwrap());
+    }
+    assert_eq!(fixture.documents.hits(), 1, "one fetch served them all");
+    let stored = fixture
+        .server
+        .stores()
+        .clients()
+        .list_clients()
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+}
+
+async fn secret_methods_with_a_url_client_id_never_fetch(backend: Backend) {
+    let fixture = Fixture::start(backend).await;
+    let url = fixture.serve(PATH, document(), &[]);
+    // RFC 6749 §2.3.1: the id is form-encoded in HTTP Basic.
+    let encoded: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+    let basic = fixture
+        .server
+        .http()
+        .post(fixture.server.url("/connect/token"))
+        .basic_auth(&encoded, Some("a-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    expect_error(basic, 401, "invalid_client").await;
+    let post = fixture
+        .server
+        .http()
+        .post(fixture.server.url("/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", url.as_str()),
+            ("client_secret", "a-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    expect_error(post, 401, "invalid_client").await;
+    assert_eq!(
+        fixture.documents.hits(),
+        0,
+        "a document client has no secret to check"
+    );
+}
+
+async fn a_permissive_open_policy_does_not_reach_document_clients(backend: Backend) {
+    let fixture = Fixture::configured(backend, |settings| {
+        settings.policies = Policies::new(vec![Policy {
+            bind: vec![Binding::Open],
+            allow_introspection: true,
+            ..Policy::unrestricted("open")
+        }])
+        .unwrap();
+        settings.scopes.push("calendar".to_owned());
+    })
+    .await;
+    // Open registration may have any scope here; a document still gets the route's built-in
+    // limits, whoever loosened `open`.
+    let mut wide = document();
+    wide["scope"] = json!("openid calendar");
+    let url = fixture.serve("/wide.json", wide, &[]);
+    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("policy 'cimd'"), "{body}");
+    // And never the registration scope, whatever a policy bound to the route says.
+    let mut admin = document();
+    admin["scope"] = json!(format!("openid {}", registrar_core::DEFAULT_BEARER_SCOPE));
+    let url = fixture.serve("/admin.json", admin, &[]);
+    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("may not have the scope registrar.configuration"),
+        "{body}"
+    );
+    let url = fixture.serve(PATH, document(), &[]);
+    assert!(fixture.reaches_login(&url).await);
+    let stored = fixture
+        .server
+        .stores()
+        .clients()
+        .get_client(&ClientId::parse(&url).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.policy.as_deref(), Some("cimd"));
+    let policy = stored.policy_in(
+        &Policies::new(vec![Policy {
+            bind: vec![Binding::Open],
+            allow_introspection: true,
+            ..Policy::unrestricted("open")
+        }])
+        .unwrap(),
+    );
+    assert!(!policy.allow_introspection && !policy.allow_client_credentials);
+}
+
+async fn an_administrator_reads_and_deletes_but_never_rewrites_a_document_client(backend: Backend) {
+    use crate::protected::support::{BEARER_SCOPE, access_token, machine, manage, register_under};
+    let fixture = Fixture::configured(backend, |settings| {
+        settings.policies = Policies::new(vec![Policy {
+            allow_registration_scope: true,
+            ..Policy::unrestricted("admin")
+        }])
+        .unwrap();
+    })
+    .await;
+    let admin: Value = register_under(&fixture.server, "admin", &machine(BEARER_SCOPE))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = access_token(&fixture.server, &admin).await;
+    let url = fixture.serve(PATH, document(), &[]);
+    assert!(fixture.reaches_login(&url).await);
+    let encoded: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+    let uri = fixture.server.url(&format!("/connect/dcr/{encoded}"));
+
+    let read = manage(&fixture.server, reqwest::Method::GET, &uri, &token, None).await;
+    assert_eq!(read.status(), 200);
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["client_id"], url);
+    assert_eq!(
+        read["registration_client_uri"], uri,
+        "the URL id is one encoded segment"
+    );
+
+    // What the document says is what the client is: an update would be undone by the next fetch.
+    let mut body = document();
+    body["client_id"] = Value::String(url.clone());
+    body["token_endpoint_auth_method"] = json!("client_secret_basic");
+    let update = manage(
+        &fixture.server,
+        reqwest::Method::PUT,
+        &uri,
+        &token,
+        Some(&body),
+    )
+    .await;
+    let description = expect_error(update, 400, "invalid_client_metadata").await;
+    assert!(
+        description.contains("changes only through its document"),
+        "{description}"
+    );
+
+    let deleted = manage(&fixture.server, reqwest::Method::DELETE, &uri, &token, None).await;
+    assert_eq!(deleted.status(), 204);
+    let client_id = ClientId::parse(&url).unwrap();
+    let stores = fixture.server.stores();
+    assert!(
+        stores
+            .clients()
+            .get_client(&client_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Deleting forgets the client; its document registers it again on its next use (blocking is
+    // what keeps it out).
+    assert!(fixture.reaches_login(&url).await);
+    assert!(
+        stores
+            .clients()
+            .get_client(&client_id)
+            .await
+            .unwrap()
+            .is_some()
     );
 }
