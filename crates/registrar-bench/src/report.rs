@@ -134,3 +134,22 @@ pub fn plain(measurements: &[Measurement], configs: &[(String, String)]) -> Stri
     }
     out
 }
+
+/// Each system's peak resident memory (`VmHWM`) over its runs, in MiB.
+pub fn peak_rss(peaks: &[(String, u64)], markdown: bool) -> String {
+    if peaks.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(match markdown {
+        true => "\n| system | peak RSS under load |\n| --- | --- |\n",
+        false => "\npeak RSS under load (VmHWM):\n",
+    });
+    for (system, kib) in peaks {
+        let mib = *kib as f64 / 1024.0;
+        let _ = match markdown {
+            true => writeln!(out, "| {system} | {mib:.1} MiB |"),
+            false => writeln!(out, "  {system}: {mib:.1} MiB"),
+        };
+    }
+    out
+}

@@ -27,6 +27,9 @@ const NODE_SCENARIOS: [ScenarioName; 3] = [
 pub struct Results {
     measurements: Vec<Measurement>,
     configs: Vec<(String, String)>,
+    /// Each system's peak resident memory in KiB, read before it stopped: the most over every
+    /// run of that system.
+    peak_rss: Vec<(String, u64)>,
 }
 
 impl Results {
@@ -42,12 +45,25 @@ impl Results {
         self.measurements.extend(measurements);
     }
 
-    /// The report, as a Markdown table or plain lines.
+    /// Records `system`'s peak resident memory, keeping the largest seen.
+    fn add_peak_rss(&mut self, system: &str, kib: Option<u64>) {
+        let Some(kib) = kib else {
+            return;
+        };
+        match self.peak_rss.iter_mut().find(|(name, _)| name == system) {
+            Some((_, peak)) => *peak = (*peak).max(kib),
+            None => self.peak_rss.push((system.to_owned(), kib)),
+        }
+    }
+
+    /// The report, as a Markdown table or plain lines, then each system's peak memory.
     pub fn render(&self, markdown: bool) -> String {
-        match markdown {
+        let mut out = match markdown {
             true => report::markdown(&self.measurements, &self.configs),
             false => report::plain(&self.measurements, &self.configs),
-        }
+        };
+        out.push_str(&report::peak_rss(&self.peak_rss, markdown));
+        out
     }
 }
 
@@ -121,6 +137,7 @@ async fn on_registrar(
         &label,
     )
     .await;
+    results.add_peak_rss(&system, server.peak_rss_kib());
     server.stop().await;
     results.add(&session, measured?);
     Ok(())
@@ -154,6 +171,7 @@ async fn on_baselines(results: &mut Results, common: &CommonArgs) -> anyhow::Res
             "",
         )
         .await;
+        results.add_peak_rss(server.name, server.peak_rss_kib());
         server.stop().await;
         results.add(&session, measured?);
     }
@@ -186,6 +204,7 @@ async fn on_node(
         &format!("token {alg}"),
     )
     .await;
+    results.add_peak_rss("node-oidc-provider", server.peak_rss_kib());
     server.stop().await;
     results.add(&session, measured?);
     Ok(())

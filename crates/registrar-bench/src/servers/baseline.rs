@@ -89,6 +89,11 @@ impl RunningBaseline {
         })
     }
 
+    /// The server's peak resident memory so far, in KiB ([`ServerProcess::peak_rss_kib`]).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.process.peak_rss_kib()
+    }
+
     /// Stops it and drops its PostgreSQL database.
     pub async fn stop(self) {
         self.process.stop().await;

@@ -56,6 +56,11 @@ impl RunningNode {
         })
     }
 
+    /// The server's peak resident memory so far, in KiB ([`ServerProcess::peak_rss_kib`]).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.process.peak_rss_kib()
+    }
+
     /// Stops it.
     pub async fn stop(self) {
         self.process.stop().await;

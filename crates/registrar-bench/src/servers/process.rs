@@ -102,6 +102,18 @@ impl ServerProcess {
         }
     }
 
+    /// The most memory the process has held resident so far (`VmHWM` in `/proc/PID/status`), in
+    /// KiB; `None` where there is no procfs or the process is gone. `taskset` execs the server,
+    /// so the pid is the server's own.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// Stops the process, waits for it and drops its scratch database.
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();

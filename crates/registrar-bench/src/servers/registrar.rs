@@ -130,6 +130,11 @@ impl RunningRegistrar {
         })
     }
 
+    /// The server's peak resident memory so far, in KiB ([`ServerProcess::peak_rss_kib`]).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.process.peak_rss_kib()
+    }
+
     /// Stops the server and drops its PostgreSQL database.
     pub async fn stop(self) {
         self.process.stop().await;
