@@ -44,13 +44,18 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// in one transaction, so the loser fails (`table … already exists`) and, run again, finds the
 /// migration applied.
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
-    let mut attempt = 1;
+    let deadline = tokio::time::Instant::now() + MIGRATION_RACE_WINDOW;
+    let mut attempt: u64 = 1;
     loop {
         match MIGRATOR.run(pool).await {
             Ok(()) => return Ok(()),
-            Err(error) if attempt < MIGRATION_ATTEMPTS => {
+            // SQLite answers a transaction that cannot take the write lock without waiting
+            // (`database is locked`) when waiting could deadlock, so the busy timeout does not
+            // cover the race: the loser waits here for the winner's migrations, however slow the
+            // disk is.
+            Err(error) if tokio::time::Instant::now() < deadline => {
                 tracing::debug!(%error, attempt, "sqlite migration raced another process; retrying");
-                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                tokio::time::sleep(Duration::from_millis((50 * attempt).min(500))).await;
                 attempt += 1;
             }
             Err(error) => return Err(migration_error(error, is_unavailable)),
@@ -61,8 +66,9 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
 /// How long a statement waits for another connection's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How often a migration that lost a race with another process is retried.
-const MIGRATION_ATTEMPTS: u32 = 5;
+/// How long a migration that lost a race with another process keeps retrying: the winner's
+/// migrations commit with `synchronous = FULL`, which takes a while on a loaded machine.
+const MIGRATION_RACE_WINDOW: Duration = Duration::from_secs(15);
 
 /// A store on one SQLite file.
 #[derive(Clone)]
@@ -99,15 +105,28 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         // The writer opens first: it creates the file, switches it to WAL and migrates it.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(pool_options.acquire_timeout)
-            // The check is a round trip to the connection's thread in every writer's turn, and
-            // guards against what a file cannot do: drop the connection like a server.
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await
-            .map_err(sqlite_error)?;
+        let deadline = tokio::time::Instant::now() + MIGRATION_RACE_WINDOW;
+        let writer = loop {
+            let opened = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(pool_options.acquire_timeout)
+                // The check is a round trip to the connection's thread in every writer's turn,
+                // and guards against what a file cannot do: drop the connection like a server.
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+                .await
+                .map_err(sqlite_error);
+            match opened {
+                Ok(writer) => break writer,
+                // Switching a new file to WAL needs it unlocked: another process creating and
+                // migrating it at the same moment holds it for a while.
+                Err(StoreError::Unavailable(error)) if tokio::time::Instant::now() < deadline => {
+                    tracing::debug!(%error, "the sqlite file is locked while opening; retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        };
         migrate(&writer).await?;
         // A write that slipped onto a reader would contend for the lock in the busy handler
         // again; `query_only` makes it fail instead.
