@@ -13,14 +13,14 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use registrar_core::policy::{Binding, HostPattern};
 use registrar_core::secrets::OsRandom;
 use registrar_core::token::{SigningAlgorithm, generate_signing_key};
-use registrar_core::{ClientId, ManualClock, Policies, Policy, Settings};
+use registrar_core::{ClientId, ManualClock, Policies, Policy, RegisteredClient, Settings};
 use registrar_server::Quota;
 use registrar_testkit::document_server::{Document, DocumentServer};
 use registrar_testkit::{Backend, TestServer, backends};
 use serde_json::{Value, json};
 
 use crate::authorization::support::{
-    Agent, PASSWORD, add_user, authorize_url, pkce, refresh, tokens_for, unescape,
+    Agent, PASSWORD, add_user, authorize_url, exchange, pkce, query, refresh, tokens_for, unescape,
 };
 use crate::expect_error;
 
@@ -109,6 +109,17 @@ impl Fixture {
         (page.status, unescape(&page.body))
     }
 
+    /// The client stored for the client id `url`.
+    async fn stored(&self, url: &str) -> Option<RegisteredClient> {
+        let client_id = ClientId::parse(url).expect("a client id URL");
+        self.server
+            .stores()
+            .clients()
+            .get_client(&client_id)
+            .await
+            .expect("the store answers")
+    }
+
     /// Whether the authorization request for `url` gets as far as the login page.
     async fn reaches_login(&self, url: &str) -> bool {
         let (status, body) = self.authorize_page(url, REDIRECT).await;
@@ -180,25 +191,8 @@ async fn a_metadata_document_client_completes_the_flow_with_pkce(backend: Backen
         .await
         .redirect()
         .expect("a redirect with the code");
-    let code = redirect
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .map(|(_, value)| value.into_owned())
-        .expect("a code");
-    let response = fixture
-        .server
-        .http()
-        .post(fixture.server.url("/connect/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", url.as_str()),
-            ("code", code.as_str()),
-            ("code_verifier", verifier.as_str()),
-            ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let code = query(&redirect, "code").expect("a code");
+    let response = exchange(&fixture.server, &client(&url), &code, &verifier, REDIRECT).await;
     assert_eq!(response.status(), 200);
     let tokens: Value = response.json().await.unwrap();
     assert_eq!(
@@ -218,12 +212,8 @@ async fn a_metadata_document_client_completes_the_flow_with_pkce(backend: Backen
 
     // The client is stored like a registered one, with nothing to authenticate it but itself.
     let stored = fixture
-        .server
-        .stores()
-        .clients()
-        .get_client(&ClientId::parse(&url).unwrap())
+        .stored(&url)
         .await
-        .unwrap()
         .expect("the document's client is stored");
     assert_eq!(stored.secret, None);
     assert_eq!(stored.registration_token, None);
@@ -338,20 +328,14 @@ async fn each_unusable_document_is_refused_with_its_reason(backend: Backend) {
             "{path}: expected {reason:?} in {body}"
         );
         // The token endpoint refuses it as it refuses any client it cannot authenticate.
-        let response = fixture
-            .server
-            .http()
-            .post(fixture.server.url("/connect/token"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("client_id", url.as_str()),
-                ("code", "unknown"),
-                ("code_verifier", "unknown"),
-                ("redirect_uri", REDIRECT),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = exchange(
+            &fixture.server,
+            &client(&url),
+            "unknown",
+            "unknown",
+            REDIRECT,
+        )
+        .await;
         expect_error(response, 401, "invalid_client").await;
     }
     // Nothing refused was stored.
@@ -717,13 +701,9 @@ async fn a_policy_bound_to_cimd_governs_documents(backend: Backend) {
     let tokens = tokens_for_scope(&fixture, &url).await;
     assert_eq!(tokens["scope"], "openid offline_access");
     let stored = fixture
-        .server
-        .stores()
-        .clients()
-        .get_client(&ClientId::parse(&url).unwrap())
+        .stored(&url)
         .await
-        .unwrap()
-        .unwrap();
+        .expect("the document's client is stored");
     assert_eq!(stored.policy.as_deref(), Some("mcp"));
 }
 
@@ -738,25 +718,8 @@ async fn tokens_for_scope(fixture: &Fixture, url: &str) -> Value {
         &[("scope", Some("openid offline_access"))],
     );
     let redirect = agent.authorize(&authorize, "alice").await;
-    let code = redirect
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .map(|(_, value)| value.into_owned())
-        .unwrap();
-    let response = fixture
-        .server
-        .http()
-        .post(fixture.server.url("/connect/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", url),
-            ("code", code.as_str()),
-            ("code_verifier", verifier.as_str()),
-            ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let code = query(&redirect, "code").expect("a code");
+    let response = exchange(&fixture.server, &client(url), &code, &verifier, REDIRECT).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -786,12 +749,8 @@ async fn a_document_that_declares_private_key_jwt_must_authenticate_with_its_key
             "alice",
         )
         .await;
-    let code = redirect
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .map(|(_, value)| value.into_owned())
-        .unwrap();
-    let exchange = |assertion: Option<String>| {
+    let code = query(&redirect, "code").expect("a code");
+    let redeem = |assertion: Option<String>| {
         let mut form = vec![
             ("grant_type", "authorization_code".to_owned()),
             ("client_id", url.clone()),
@@ -814,7 +773,7 @@ async fn a_document_that_declares_private_key_jwt_must_authenticate_with_its_key
             .send()
     };
     // Its id alone is not enough: it declared a key.
-    expect_error(exchange(None).await.unwrap(), 401, "invalid_client").await;
+    expect_error(redeem(None).await.unwrap(), 401, "invalid_client").await;
     let claims = json!({
         "iss": url, "sub": url, "aud": fixture.server.url("/connect/token"),
         "iat": START, "exp": START + 60, "jti": "cimd-assertion-1",
@@ -827,7 +786,7 @@ async fn a_document_that_declares_private_key_jwt_must_authenticate_with_its_key
         &EncodingKey::from_ec_der(&key.private_pkcs8_der),
     )
     .unwrap();
-    let response = exchange(Some(assertion)).await.unwrap();
+    let response = redeem(Some(assertion)).await.unwrap();
     assert_eq!(response.status(), 200);
     let tokens: Value = response.json().await.unwrap();
     assert_eq!(
@@ -1016,13 +975,9 @@ async fn a_permissive_open_policy_does_not_reach_document_clients(backend: Backe
     let url = fixture.serve(PATH, document(), &[]);
     assert!(fixture.reaches_login(&url).await);
     let stored = fixture
-        .server
-        .stores()
-        .clients()
-        .get_client(&ClientId::parse(&url).unwrap())
+        .stored(&url)
         .await
-        .unwrap()
-        .unwrap();
+        .expect("the document's client is stored");
     assert_eq!(stored.policy.as_deref(), Some("cimd"));
     let policy = stored.policy_in(
         &Policies::new(vec![Policy {
@@ -1085,25 +1040,9 @@ async fn an_administrator_reads_and_deletes_but_never_rewrites_a_document_client
 
     let deleted = manage(&fixture.server, reqwest::Method::DELETE, &uri, &token, None).await;
     assert_eq!(deleted.status(), 204);
-    let client_id = ClientId::parse(&url).unwrap();
-    let stores = fixture.server.stores();
-    assert!(
-        stores
-            .clients()
-            .get_client(&client_id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(fixture.stored(&url).await.is_none());
     // Deleting forgets the client; its document registers it again on its next use (blocking is
     // what keeps it out).
     assert!(fixture.reaches_login(&url).await);
-    assert!(
-        stores
-            .clients()
-            .get_client(&client_id)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(fixture.stored(&url).await.is_some());
 }
