@@ -30,6 +30,16 @@ fn config(store: &Store, documents: &DocumentServer, extra: &str) -> String {
         .to_owned()
 }
 
+/// The OpenID Connect discovery document of the server at `base`.
+async fn discovery(base: &str) -> Value {
+    reqwest::get(format!("{base}/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// What the authorization endpoint answers a browser for the client id `url`.
 async fn authorize_status(base: &str, url: &str) -> (u16, String) {
     let response = reqwest::Client::new()
@@ -69,12 +79,7 @@ async fn a_document_client_is_resolved_listed_shown_and_blocked_through_the_bina
     let config = config(&store, &documents, "");
     let log = store.folder.path().join("server.log");
     let server = store.serve(&["--config", &config], &[], &log).await;
-    let discovery: Value = reqwest::get(server.url("/.well-known/openid-configuration"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = discovery(&server.base).await;
     assert_eq!(discovery["client_id_metadata_document_supported"], true);
 
     let (status, body) = authorize_status(&server.base, &url).await;
@@ -132,12 +137,7 @@ async fn cimd_enabled_false_turns_document_clients_off() {
     let config = config(&store, &documents, "[cimd]\nenabled = false\n");
     let log = store.folder.path().join("server.log");
     let server = store.serve(&["--config", &config], &[], &log).await;
-    let discovery: Value = reqwest::get(server.url("/.well-known/openid-configuration"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = discovery(&server.base).await;
     assert!(
         discovery
             .get("client_id_metadata_document_supported")

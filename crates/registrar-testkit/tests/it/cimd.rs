@@ -120,6 +120,16 @@ impl Fixture {
             .expect("the store answers")
     }
 
+    /// Asserts that the authorization request for `url` is an error page saying `reason`.
+    async fn assert_refused(&self, url: &str, reason: &str) {
+        let (status, body) = self.authorize_page(url, REDIRECT).await;
+        assert_eq!(status, 400, "{url}: {body}");
+        assert!(
+            body.contains(reason),
+            "{url}: expected {reason:?} in {body}"
+        );
+    }
+
     /// Whether the authorization request for `url` gets as far as the login page.
     async fn reaches_login(&self, url: &str) -> bool {
         let (status, body) = self.authorize_page(url, REDIRECT).await;
@@ -460,12 +470,9 @@ async fn denied_and_unlisted_hosts_are_never_fetched(backend: Backend) {
     })
     .await;
     let url = denied.serve(PATH, document(), &[]);
-    let (status, body) = denied.authorize_page(&url, REDIRECT).await;
-    assert_eq!(status, 400);
-    assert!(
-        body.contains("documents from this host are not accepted here"),
-        "{body}"
-    );
+    denied
+        .assert_refused(&url, "documents from this host are not accepted here")
+        .await;
     assert_eq!(denied.documents.hits(), 0);
 
     let unlisted = Fixture::configured(backend.clone(), |settings| {
@@ -474,12 +481,9 @@ async fn denied_and_unlisted_hosts_are_never_fetched(backend: Backend) {
     })
     .await;
     let url = unlisted.serve(PATH, document(), &[]);
-    let (status, body) = unlisted.authorize_page(&url, REDIRECT).await;
-    assert_eq!(status, 400);
-    assert!(
-        body.contains("documents from this host are not accepted here"),
-        "{body}"
-    );
+    unlisted
+        .assert_refused(&url, "documents from this host are not accepted here")
+        .await;
     assert_eq!(unlisted.documents.hits(), 0);
 
     let listed = Fixture::configured(backend, |settings| {
@@ -638,9 +642,9 @@ async fn a_blocked_document_client_is_refused_without_a_fetch(backend: Backend) 
     let hits = fixture.documents.hits();
     // Stale or fresh, a blocked client is refused before anything is fetched.
     fixture.clock.advance(24 * 60 * 60);
-    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
-    assert_eq!(status, 400);
-    assert!(body.contains("the client is not registered here"), "{body}");
+    fixture
+        .assert_refused(&url, "the client is not registered here")
+        .await;
     let refused = refresh(
         &fixture.server,
         &client(&url),
@@ -675,9 +679,9 @@ async fn metadata_documents_can_be_turned_off(backend: Backend) {
             .is_none(),
         "{discovery}"
     );
-    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
-    assert_eq!(status, 400);
-    assert!(body.contains("the client is not registered here"), "{body}");
+    fixture
+        .assert_refused(&url, "the client is not registered here")
+        .await;
     assert_eq!(fixture.documents.hits(), 0);
 }
 
@@ -692,9 +696,7 @@ async fn a_policy_bound_to_cimd_governs_documents(backend: Backend) {
     })
     .await;
     let url = fixture.serve(PATH, document(), &[]);
-    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
-    assert_eq!(status, 400);
-    assert!(body.contains("policy 'mcp'"), "{body}");
+    fixture.assert_refused(&url, "policy 'mcp'").await;
     let mut narrow = document();
     narrow["scope"] = json!("openid offline_access");
     let url = fixture.serve("/narrow.json", narrow, &[]);
@@ -734,9 +736,7 @@ async fn a_document_that_declares_private_key_jwt_must_authenticate_with_its_key
     private_jwk["d"] = json!("AAAA");
     leaked["jwks"] = json!({"keys": [private_jwk]});
     let url = fixture.serve("/leaked.json", leaked, &[]);
-    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
-    assert_eq!(status, 400);
-    assert!(body.contains("private member"), "{body}");
+    fixture.assert_refused(&url, "private member").await;
 
     let mut keyed = document();
     keyed["token_endpoint_auth_method"] = json!("private_key_jwt");
@@ -959,19 +959,14 @@ async fn a_permissive_open_policy_does_not_reach_document_clients(backend: Backe
     let mut wide = document();
     wide["scope"] = json!("openid calendar");
     let url = fixture.serve("/wide.json", wide, &[]);
-    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
-    assert_eq!(status, 400);
-    assert!(body.contains("policy 'cimd'"), "{body}");
+    fixture.assert_refused(&url, "policy 'cimd'").await;
     // And never the registration scope, whatever a policy bound to the route says.
     let mut admin = document();
     admin["scope"] = json!(format!("openid {}", registrar_core::DEFAULT_BEARER_SCOPE));
     let url = fixture.serve("/admin.json", admin, &[]);
-    let (status, body) = fixture.authorize_page(&url, REDIRECT).await;
-    assert_eq!(status, 400);
-    assert!(
-        body.contains("may not have the scope registrar.configuration"),
-        "{body}"
-    );
+    fixture
+        .assert_refused(&url, "may not have the scope registrar.configuration")
+        .await;
     let url = fixture.serve(PATH, document(), &[]);
     assert!(fixture.reaches_login(&url).await);
     let stored = fixture
