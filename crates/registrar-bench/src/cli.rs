@@ -37,6 +37,19 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// The same scenarios on a fresh Registrar holding each number of clients in turn (filler
+    /// clients copied straight into its store), with the ratio between the sizes and the store's
+    /// size per client.
+    Scale {
+        /// Scenarios, in order; register last, since its runs add clients.
+        #[arg(value_enum, default_values_t = [ScenarioName::Read, ScenarioName::Token, ScenarioName::Introspect, ScenarioName::Register])]
+        scenarios: Vec<ScenarioName>,
+        /// Clients stored before the runs, one fresh server for each.
+        #[arg(long, value_delimiter = ',', default_value = "1000,1000000")]
+        stored: Vec<usize>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// The bare baseline server itself (started by `run baseline` and `suite`).
     #[command(hide = true)]
     BaselineServer {

@@ -2,13 +2,16 @@
 
 use clap::Parser as _;
 use registrar_bench::cli::{Cli, Command};
+use registrar_bench::runs::ScenarioName;
 use registrar_bench::servers::{baseline_app, process};
-use registrar_bench::suite;
+use registrar_bench::{scale, suite};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let pin = match &cli.command {
-        Command::Run { common, .. } | Command::Suite { common } => !common.no_pin,
+        Command::Run { common, .. } | Command::Suite { common } | Command::Scale { common, .. } => {
+            !common.no_pin
+        }
         // The baseline server is started under `taskset` by the generator.
         Command::BaselineServer { .. } => false,
     };
@@ -69,6 +72,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             (suite::run(&scenarios, &common).await?, common.markdown)
         }
         Command::Suite { common } => (suite::suite(&common).await?, common.markdown),
+        Command::Scale {
+            scenarios,
+            stored,
+            common,
+        } => {
+            anyhow::ensure!(
+                !scenarios.contains(&ScenarioName::Baseline) && common.url.is_none(),
+                "scale runs Registrar itself: no baseline, no --url"
+            );
+            let results = scale::scale(&stored, &scenarios, &common).await?;
+            print!("{}", results.render(common.markdown));
+            return Ok(());
+        }
         Command::BaselineServer {
             listen,
             database,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::measurement::Measurement;
+use crate::pool::PooledClient;
 use crate::scenarios::{Introspect, Read, Token, Update};
 use crate::session::{INTROSPECTION_PATH, Session, TOKEN_PATH, Timing};
 
@@ -10,6 +11,11 @@ use crate::session::{INTROSPECTION_PATH, Session, TOKEN_PATH, Timing};
 const MIN_POOL: usize = 256;
 /// Access tokens issued before the introspection runs.
 const INTROSPECTED_TOKENS: usize = 256;
+
+/// The pool registered for runs at `concurrencies`: at least one client per worker.
+pub fn pool_size(concurrencies: &[usize]) -> usize {
+    MIN_POOL.max(concurrencies.iter().copied().max().unwrap_or(1))
+}
 
 /// A scenario of the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,22 +35,22 @@ pub enum ScenarioName {
 }
 
 /// Runs `scenarios` (baseline excepted) on `session` at each concurrency; the token scenario is
-/// reported as `token_label`.
+/// reported as `token_label`. `pool`: clients registered already, or none to register them when
+/// a scenario first needs them.
 pub async fn run_scenarios(
     session: &mut Session,
     scenarios: &[ScenarioName],
     concurrencies: &[usize],
     timing: Timing,
     token_label: &str,
+    mut pool: Vec<PooledClient>,
 ) -> anyhow::Result<Vec<Measurement>> {
     let mut measurements = Vec::new();
-    let largest = concurrencies.iter().copied().max().unwrap_or(1);
-    let mut pool = Vec::new();
     for scenario in scenarios {
         // Registered just before the first scenario that needs it: node-oidc-provider's
         // memory adapter is an LRU, so registrations measured in between would evict it.
         if pool.is_empty() && !matches!(scenario, ScenarioName::Register | ScenarioName::Baseline) {
-            pool = session.register_pool(MIN_POOL.max(largest)).await?;
+            pool = session.register_pool(pool_size(concurrencies)).await?;
         }
         for &concurrency in concurrencies {
             let measurement = match scenario {

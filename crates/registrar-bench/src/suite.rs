@@ -25,7 +25,7 @@ const NODE_SCENARIOS: [ScenarioName; 3] = [
 /// What a command measured, with each system's configuration.
 #[derive(Debug, Default)]
 pub struct Results {
-    measurements: Vec<Measurement>,
+    pub(crate) measurements: Vec<Measurement>,
     configs: Vec<(String, String)>,
     /// Each system's peak resident memory in KiB, read before it stopped: the most over every
     /// run of that system.
@@ -33,7 +33,7 @@ pub struct Results {
 }
 
 impl Results {
-    fn add(&mut self, session: &Session, measurements: Vec<Measurement>) {
+    pub(crate) fn add(&mut self, session: &Session, measurements: Vec<Measurement>) {
         if !self
             .configs
             .iter()
@@ -46,7 +46,7 @@ impl Results {
     }
 
     /// Records `system`'s peak resident memory, keeping the largest seen.
-    fn add_peak_rss(&mut self, system: &str, kib: Option<u64>) {
+    pub(crate) fn add_peak_rss(&mut self, system: &str, kib: Option<u64>) {
         let Some(kib) = kib else {
             return;
         };
@@ -67,7 +67,7 @@ impl Results {
     }
 }
 
-fn timing(common: &CommonArgs) -> Timing {
+pub(crate) fn timing(common: &CommonArgs) -> Timing {
     Timing {
         warm_up: common.warm_up,
         measure: common.duration,
@@ -88,7 +88,10 @@ fn registrar_binary(common: &CommonArgs) -> anyhow::Result<PathBuf> {
     Ok(beside)
 }
 
-fn registrar_options(common: &CommonArgs, alg: &str) -> anyhow::Result<RegistrarOptions> {
+pub(crate) fn registrar_options(
+    common: &CommonArgs,
+    alg: &str,
+) -> anyhow::Result<RegistrarOptions> {
     Ok(RegistrarOptions {
         binary: registrar_binary(common)?,
         database: match &common.postgres {
@@ -135,6 +138,7 @@ async fn on_registrar(
         &common.concurrency,
         timing(common),
         &label,
+        Vec::new(),
     )
     .await;
     results.add_peak_rss(&system, server.peak_rss_kib());
@@ -169,6 +173,7 @@ async fn on_baselines(results: &mut Results, common: &CommonArgs) -> anyhow::Res
             &common.concurrency,
             timing(common),
             "",
+            Vec::new(),
         )
         .await;
         results.add_peak_rss(server.name, server.peak_rss_kib());
@@ -202,6 +207,7 @@ async fn on_node(
         &common.concurrency,
         timing(common),
         &format!("token {alg}"),
+        Vec::new(),
     )
     .await;
     results.add_peak_rss("node-oidc-provider", server.peak_rss_kib());
@@ -271,6 +277,7 @@ async fn on_url(
         &common.concurrency,
         timing(common),
         "token",
+        Vec::new(),
     )
     .await?;
     results.add(&session, measured);

@@ -69,6 +69,8 @@ pub struct RunningRegistrar {
     pub initial_tokens: Vec<String>,
     /// The configuration, as one line for the report.
     pub description: String,
+    /// The store's URL, as the server was configured with it.
+    pub database_url: String,
     process: ServerProcess,
     _folder: tempfile::TempDir,
 }
@@ -125,6 +127,7 @@ impl RunningRegistrar {
                 "{store_name}, protected registration, {} access tokens, {limits}, audit and policies default",
                 options.signing_alg
             ),
+            database_url,
             process,
             _folder: folder,
         })
