@@ -14,6 +14,9 @@ use hyper::{Method, Request};
 
 use crate::scenario::Body;
 
+/// The body type of token and introspection requests.
+const FORM: &str = "application/x-www-form-urlencoded";
+
 /// A request with a bearer or basic `authorization` value and an optional body.
 fn request(
     method: Method,
