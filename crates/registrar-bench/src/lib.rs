@@ -17,5 +17,6 @@ pub mod scenario;
 pub mod scenarios;
 pub mod servers;
 pub mod session;
+pub mod sign_in;
 pub mod stats;
 pub mod suite;
