@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use http_body_util::BodyExt as _;
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
-use hyper::{Request, StatusCode};
+use hyper::{HeaderMap, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpSocket;
 
@@ -76,14 +76,26 @@ impl Connection {
     }
 
     /// Sends one request and reads its whole answer.
-    pub async fn send(
-        &mut self,
-        request: Request<Body>,
-    ) -> Result<(StatusCode, Bytes), hyper::Error> {
+    pub async fn send(&mut self, request: Request<Body>) -> Result<Answer, hyper::Error> {
         self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;
-        let status = response.status();
-        let body = response.into_body().collect().await?.to_bytes();
-        Ok((status, body))
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
     }
+}
+
+/// A whole answer: status, headers and body.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers (a `Location`, `Set-Cookie`s).
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
 }

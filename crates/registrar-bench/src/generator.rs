@@ -162,10 +162,13 @@ async fn worker(
         let counted =
             started >= measure_from && measure_until.is_none_or(|until| finished <= until);
         match result {
-            Ok((status, body)) => {
-                shared.scenario.response(index, status, &body);
+            Ok(answer) => {
+                let success =
+                    shared
+                        .scenario
+                        .response(index, answer.status, &answer.headers, &answer.body);
                 if counted {
-                    tally.record_response(status.as_u16(), finished - started);
+                    tally.record_response(answer.status.as_u16(), success, finished - started);
                 }
             }
             Err(_) => {

@@ -19,5 +19,6 @@ pub mod scenarios;
 pub mod seed;
 pub mod servers;
 pub mod session;
+pub mod sign_in;
 pub mod stats;
 pub mod suite;

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use crate::measurement::Measurement;
 use crate::pool::PooledClient;
-use crate::scenarios::{Introspect, Read, Token, Update};
-use crate::session::{INTROSPECTION_PATH, Session, TOKEN_PATH, Timing};
+use crate::scenarios::{Code, Introspect, Read, Refresh, Token, Update};
+use crate::session::{CODE_SCOPE, INTROSPECTION_PATH, Session, TOKEN_PATH, Timing};
+use crate::sign_in::AUTHORIZE_PATH;
 
 /// The smallest pool of registered clients that read, update, token and introspect walk over.
 const MIN_POOL: usize = 256;
@@ -30,9 +31,19 @@ pub enum ScenarioName {
     Token,
     /// RFC 7662 introspection of issued tokens.
     Introspect,
+    /// The authorization code flow with PKCE, each flow two requests: a silent authorization
+    /// request by a signed-in user with remembered consent, and the code's exchange. Registrar
+    /// only.
+    Code,
+    /// `refresh_token` with `client_secret_basic`, keeping each rotated token. Registrar only.
+    Refresh,
     /// The bare baseline servers, registrations only.
     Baseline,
 }
+
+/// The report's name of the code scenario: its req/s count both requests, so flows per second
+/// are half of them.
+pub const CODE_LABEL: &str = "code (authorize + exchange)";
 
 /// Runs `scenarios` (baseline excepted) on `session` at each concurrency; the token scenario is
 /// reported as `token_label`. `pool`: clients registered already, or none to register them when
@@ -46,11 +57,25 @@ pub async fn run_scenarios(
     mut pool: Vec<PooledClient>,
 ) -> anyhow::Result<Vec<Measurement>> {
     let mut measurements = Vec::new();
+    let mut cookie = None;
+    let mut refresh_tokens = Vec::new();
     for scenario in scenarios {
         // Registered just before the first scenario that needs it: node-oidc-provider's
         // memory adapter is an LRU, so registrations measured in between would evict it.
         if pool.is_empty() && !matches!(scenario, ScenarioName::Register | ScenarioName::Baseline) {
             pool = session.register_pool(pool_size(concurrencies)).await?;
+        }
+        // One sign-in, with consent to every pooled client, for both flows.
+        if cookie.is_none() && matches!(scenario, ScenarioName::Code | ScenarioName::Refresh) {
+            cookie = Some(session.sign_in(&pool).await?);
+        }
+        if let (ScenarioName::Refresh, Some(cookie)) = (scenario, &cookie)
+            && refresh_tokens.is_empty()
+        {
+            // One token a pooled client, at least one a worker: each worker owns its own.
+            refresh_tokens = session
+                .issue_refresh_tokens(&pool, cookie, pool.len())
+                .await?;
         }
         for &concurrency in concurrencies {
             let measurement = match scenario {
@@ -83,6 +108,35 @@ pub async fn run_scenarios(
                     session
                         .measure("introspect", introspect, concurrency, timing)
                         .await
+                }
+                ScenarioName::Code => {
+                    let Some(cookie) = &cookie else {
+                        unreachable!("signed in above");
+                    };
+                    let code = Arc::new(Code::new(
+                        AUTHORIZE_PATH,
+                        TOKEN_PATH,
+                        &pool,
+                        CODE_SCOPE,
+                        cookie.clone(),
+                        concurrency,
+                    ));
+                    session.measure(CODE_LABEL, code, concurrency, timing).await
+                }
+                ScenarioName::Refresh => {
+                    let refresh = Arc::new(Refresh::new(
+                        TOKEN_PATH,
+                        std::mem::take(&mut refresh_tokens),
+                        concurrency,
+                    ));
+                    let measurement = session
+                        .measure("refresh", refresh.clone(), concurrency, timing)
+                        .await;
+                    // The next concurrency needs the rotated tokens.
+                    if let Ok(refresh) = Arc::try_unwrap(refresh) {
+                        refresh_tokens = refresh.into_tokens();
+                    }
+                    measurement
                 }
                 ScenarioName::Baseline => continue,
             };

@@ -5,13 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
+use hyper::header::HeaderValue;
 
 use crate::connection::SourceAddresses;
 use crate::generator::{self, Plan, SourcePlan, Stop, Target};
 use crate::measurement::Measurement;
 use crate::pool::PooledClient;
 use crate::scenario::Scenario;
-use crate::scenarios::{InitialTokens, Register, TOKEN_SPREAD, Token};
+use crate::scenarios::{Code, HeldRefreshToken, InitialTokens, Register, TOKEN_SPREAD, Token};
+use crate::sign_in::{AUTHORIZE_PATH, Credentials};
 use crate::stats::Outcome;
 
 /// Registrations per initial access token: below the default `rate_limits.initial_token`
@@ -29,6 +31,14 @@ pub const REGISTRATION_PATH: &str = "/connect/dcr";
 pub const TOKEN_PATH: &str = "/connect/token";
 /// The introspection endpoint.
 pub const INTROSPECTION_PATH: &str = "/connect/introspect";
+
+/// The scope of the measured code flows: an OpenID request, so each exchange also signs an ID
+/// token, and gets no refresh token (OIDC Core §11: that needs `offline_access`).
+pub const CODE_SCOPE: &str = "openid profile";
+/// The scope of the code flows that get the refresh scenario's tokens: a plain OAuth request,
+/// which gets a refresh token whenever the client registered the grant. The consent given for
+/// [`CODE_SCOPE`] covers it.
+pub const REFRESH_SCOPE: &str = "profile";
 
 /// Warm-up and measured window of a timed run.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +64,7 @@ pub struct Session {
     next_token: usize,
     setup_sources: Arc<SourceAddresses>,
     sources: Arc<SourceAddresses>,
+    user: Option<Credentials>,
 }
 
 impl Session {
@@ -79,7 +90,14 @@ impl Session {
             // Setup from 127.1.x.y, measurements from 127.2.x.y on.
             setup_sources: Arc::new(SourceAddresses::starting_at(1)),
             sources: Arc::new(SourceAddresses::starting_at(2)),
+            user: None,
         }
+    }
+
+    /// The user of the login page that the code and refresh scenarios sign in as.
+    pub fn with_user(mut self, user: Credentials) -> Self {
+        self.user = Some(user);
+        self
     }
 
     /// Registrations taking the next unused initial access tokens.
@@ -159,6 +177,65 @@ impl Session {
                 outcome.statuses()
             );
         }
+        Ok(tokens)
+    }
+
+    /// Signs the session's user in through the login page and consents once to each of
+    /// `clients` for [`CODE_SCOPE`], outside any measurement; returns the `Cookie` value of the
+    /// signed-in browser.
+    pub async fn sign_in(&self, clients: &[PooledClient]) -> anyhow::Result<HeaderValue> {
+        let Some(user) = &self.user else {
+            bail!(
+                "{}: the code and refresh scenarios need a user of the login page; only a Registrar started here has one",
+                self.system
+            );
+        };
+        crate::sign_in::sign_in(&self.target, user, clients, CODE_SCOPE)
+            .await
+            .map_err(|error| error.context(format!("{}: signing in failed", self.system)))
+    }
+
+    /// Gets `count` refresh tokens through code flows for [`REFRESH_SCOPE`] by the browser
+    /// whose `cookie` [`Session::sign_in`] returned, outside any measurement.
+    pub async fn issue_refresh_tokens(
+        &self,
+        clients: &[PooledClient],
+        cookie: &HeaderValue,
+        count: usize,
+    ) -> anyhow::Result<Vec<HeldRefreshToken>> {
+        let code = Arc::new(
+            Code::new(
+                AUTHORIZE_PATH,
+                TOKEN_PATH,
+                clients,
+                REFRESH_SCOPE,
+                cookie.clone(),
+                SETUP_CONCURRENCY,
+            )
+            .keeping_refresh_tokens(),
+        );
+        // Two requests a flow, and a worker may stop between the two of its last flow: one
+        // flow more per worker makes `count` whole flows.
+        let requests = 2 * (count + SETUP_CONCURRENCY);
+        let plan = Plan {
+            concurrency: SETUP_CONCURRENCY,
+            stop: Stop::Requests(requests as u64),
+            sources: None,
+        };
+        let outcome = generator::run(&self.target, code.clone(), &plan).await;
+        let Ok(code) = Arc::try_unwrap(code) else {
+            unreachable!("the workers have ended");
+        };
+        let mut tokens = code.into_refresh_tokens();
+        if outcome.is_flagged() || tokens.len() < count {
+            bail!(
+                "{}: getting {count} refresh tokens through code flows failed ({} got): {}",
+                self.system,
+                tokens.len(),
+                outcome.statuses()
+            );
+        }
+        tokens.truncate(count);
         Ok(tokens)
     }
 

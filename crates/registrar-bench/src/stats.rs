@@ -15,6 +15,9 @@ pub struct Tally {
     pub responses: u64,
     /// Answers by status code.
     pub statuses: BTreeMap<u16, u64>,
+    /// Answers the scenario did not count as successes (see `Scenario::response`): for most,
+    /// those outside 2xx.
+    pub failures: u64,
     /// Requests that got no answer: a refused connection, a reset, a malformed response.
     pub transport_errors: u64,
     /// Latencies of the answers, in microseconds.
@@ -33,6 +36,7 @@ impl Tally {
         Self {
             responses: 0,
             statuses: BTreeMap::new(),
+            failures: 0,
             transport_errors: 0,
             // Three significant digits: 0.1% resolution at every magnitude.
             latency: Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3)
@@ -40,9 +44,12 @@ impl Tally {
         }
     }
 
-    /// Counts one answer.
-    pub fn record_response(&mut self, status: u16, latency: Duration) {
+    /// Counts one answer; `success`: whether the scenario counted it as one.
+    pub fn record_response(&mut self, status: u16, success: bool, latency: Duration) {
         self.responses += 1;
+        if !success {
+            self.failures += 1;
+        }
         *self.statuses.entry(status).or_default() += 1;
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         self.latency
@@ -55,6 +62,7 @@ impl Tally {
         for (status, count) in &other.statuses {
             *self.statuses.entry(*status).or_default() += count;
         }
+        self.failures += other.failures;
         self.transport_errors += other.transport_errors;
         // Both histograms have the same bounds, so adding cannot fail.
         let _ = self.latency.add(&other.latency);
@@ -72,19 +80,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Answers with a status outside 2xx.
-    pub fn non_2xx(&self) -> u64 {
-        self.tally
-            .statuses
-            .iter()
-            .filter(|(status, _)| !(200..300).contains(*status))
-            .map(|(_, count)| count)
-            .sum()
+    /// Answers that were not successes: outside 2xx, or not what the scenario expected (an
+    /// authorization request's `303` without a code).
+    pub fn failures(&self) -> u64 {
+        self.tally.failures
     }
 
-    /// Non-2xx answers and transport errors together.
+    /// Failed answers and transport errors together.
     pub fn errors(&self) -> u64 {
-        self.non_2xx() + self.tally.transport_errors
+        self.failures() + self.tally.transport_errors
     }
 
     /// Whether anything went wrong: such a run's figures are not a measurement of success.
@@ -92,9 +96,9 @@ impl Outcome {
         self.errors() > 0 || self.tally.responses == 0
     }
 
-    /// 2xx answers per second over the measured window.
+    /// Successful answers per second over the measured window.
     pub fn successes_per_second(&self) -> f64 {
-        let successes = self.tally.responses - self.non_2xx();
+        let successes = self.tally.responses - self.failures();
         successes as f64 / self.measured.as_secs_f64().max(f64::EPSILON)
     }
 

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hyper::{Method, Request, StatusCode};
+use hyper::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
 
 use crate::bodies;
@@ -97,16 +97,22 @@ impl Scenario for Update {
         )
     }
 
-    fn response(&self, worker: usize, status: StatusCode, body: &[u8]) {
+    fn response(
+        &self,
+        worker: usize,
+        status: StatusCode,
+        _headers: &HeaderMap,
+        body: &[u8],
+    ) -> bool {
         if status != StatusCode::OK {
-            return;
+            return status.is_success();
         }
         let Some(index) = self
             .last_used
             .get(worker)
             .map(|last| last.load(Ordering::Relaxed))
         else {
-            return;
+            return true;
         };
         let rotated = serde_json::from_slice::<Value>(body)
             .ok()
@@ -121,5 +127,6 @@ impl Scenario for Update {
         {
             client.registration_access_token = token;
         }
+        true
     }
 }

@@ -1,11 +1,18 @@
-//! The scenarios: registration, RFC 7592 read and update, `client_credentials` tokens and
-//! introspection.
+//! The scenarios: registration, RFC 7592 read and update, `client_credentials` tokens,
+//! introspection, the authorization code flow and refreshes.
 
+mod code;
 mod manage;
+mod refresh;
 mod register;
 mod token;
 
+pub use code::{
+    CODE_CHALLENGE, CODE_VERIFIER, Code, HeldRefreshToken, authorization_query, code_from_location,
+    redirect_uri,
+};
 pub use manage::{Read, Update};
+pub use refresh::Refresh;
 pub use register::{InitialTokens, Register, TOKEN_SPREAD, token_index};
 pub use token::{Introspect, Token};
 
@@ -13,6 +20,9 @@ use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
 use hyper::{Method, Request};
 
 use crate::scenario::Body;
+
+/// The body type of token and introspection requests.
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// A request with a bearer or basic `authorization` value and an optional body.
 fn request(

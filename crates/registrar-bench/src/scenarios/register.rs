@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hyper::{Method, Request, StatusCode};
+use hyper::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
 
 use crate::bodies;
@@ -110,25 +110,33 @@ impl Scenario for Register {
         )
     }
 
-    fn response(&self, worker: usize, status: StatusCode, body: &[u8]) {
+    fn response(
+        &self,
+        worker: usize,
+        status: StatusCode,
+        _headers: &HeaderMap,
+        body: &[u8],
+    ) -> bool {
+        let success = status.is_success();
         let Some(keep) = &self.keep else {
-            return;
+            return success;
         };
         let metadata = keep
             .last_bodies
             .get(worker)
             .and_then(|slot| slot.lock().ok()?.take());
         if status != StatusCode::CREATED {
-            return;
+            return success;
         }
         let (Some(metadata), Ok(response)) = (metadata, serde_json::from_slice::<Value>(body))
         else {
-            return;
+            return success;
         };
         if let Some(client) = PooledClient::from_response(&response, metadata)
             && let Ok(mut clients) = keep.clients.lock()
         {
             clients.push(client);
         }
+        success
     }
 }

@@ -3,13 +3,13 @@
 
 use std::sync::Mutex;
 
-use hyper::{Method, Request, StatusCode};
+use hyper::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
 
 use crate::pool::PooledClient;
 use crate::scenario::{Body, Scenario};
 
-const FORM: &str = "application/x-www-form-urlencoded";
+use super::FORM;
 
 /// Token requests over a pool of clients; with [`Token::keeping`], the access tokens are kept.
 #[derive(Debug)]
@@ -54,12 +54,18 @@ impl Scenario for Token {
         )
     }
 
-    fn response(&self, _worker: usize, status: StatusCode, body: &[u8]) {
+    fn response(
+        &self,
+        _worker: usize,
+        status: StatusCode,
+        _headers: &HeaderMap,
+        body: &[u8],
+    ) -> bool {
         let Some(kept) = &self.kept else {
-            return;
+            return status.is_success();
         };
         if status != StatusCode::OK {
-            return;
+            return status.is_success();
         }
         let token = serde_json::from_slice::<Value>(body)
             .ok()
@@ -72,6 +78,7 @@ impl Scenario for Token {
         if let (Some(token), Ok(mut kept)) = (token, kept.lock()) {
             kept.push(token);
         }
+        true
     }
 }
 

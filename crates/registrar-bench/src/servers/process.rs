@@ -136,7 +136,7 @@ async fn is_ready(address: SocketAddr, path: &str) -> bool {
     let Ok(request) = request else {
         return false;
     };
-    matches!(connection.send(request).await, Ok((status, _)) if status.is_success())
+    matches!(connection.send(request).await, Ok(answer) if answer.status.is_success())
 }
 
 /// A fresh PostgreSQL database for one run, created as the workspace's tests create theirs:

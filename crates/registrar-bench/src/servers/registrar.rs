@@ -1,5 +1,6 @@
 //! Registrar itself: the release `registrar` binary on a temporary SQLite file or a fresh
-//! PostgreSQL database, with initial access tokens minted before it starts.
+//! PostgreSQL database, with initial access tokens minted and a user of the login page added
+//! before it starts.
 
 use std::path::PathBuf;
 
@@ -11,6 +12,10 @@ use registrar_core::{Clock as _, SystemClock};
 use registrar_store::PoolOptions;
 
 use super::process::{self, ScratchDatabase, ServerProcess};
+use crate::sign_in::Credentials;
+
+/// The user the code and refresh scenarios sign in as.
+const BENCH_USERNAME: &str = "bench";
 
 /// The store Registrar runs on.
 #[derive(Debug, Clone)]
@@ -67,6 +72,8 @@ pub struct RunningRegistrar {
     pub address: std::net::SocketAddr,
     /// The minted initial access tokens (no use limit, no expiry).
     pub initial_tokens: Vec<String>,
+    /// The user of the login page.
+    pub user: Credentials,
     /// The configuration, as one line for the report.
     pub description: String,
     /// The store's URL, as the server was configured with it.
@@ -105,6 +112,11 @@ impl RunningRegistrar {
 
         let initial_tokens =
             mint_tokens(&database_url, secret_key.as_bytes(), options.initial_tokens).await?;
+        let user = Credentials {
+            username: BENCH_USERNAME.to_owned(),
+            password: random_token(&OsRandom, 24),
+        };
+        add_user(&options.binary, &config_path, &user).await?;
 
         let mut command = std::process::Command::new(&options.binary);
         command.arg("--config").arg(&config_path).arg("serve");
@@ -123,6 +135,7 @@ impl RunningRegistrar {
         Ok(Self {
             address,
             initial_tokens,
+            user,
             description: format!(
                 "{store_name}, protected registration, {} access tokens, {limits}, audit and policies default",
                 options.signing_alg
@@ -142,6 +155,44 @@ impl RunningRegistrar {
     pub async fn stop(self) {
         self.process.stop().await;
     }
+}
+
+/// Adds `user` with the real CLI, `registrar --config FILE users add USERNAME --password-stdin`,
+/// as an operator would.
+async fn add_user(
+    binary: &std::path::Path,
+    config_path: &std::path::Path,
+    user: &Credentials,
+) -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut child = tokio::process::Command::new(binary)
+        .arg("--config")
+        .arg(config_path)
+        .args(["users", "add", &user.username, "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(format!("{}\n", user.password).as_bytes())
+            .await
+            .context("cannot write the password to `registrar users add`")?;
+    }
+    let output = child
+        .wait_with_output()
+        .await
+        .context("`registrar users add` did not finish")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "`registrar users add {}` failed with {}: {}",
+        user.username,
+        output.status,
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    Ok(())
 }
 
 /// Mints `count` initial access tokens through the library, as `registrar initial-token
