@@ -113,7 +113,11 @@ impl SqliteStore {
                 // The check is a round trip to the connection's thread in every writer's turn,
                 // and guards against what a file cannot do: drop the connection like a server.
                 .test_before_acquire(false)
-                .connect_with(options.clone())
+                // The savepoint of each write in a group commit keeps a statement journal of
+                // the pages it changes, only to roll back to within the open transaction: in
+                // memory it costs a copy instead of a temporary file's writes. Commits and the
+                // WAL are untouched.
+                .connect_with(options.clone().pragma("temp_store", "MEMORY"))
                 .await
                 .map_err(sqlite_error);
             match opened {
