@@ -12,7 +12,7 @@ use registrar_core::initial_token::InitialTokenOptions;
 use registrar_testkit::{Backend, TestServer};
 
 /// More than one batch of the seeder, so batches follow each other.
-const FILLER: usize = 7_321;
+const FILLER: usize = registrar_bench::seed::BATCH + 1_234;
 
 /// A bench session registering with an initial access token of its own.
 async fn fresh_session(server: &TestServer) -> Session {
