@@ -12,7 +12,7 @@ mkdir -p "$out"
 bench_pid=$!
 pid=""
 for _ in $(seq 1 120); do
-  pid=$(pgrep -f "registrar --config" | head -1 || true)
+  pid=$(pgrep -f "registrar --config .* serve" | head -1 || true)
   [ -n "$pid" ] && break
   sleep 0.5
 done

@@ -100,6 +100,10 @@ pub struct CommonArgs {
     /// too, in the register, read and token scenarios.
     #[arg(long, value_name = "DIR")]
     pub node_dir: Option<PathBuf>,
+    /// `database_pool.max_connections` of the started Registrar (its default, 10, when not
+    /// given): the PostgreSQL pool, or SQLite's read connections beside its writer.
+    #[arg(long, value_name = "N")]
+    pub pool: Option<u32>,
     /// Initial access tokens minted before Registrar starts.
     #[arg(long, default_value_t = 2000)]
     pub mint_tokens: usize,

@@ -102,6 +102,7 @@ pub(crate) fn registrar_options(
         },
         signing_alg: alg.to_owned(),
         limits: common.limits,
+        pool: common.pool,
         initial_tokens: common.mint_tokens,
         pin: !common.no_pin,
     })

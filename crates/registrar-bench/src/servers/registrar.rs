@@ -59,6 +59,8 @@ pub struct RegistrarOptions {
     pub signing_alg: String,
     /// The rate limits.
     pub limits: Limits,
+    /// `database_pool.max_connections`, when not the default.
+    pub pool: Option<u32>,
     /// Initial access tokens to mint before the start.
     pub initial_tokens: usize,
     /// Whether to pin the server to its core.
@@ -102,6 +104,9 @@ impl RunningRegistrar {
             "listen = \"{address}\"\ndatabase = \"{database_url}\"\nsecret_key = \"{secret_key}\"\n\n[tokens]\nsigning_alg = \"{}\"\n",
             options.signing_alg
         );
+        if let Some(pool) = options.pool {
+            config.push_str(&format!("\n[database_pool]\nmax_connections = {pool}\n"));
+        }
         match options.limits {
             Limits::Default => {}
             Limits::Raised => config.push_str(RAISED_QUOTAS),
@@ -137,7 +142,11 @@ impl RunningRegistrar {
             initial_tokens,
             user,
             description: format!(
-                "{store_name}, protected registration, {} access tokens, {limits}, audit and policies default",
+                "{store_name}{}, protected registration, {} access tokens, {limits}, audit and policies default",
+                match options.pool {
+                    Some(pool) => format!(" (database_pool.max_connections = {pool})"),
+                    None => String::new(),
+                },
                 options.signing_alg
             ),
             database_url,
