@@ -11,11 +11,12 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use registrar_core::audit::{Action, AuditEvent, Outcome};
 use registrar_core::error::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
-use sqlx::{Row, Transaction};
+use sqlx::{Connection, Row, Transaction};
 
 use crate::error::{migration_error, store_error};
 use crate::pool::PoolOptions;
@@ -26,6 +27,10 @@ use crate::rows::EventRow;
 use crate::store_impls::impl_store_traits;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a connection may stay idle in the pool before it is pinged when handed out; under
+/// load connections come back within milliseconds and are not.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// A store in one PostgreSQL database.
 #[derive(Clone)]
@@ -48,9 +53,7 @@ impl PgStore {
         // The error is left out: it could quote the URL, and with it a password.
         let options = PgConnectOptions::from_str(url)
             .map_err(|_| StoreError::Backend("invalid postgres url".to_owned()))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(pool_options.max_connections)
-            .acquire_timeout(pool_options.acquire_timeout)
+        let pool = pool_options_pinging_after(pool_options, PING_IDLE_AFTER)
             .connect_with(options)
             .await
             .map_err(postgres_error)?;
@@ -146,6 +149,33 @@ impl PgStore {
         }
         Ok(true)
     }
+}
+
+/// The pool's options: `pool_options`' limits, and a ping before handing out a connection that
+/// has been idle for `ping_idle_after` or longer.
+///
+/// sqlx by default pings every connection it hands out (`test_before_acquire`), one more round
+/// trip before every statement, and a registration is one statement. A connection handed out
+/// again within moments of its last statement is alive but for an outage: the trade-off is that
+/// a connection broken since then is found by the statement, which fails as unavailable (503),
+/// and is discarded when it is returned (sqlx pings it then). One idle for longer is pinged,
+/// and replaced at once if it is broken, as a database's idle timeout or a restart would leave it.
+fn pool_options_pinging_after(
+    pool_options: PoolOptions,
+    ping_idle_after: Duration,
+) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(pool_options.max_connections)
+        .acquire_timeout(pool_options.acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(move |connection, metadata| {
+            Box::pin(async move {
+                if metadata.idle_for >= ping_idle_after {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 impl fmt::Debug for PgStore {
