@@ -1,6 +1,7 @@
 //! `PgStore`: the backend for several Registrar instances sharing one PostgreSQL database.
 //!
-//! It runs the same statements as `SqliteStore`. Concurrent writers need no explicit locking: under
+//! It runs the same statements as `SqliteStore`, except that it writes a registration in one
+//! statement (`queries::registration`). Concurrent writers need no explicit locking: under
 //! `READ COMMITTED` an `UPDATE` waits for a row another transaction is changing and then re-checks
 //! its `WHERE` clause against the committed row, which is what every compare-and-set relies on.
 
@@ -10,18 +11,26 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use registrar_core::audit::{Action, AuditEvent, Outcome};
 use registrar_core::error::StoreError;
-use sqlx::Transaction;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
+use sqlx::{Connection, Row, Transaction};
 
 use crate::error::{migration_error, store_error};
 use crate::pool::PoolOptions;
-use crate::prepared::PreparedWrite;
+use crate::prepared::{PreparedChange, PreparedWrite};
+use crate::queries::registration::{self, Registration};
 use crate::replay::PurgeSchedule;
+use crate::rows::EventRow;
 use crate::store_impls::impl_store_traits;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a connection may stay idle in the pool before it is pinged when handed out; under
+/// load connections come back within milliseconds and are not.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// A store in one PostgreSQL database.
 #[derive(Clone)]
@@ -44,9 +53,7 @@ impl PgStore {
         // The error is left out: it could quote the URL, and with it a password.
         let options = PgConnectOptions::from_str(url)
             .map_err(|_| StoreError::Backend("invalid postgres url".to_owned()))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(pool_options.max_connections)
-            .acquire_timeout(pool_options.acquire_timeout)
+        let pool = pool_options_pinging_after(pool_options, PING_IDLE_AFTER)
             .connect_with(options)
             .await
             .map_err(postgres_error)?;
@@ -99,10 +106,76 @@ impl PgStore {
     }
 
     /// A client write and its event, in a transaction of their own: concurrent transactions
-    /// commit side by side on PostgreSQL's connections.
+    /// commit side by side on PostgreSQL's connections. A registration with its event, without an
+    /// idempotency key or a policy cap (the common one), is one statement instead
+    /// (`queries::registration`), one round trip where the transaction takes six.
     async fn commit_write(&self, write: PreparedWrite) -> Result<bool, StoreError> {
-        self.commit_alone(write).await
+        match write {
+            PreparedWrite {
+                change:
+                    PreparedChange::Insert {
+                        row,
+                        cap: None,
+                        initial_token,
+                        now,
+                        idempotency: None,
+                    },
+                event: Some(event),
+            } if is_registration_of(&event, &row.client_id) => {
+                let registration = Registration {
+                    row,
+                    initial_token,
+                    now,
+                    event: EventRow::from_event(&event)?,
+                };
+                self.register_in_one_statement(registration).await
+            }
+            write => self.commit_alone(write).await,
+        }
     }
+
+    /// Runs `registration` in autocommit: the statement is its own transaction.
+    async fn register_in_one_statement(
+        &self,
+        registration: Registration,
+    ) -> Result<bool, StoreError> {
+        let inserted: bool = registration::register_client(registration)
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(postgres_error)?;
+        if !inserted {
+            return Err(StoreError::InitialTokenRejected);
+        }
+        Ok(true)
+    }
+}
+
+/// The pool's options: `pool_options`' limits, and a ping before handing out a connection that
+/// has been idle for `ping_idle_after` or longer.
+///
+/// sqlx by default pings every connection it hands out (`test_before_acquire`), one more round
+/// trip before every statement, and a registration is one statement. A connection handed out
+/// again within moments of its last statement is alive but for an outage: the trade-off is that
+/// a connection broken since then is found by the statement, which fails as unavailable (503),
+/// and is discarded when it is returned (sqlx pings it then). One idle for longer is pinged,
+/// and replaced at once if it is broken, as a database's idle timeout or a restart would leave it.
+fn pool_options_pinging_after(
+    pool_options: PoolOptions,
+    ping_idle_after: Duration,
+) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(pool_options.max_connections)
+        .acquire_timeout(pool_options.acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(move |connection, metadata| {
+            Box::pin(async move {
+                if metadata.idle_for >= ping_idle_after {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 impl fmt::Debug for PgStore {
@@ -112,6 +185,15 @@ impl fmt::Debug for PgStore {
             .field("connections", &self.pool.size())
             .finish_non_exhaustive()
     }
+}
+
+/// Whether `event` is the successful `Register` event of the client `client_id`, which
+/// `record_in` would write with the client's provenance: what the one statement writes.
+fn is_registration_of(event: &AuditEvent, client_id: &str) -> bool {
+    matches!(
+        (event.action, event.outcome),
+        (Action::Register, Outcome::Success)
+    ) && event.client_id.as_deref() == Some(client_id)
 }
 
 fn postgres_error(error: sqlx::Error) -> StoreError {

@@ -5,7 +5,8 @@
 //! Every compare-and-set is one statement whose `WHERE` clause is the check, never a read followed
 //! by a write.
 //! The statements of users, of the authorization code flow, of idempotency keys and of audit
-//! events are in `users`, `authorization`, `idempotency` and `audit`.
+//! events are in `users`, `authorization`, `idempotency` and `audit`; PostgreSQL's registration
+//! in one statement, which SQLite cannot run, is in `registration`.
 
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, Encode, FromRow, Type};
@@ -43,6 +44,9 @@ macro_rules! signing_key_columns {
         "kid, algorithm, encrypted_private_key, public_jwk, created_at, retired_at"
     };
 }
+
+// After `client_columns!`, which it uses: a macro is seen only below its definition.
+pub(crate) mod registration;
 
 /// Binds a client row to `$1` … `$16`, in the order of `client_columns!`.
 fn bind_client_row<'q, DB: Database>(query: Statement<'q, DB>, row: ClientRow) -> Statement<'q, DB>

@@ -15,7 +15,8 @@ pub(crate) mod idempotency;
 /// through `impl_authorization_traits!` `UserStore` and `AuthorizationStore`, and through
 /// `impl_audit_traits!` `EventStore` and `RecordedClientStore`, and through
 /// `impl_idempotency_traits!` `IdempotencyStore`. Every client write is one
-/// transaction (`apply_with`), which takes the change's audit event along when there is one.
+/// transaction (`apply_with`), which takes the change's audit event along when there is one
+/// (PostgreSQL writes most registrations in one statement instead, as atomic).
 ///
 /// The store is defined in the calling module and provides what differs per backend:
 /// - `fn reader(&self) -> &Pool<_>`, the sqlx pool every read runs on;

@@ -1,22 +1,29 @@
 //! The checks of audit events on a backend that holds everything: a change and its event
-//! commit together (`RecordedClientStore::apply_recorded`), a registration keeps the client's
-//! provenance and a delete forgets it, refusals are bounded, listing filters and orders, and
-//! purging goes by time.
+//! commit together (`RecordedClientStore::apply_recorded`), a registration's with its initial
+//! token's use, a registration keeps the client's provenance and a delete forgets it, refusals are
+//! bounded, listing filters and orders, and purging goes by time.
 //!
 //! Events of other checks may share the database, so each check looks only at the events of its
 //! own random client ids, and purges only far before every other check's time.
 
-use serde_json::json;
+use std::sync::Arc;
 
-use super::support::{NOW, client_id, minimal_client, ok, token_hash};
+use serde_json::json;
+use tokio::sync::Barrier;
+
+use super::support::{
+    NOW, client_id, get, initial_token, minimal_client, ok, token_hash, unusable_initial_tokens,
+    uses,
+};
 use crate::audit::{Action, AuditEvent, EventFilter, MetadataChange, Outcome};
 use crate::error::StoreError;
 use crate::ids::ClientId;
-use crate::store::{ClientChange, Store, TokenCheck};
+use crate::secrets::TokenHash;
+use crate::store::{ClientChange, RegisteredClient, Store, TokenCheck};
 
 /// Runs every check of this module against `store`, one after another, panicking with what broke
 /// at the first failure.
-pub async fn check_all(store: std::sync::Arc<dyn Store>) {
+pub async fn check_all(store: Arc<dyn Store>) {
     crate::__event_checks! { __contract_sequence { store: store, } }
 }
 
@@ -31,11 +38,12 @@ macro_rules! __event_checks {
             by_ref: [
                 events_round_trip_and_list_newest_first,
                 a_change_commits_with_its_event_or_not_at_all,
+                a_recorded_registration_and_its_token_use_commit_together,
                 registration_keeps_provenance_and_delete_forgets_it,
                 refusals_are_bounded_and_changes_are_not,
                 purge_deletes_only_events_before_the_time,
             ],
-            shared: [],
+            shared: [concurrent_recorded_registrations_share_max_uses],
         }
     };
 }
@@ -198,6 +206,185 @@ pub async fn a_change_commits_with_its_event_or_not_at_all(store: &dyn Store) {
         [(Action::Register, NOW)],
         "only the change that applied has an event"
     );
+}
+
+/// `client` registered with its `Register` event at `time`, taking a use of `initial_token`.
+async fn register_recorded(
+    store: &dyn Store,
+    client: &RegisteredClient,
+    initial_token: Option<&TokenHash>,
+    time: i64,
+) -> Result<bool, StoreError> {
+    let change = ClientChange::Insert {
+        client,
+        initial_token,
+        now: NOW,
+        max_clients: None,
+        idempotency: None,
+    };
+    let registration = event(&client.client_id, Action::Register, Outcome::Success, time);
+    store.apply_recorded(change, &registration).await
+}
+
+/// A recorded registration takes its initial access token's use, the client, its event and its
+/// provenance together: a token that cannot register leaves none of them and no use taken, and a
+/// client id or registration access token already taken refuses the registration as a duplicate,
+/// gives the use back and leaves the first client's event and provenance as they were.
+pub async fn a_recorded_registration_and_its_token_use_commit_together(store: &dyn Store) {
+    for (case, token, stored) in unusable_initial_tokens() {
+        if stored {
+            ok(store.insert_initial_token(&token).await, "insert token");
+        }
+        let client = minimal_client("rejected-recorded");
+
+        let result = register_recorded(store, &client, Some(&token.token_hash), NOW).await;
+
+        assert!(
+            matches!(result, Err(StoreError::InitialTokenRejected)),
+            "{case} initial token: expected InitialTokenRejected, got {result:?}"
+        );
+        assert_eq!(
+            get(store, &client.client_id).await,
+            None,
+            "{case}: no client"
+        );
+        assert_eq!(
+            events_of(store, &client.client_id).await,
+            [],
+            "{case}: no event"
+        );
+        assert_eq!(
+            ok(
+                store.client_provenance(&client.client_id).await,
+                "provenance"
+            ),
+            None,
+            "{case}: no provenance"
+        );
+        if stored {
+            assert_eq!(
+                uses(store, &token).await,
+                token.uses,
+                "{case}: no use taken"
+            );
+        }
+    }
+
+    let token = initial_token(Some(2), None);
+    ok(store.insert_initial_token(&token).await, "insert token");
+    let first = minimal_client("first-recorded");
+    let registered = register_recorded(store, &first, Some(&token.token_hash), NOW).await;
+    assert!(ok(registered, "register with a usable token"));
+    assert_eq!(
+        uses(store, &token).await,
+        1,
+        "the registration takes one use"
+    );
+    assert!(get(store, &first.client_id).await.is_some());
+    let same_id = RegisteredClient {
+        registration_token: Some(token_hash()),
+        ..first.clone()
+    };
+    let same_token = RegisteredClient {
+        client_id: client_id("same-token"),
+        ..first.clone()
+    };
+    // The store names the key of a duplicate client id; that of a registration access token is
+    // its own choice.
+    let clashes = [
+        ("same client id", &same_id, Some("client_id")),
+        ("same registration token", &same_token, None),
+    ];
+
+    for (case, clashing, key) in clashes {
+        let result = register_recorded(store, clashing, Some(&token.token_hash), NOW + 1).await;
+
+        assert!(
+            matches!(result, Err(StoreError::Duplicate(name)) if key.is_none_or(|key| name == key)),
+            "{case}: expected Duplicate({key:?}), got {result:?}"
+        );
+        assert_eq!(
+            uses(store, &token).await,
+            1,
+            "{case}: the use is given back"
+        );
+    }
+    let times: Vec<_> = events_of(store, &first.client_id)
+        .await
+        .into_iter()
+        .map(|event| (event.action, event.time))
+        .collect();
+    assert_eq!(
+        times,
+        [(Action::Register, NOW)],
+        "only the first registration's event"
+    );
+    let provenance = ok(
+        store.client_provenance(&first.client_id).await,
+        "provenance",
+    )
+    .expect("the first client keeps its provenance");
+    assert_eq!(
+        provenance.registered_at, NOW,
+        "the first registration's provenance"
+    );
+    assert_eq!(events_of(store, &same_token.client_id).await, []);
+    assert_eq!(
+        ok(
+            store.client_provenance(&same_token.client_id).await,
+            "provenance"
+        ),
+        None
+    );
+    assert_eq!(get(store, &same_token.client_id).await, None);
+}
+
+/// Concurrent recorded registrations on one initial access token with `max_uses` 3 register
+/// exactly 3 clients, each with its event; the others are rejected and record nothing.
+pub async fn concurrent_recorded_registrations_share_max_uses(store: Arc<dyn Store>) {
+    const CALLERS: usize = 20;
+    let token = initial_token(Some(3), Some(NOW + 60));
+    ok(store.insert_initial_token(&token).await, "insert token");
+    let barrier = Arc::new(Barrier::new(CALLERS));
+
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            let token_hash = token.token_hash.clone();
+            let client = minimal_client("concurrent-recorded");
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let result =
+                    register_recorded(store.as_ref(), &client, Some(&token_hash), NOW).await;
+                (client.client_id, result)
+            })
+        })
+        .collect();
+    let mut registered = 0;
+    for task in tasks {
+        let (client_id, result) = task.await.expect("a registration task panicked");
+        let events = events_of(store.as_ref(), &client_id).await.len();
+        match result {
+            Ok(applied) => {
+                assert!(applied, "a registration that succeeds applies");
+                assert_eq!(events, 1, "a registered client has its event");
+                registered += 1;
+            }
+            Err(StoreError::InitialTokenRejected) => {
+                assert_eq!(get(store.as_ref(), &client_id).await, None);
+                assert_eq!(events, 0, "a rejected registration records no event");
+            }
+            Err(error) => panic!(
+                "concurrent registrations must succeed or be rejected, never fail: {error:?}"
+            ),
+        }
+    }
+
+    assert_eq!(
+        registered, 3,
+        "{CALLERS} concurrent registrations on a token with max_uses 3 must register exactly 3"
+    );
+    assert_eq!(uses(store.as_ref(), &token).await, 3);
 }
 
 /// A registration's event keeps the client's provenance; deleting the client, recorded or not,
