@@ -173,14 +173,7 @@ impl Code {
         let (Some(kept), Some(prepared)) = (&self.kept, self.clients.get(client)) else {
             return;
         };
-        let token = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|response| {
-                response
-                    .get("refresh_token")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            });
+        let token = super::string_member(body, "refresh_token");
         if let (Some(refresh_token), Ok(mut kept)) = (token, kept.lock()) {
             kept.push(HeldRefreshToken {
                 client_authorization: prepared.authorization.clone(),

@@ -4,7 +4,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hyper::{HeaderMap, Method, Request, StatusCode};
-use serde_json::Value;
 
 use crate::bodies;
 use crate::pool::PooledClient;
@@ -114,14 +113,7 @@ impl Scenario for Update {
         else {
             return true;
         };
-        let rotated = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|response| {
-                response
-                    .get("registration_access_token")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            });
+        let rotated = super::string_member(body, "registration_access_token");
         if let (Some(token), Some(client)) = (rotated, self.clients.get(index))
             && let Ok(mut client) = client.lock()
         {

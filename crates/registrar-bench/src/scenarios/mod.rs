@@ -47,6 +47,15 @@ fn request(
         .unwrap_or_else(|error| panic!("a bench request for {path} is malformed: {error}"))
 }
 
+/// The string member `name` of a JSON object answer, if it is one and has it.
+fn string_member(body: &[u8], name: &str) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get(name)?
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// The pool index worker `worker` uses for its `sequence`th request: the workers walk the pool
 /// in step, apart, so no two ask for the same client at once while the pool is larger than the
 /// concurrency.

@@ -5,7 +5,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hyper::{HeaderMap, Method, Request, StatusCode};
-use serde_json::Value;
 use url::form_urlencoded;
 
 use crate::scenario::{Body, Scenario};
@@ -96,14 +95,7 @@ impl Scenario for Refresh {
         };
         // Without a refresh_token in the answer the presented one stays valid (a server that
         // does not rotate, as Registrar does not for confidential clients).
-        let rotated = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|response| {
-                response
-                    .get("refresh_token")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            });
+        let rotated = super::string_member(body, "refresh_token");
         if let (Some(refresh_token), Some(held)) = (rotated, self.tokens.get(index))
             && let Ok(mut held) = held.lock()
         {

@@ -4,7 +4,6 @@
 use std::sync::Mutex;
 
 use hyper::{HeaderMap, Method, Request, StatusCode};
-use serde_json::Value;
 
 use crate::pool::PooledClient;
 use crate::scenario::{Body, Scenario};
@@ -67,14 +66,7 @@ impl Scenario for Token {
         if status != StatusCode::OK {
             return status.is_success();
         }
-        let token = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|response| {
-                response
-                    .get("access_token")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            });
+        let token = super::string_member(body, "access_token");
         if let (Some(token), Ok(mut kept)) = (token, kept.lock()) {
             kept.push(token);
         }
