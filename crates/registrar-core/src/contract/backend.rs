@@ -8,11 +8,9 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-
 use super::support::{
-    NOW, consent, current_token, get, grant, initial_token, minimal_client, ok, redeem, session,
-    store_grant, store_refresh_token, stored_consent, stored_grant, token_hash, unique,
+    NOW, consent, current_token, get, grant, initial_token, minimal_client, ok, race, redeem,
+    session, store_grant, store_refresh_token, stored_consent, stored_grant, token_hash, unique,
     unusable_initial_tokens, user, uses,
 };
 use crate::authz::{CodeRedemption, Grant, Session};
@@ -189,23 +187,18 @@ pub async fn concurrent_registrations_share_max_uses(store: Arc<dyn Store>) {
     const CALLERS: usize = 20;
     let token = initial_token(Some(3), Some(NOW + 60));
     ok(store.insert_initial_token(&token).await, "insert token");
-    let barrier = Arc::new(Barrier::new(CALLERS));
-
-    let tasks: Vec<_> = (0..CALLERS)
-        .map(|_| {
-            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-            let token_hash = token.token_hash.clone();
-            let client = minimal_client("concurrent");
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let result = store.insert_client(&client, Some(&token_hash), NOW).await;
-                (client.client_id, result)
-            })
-        })
-        .collect();
+    let outcomes = race(CALLERS, |_| {
+        let store = Arc::clone(&store);
+        let token_hash = token.token_hash.clone();
+        let client = minimal_client("concurrent");
+        async move {
+            let result = store.insert_client(&client, Some(&token_hash), NOW).await;
+            (client.client_id, result)
+        }
+    })
+    .await;
     let mut registered = Vec::new();
-    for task in tasks {
-        let (client_id, result) = task.await.expect("a registration task panicked");
+    for (client_id, result) in outcomes {
         match result {
             Ok(()) => registered.push(client_id),
             Err(StoreError::InitialTokenRejected) => assert_eq!(

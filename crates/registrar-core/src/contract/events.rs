@@ -9,11 +9,10 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use tokio::sync::Barrier;
 
 use super::support::{
-    NOW, client_id, get, initial_token, minimal_client, ok, token_hash, unusable_initial_tokens,
-    uses,
+    NOW, client_id, get, initial_token, minimal_client, ok, race, token_hash,
+    unusable_initial_tokens, uses,
 };
 use crate::audit::{Action, AuditEvent, EventFilter, MetadataChange, Outcome};
 use crate::error::StoreError;
@@ -345,24 +344,18 @@ pub async fn concurrent_recorded_registrations_share_max_uses(store: Arc<dyn Sto
     const CALLERS: usize = 20;
     let token = initial_token(Some(3), Some(NOW + 60));
     ok(store.insert_initial_token(&token).await, "insert token");
-    let barrier = Arc::new(Barrier::new(CALLERS));
-
-    let tasks: Vec<_> = (0..CALLERS)
-        .map(|_| {
-            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-            let token_hash = token.token_hash.clone();
-            let client = minimal_client("concurrent-recorded");
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let result =
-                    register_recorded(store.as_ref(), &client, Some(&token_hash), NOW).await;
-                (client.client_id, result)
-            })
-        })
-        .collect();
+    let outcomes = race(CALLERS, |_| {
+        let store = Arc::clone(&store);
+        let token_hash = token.token_hash.clone();
+        let client = minimal_client("concurrent-recorded");
+        async move {
+            let result = register_recorded(store.as_ref(), &client, Some(&token_hash), NOW).await;
+            (client.client_id, result)
+        }
+    })
+    .await;
     let mut registered = 0;
-    for task in tasks {
-        let (client_id, result) = task.await.expect("a registration task panicked");
+    for (client_id, result) in outcomes {
         let events = events_of(store.as_ref(), &client_id).await.len();
         match result {
             Ok(applied) => {

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-
-use super::support::{NOW, initial_token, ok, token_hash, unique, unusable_initial_tokens, uses};
+use super::support::{
+    NOW, initial_token, ok, race, token_hash, unique, unusable_initial_tokens, uses,
+};
 use crate::error::StoreError;
 use crate::store::{InitialAccessToken, InitialAccessTokenStore};
 
@@ -205,21 +205,14 @@ pub async fn concurrent_consumptions_succeed_exactly_max_uses_times(
     const CALLERS: usize = 20;
     let token = initial_token(Some(3), Some(NOW + 60));
     ok(store.insert_initial_token(&token).await, "insert token");
-    let barrier = Arc::new(Barrier::new(CALLERS));
-
-    let tasks: Vec<_> = (0..CALLERS)
-        .map(|_| {
-            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-            let token_hash = token.token_hash.clone();
-            tokio::spawn(async move {
-                barrier.wait().await;
-                store.consume_initial_token(&token_hash, NOW).await
-            })
-        })
-        .collect();
+    let outcomes = race(CALLERS, |_| {
+        let store = Arc::clone(&store);
+        let token_hash = token.token_hash.clone();
+        async move { store.consume_initial_token(&token_hash, NOW).await }
+    })
+    .await;
     let mut consumed = 0;
-    for task in tasks {
-        let result = task.await.expect("a consumption task panicked");
+    for result in outcomes {
         if ok(result, "concurrent consume_initial_token") {
             consumed += 1;
         }

@@ -2,8 +2,11 @@
 //! check with the store's error.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
 
 use serde_json::json;
+use tokio::sync::Barrier;
 
 use crate::authz::{
     AuthorizationCode, AuthorizationStore, CodeRedemption, Consent, Grant, RefreshToken, Session,
@@ -434,4 +437,30 @@ pub(crate) async fn stored_consent(
             .await,
         "find_consent",
     )
+}
+
+/// Runs `attempt(i)` for `callers` tasks released together by a barrier, so that they race for
+/// the same rows, and returns their outcomes in the order of `i`.
+pub(crate) async fn race<T, F>(callers: usize, attempt: impl Fn(usize) -> F) -> Vec<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(callers));
+    let tasks: Vec<_> = (0..callers)
+        .map(|index| {
+            let barrier = Arc::clone(&barrier);
+            // Not polled until the task runs, so nothing starts before the barrier.
+            let attempt = attempt(index);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                attempt.await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(callers);
+    for task in tasks {
+        outcomes.push(task.await.expect("a racing task panicked"));
+    }
+    outcomes
 }
