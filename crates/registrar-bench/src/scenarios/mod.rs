@@ -3,6 +3,7 @@
 
 mod code;
 mod manage;
+mod owned;
 mod refresh;
 mod register;
 mod token;
@@ -12,6 +13,7 @@ pub use code::{
     redirect_uri,
 };
 pub use manage::{Read, Update};
+pub use owned::WorkerOwned;
 pub use refresh::Refresh;
 pub use register::{InitialTokens, Register, TOKEN_SPREAD, token_index};
 pub use token::{Introspect, Token};
