@@ -2,6 +2,8 @@
 //! as the real endpoints would: the token request made from each `303`'s `Location`, failed
 //! authorizations, and refresh tokens rotated per worker.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -34,22 +36,6 @@ fn form(text: &str) -> HashMap<String, String> {
     url::form_urlencoded::parse(text.as_bytes())
         .into_owned()
         .collect()
-}
-
-async fn serve(router: Router) -> Target {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
-    Target { address }
 }
 
 fn run_plan(concurrency: usize, requests: u64) -> Plan {
@@ -159,7 +145,7 @@ async fn code_server(refuse: bool) -> (Target, Arc<CodeServer>) {
         .route("/connect/authorize", get(authorize))
         .route("/connect/token", post(exchange))
         .with_state(Arc::clone(&server));
-    (serve(router).await, server)
+    (support::serve(router).await, server)
 }
 
 fn code_scenario(clients: usize, workers: usize) -> Code {
@@ -310,7 +296,7 @@ async fn refresh_server(rotate: bool, tokens: &[HeldRefreshToken]) -> (Target, A
     let router = Router::new()
         .route("/connect/token", post(refresh))
         .with_state(Arc::clone(&server));
-    (serve(router).await, server)
+    (support::serve(router).await, server)
 }
 
 fn held_tokens(count: usize) -> Vec<HeldRefreshToken> {

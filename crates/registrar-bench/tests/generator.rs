@@ -1,6 +1,8 @@
 //! The generator against a tiny in-process axum server: counts, errors, connections, source
 //! addresses and the histogram, for a bounded number of requests (no timing is asserted).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,19 +41,7 @@ async fn spawn_server(fail_every: Option<u64>) -> (Target, Arc<Seen>) {
     let router = Router::new()
         .route("/register", post(handler))
         .with_state(Arc::clone(&seen));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
-    (Target { address }, seen)
+    (support::serve(router).await, seen)
 }
 
 /// Posts a small JSON body; counts the answers it is told of.
